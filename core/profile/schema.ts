@@ -1,0 +1,43 @@
+/**
+ * The Profile document: what a service was seen doing, compact and versioned. Written as JSON by
+ * `hush summarize` / `hush profile`, stored in Pulumi state, read back by `hush resolve`.
+ */
+import { z } from 'zod';
+import { Action } from '../summary/actions';
+import { HostFacts } from './hostFacts';
+
+export const PROFILE_SCHEMA = 'hush.profile/v1' as const;
+
+/** One deduplicated action: the first occurrence (order matters: create-before-read), and how often. */
+export const ProfileAction = z.object({
+  /** Position of the first occurrence in the merged stream; actions are kept sorted by it. */
+  seq: z.number().int(),
+  count: z.number().int().positive(),
+  action: Action,
+});
+export type ProfileAction = z.infer<typeof ProfileAction>;
+
+export const RunInfo = z.object({
+  /** Where the trace came from: a file name, `stdin`, `unit:nginx.service@host`… */
+  source: z.string(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  lines: z.number().int().nonnegative(),
+  syscalls: z.number().int().nonnegative(),
+  unparsable: z.number().int().nonnegative(),
+  pids: z.number().int().nonnegative(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const Profile = z.object({
+  schema: z.literal(PROFILE_SCHEMA),
+  /** Deduplicated actions in first-occurrence order. */
+  actions: z.array(ProfileAction),
+  /** Syscall names that counted (see the success rule in core/summary) with their counts. */
+  syscalls: z.record(z.string(), z.number().int().nonnegative()),
+  /** Syscall names seen only failing (e.g. EPERM, ENOSYS): informative, they block nothing. */
+  failedSyscalls: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  runs: z.array(RunInfo),
+  host: HostFacts.optional(),
+});
+export type Profile = z.infer<typeof Profile>;

@@ -1,0 +1,43 @@
+/**
+ * The resolver's output: which value each option takes and why, and which stricter values were
+ * rejected and what blocked them. Rendered to a drop-in by core/dropin.
+ */
+import { z } from 'zod';
+import { Action, Evidence } from '../summary/actions';
+
+export const HardeningMode = z.enum(['conservative', 'standard', 'aggressive']);
+export type HardeningMode = z.infer<typeof HardeningMode>;
+
+/** One `Option=value` assignment. A list value is rendered space-separated, each item quoted as systemd needs. */
+export const Assignment = z.object({
+  option: z.string(),
+  value: z.union([z.string(), z.array(z.string())]),
+});
+export type Assignment = z.infer<typeof Assignment>;
+
+export const Decision = Assignment.extend({
+  /** Human-readable reasons: why this value is safe, what it allows and why. */
+  reasons: z.array(z.string()),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const Rejection = z.object({
+  option: z.string(),
+  /** The stricter value that was not chosen. */
+  value: z.string(),
+  why: z.string(),
+  /** The action that blocked it, with its evidence; absent when a gate (version, mode, floor) blocked it. */
+  blockedBy: z.object({ action: Action, ev: Evidence }).optional(),
+});
+export type Rejection = z.infer<typeof Rejection>;
+
+export const Plan = z.object({
+  mode: HardeningMode,
+  /** sha256 of the canonical profile JSON the plan was computed from. */
+  profileDigest: z.string(),
+  systemdVersion: z.number().int(),
+  /** In rendering order (the option registry's order). */
+  chosen: z.array(Decision),
+  rejected: z.array(Rejection),
+});
+export type Plan = z.infer<typeof Plan>;

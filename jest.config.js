@@ -1,0 +1,25 @@
+// Two projects: `unit` (pure logic, fast, no VM) and `host` (real systemd VMs over real SSH;
+// boots the test hosts once per run in globalSetup). `npm test` runs both.
+const tsJest = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: tsJest,
+      testMatch: [
+        '<rootDir>/core/**/*.test.ts',
+        '<rootDir>/cli/**/*.test.ts',
+        '<rootDir>/remote/**/*.test.ts',
+        '<rootDir>/provider/**/*.test.ts',
+        '<rootDir>/test/unit/**/*.test.ts',
+      ],
+    },
+    {
+      displayName: 'host',
+      testEnvironment: 'node',
+      transform: tsJest,
+      testMatch: ['<rootDir>/test/host/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+    },
+  ],
+};
