@@ -1,0 +1,98 @@
+import { ConnectionConfigError, connect, parseConnectionArgs, redact } from './connection';
+
+const KEY =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n';
+const PIN = 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
+
+describe('connection args', () => {
+  it('applies @pulumi/command defaults', () => {
+    const c = parseConnectionArgs({ host: 'h', privateKey: KEY, hostKey: PIN });
+    expect(c).toMatchObject({
+      host: 'h',
+      port: 22,
+      user: 'root',
+      dialErrorLimit: 10,
+      perDialTimeout: 15,
+      insecureAcceptAnyHostKey: false,
+    });
+  });
+
+  it.each([
+    [{ privateKey: KEY, hostKey: PIN }, /connection\.host: is required/],
+    [{ host: 'h', port: 70000, hostKey: PIN }, /connection\.port/],
+    [{ host: 'h', port: '22', hostKey: PIN }, /connection\.port: must be a number/],
+    [{ host: 'h', dialErrorLimit: 0, hostKey: PIN }, /connection\.dialErrorLimit: must be -1/],
+    [{ host: 'h', perDialTimeout: -1, hostKey: PIN }, /connection\.perDialTimeout/],
+    [
+      { host: 'h', privateKey: '/root/.ssh/id_ed25519', hostKey: PIN },
+      /connection\.privateKey: must be the key contents/,
+    ],
+    [{ host: 'h', privatekey: KEY, hostKey: PIN }, /unknown field\(s\) "privatekey"/],
+    [{ host: 'h' }, /connection\.hostKey: is required: pin the host's key/],
+    [{ host: 'h', hostKey: 'nonsense' }, /connection\.hostKey: not a SHA256/],
+    [{ host: 'h', hostKey: PIN, proxy: { host: 'bastion' } }, /connection\.proxy\.hostKey: is required/],
+    [
+      { host: 'h', hostKey: PIN, insecureAcceptAnyHostKey: 'yes' },
+      /insecureAcceptAnyHostKey: must be true or false/,
+    ],
+  ])('rejects %j naming the field', (input, msg) => {
+    expect(() => parseConnectionArgs(input)).toThrow(ConnectionConfigError);
+    expect(() => parseConnectionArgs(input)).toThrow(msg);
+  });
+
+  it('accepts the explicit insecure opt-in without a pin', () => {
+    expect(parseConnectionArgs({ host: 'h', insecureAcceptAnyHostKey: true }).insecureAcceptAnyHostKey).toBe(
+      true,
+    );
+  });
+
+  it('never echoes secret values in validation errors', () => {
+    const secret = 'hunter2-very-secret';
+    let msg = '';
+    try {
+      parseConnectionArgs({
+        host: 'h',
+        password: secret,
+        privateKey: secret,
+        privateKeyPassword: 42,
+        port: secret,
+      });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/connection\.privateKey/);
+    expect(msg).not.toContain(secret);
+  });
+
+  it('redact removes secrets and key lines', () => {
+    expect(redact('auth with hunter2 failed', ['hunter2'])).toBe('auth with [redacted] failed');
+  });
+
+  it('an unparsable key fails before any network use, without the key in the message', async () => {
+    const bad =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-really-a-key-but-secret-text\n-----END OPENSSH PRIVATE KEY-----\n';
+    // Port 1 on loopback: nothing listens; a key error must come first and not be retried.
+    const err = await connect({
+      host: '127.0.0.1',
+      port: 1,
+      privateKey: bad,
+      hostKey: PIN,
+      dialErrorLimit: 1,
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).not.toContain('not-really-a-key-but-secret-text');
+  });
+
+  it('reports a refused dial after dialErrorLimit attempts', async () => {
+    const err = await connect({
+      host: '127.0.0.1',
+      port: 1,
+      password: 'pw-secret',
+      hostKey: PIN,
+      dialErrorLimit: 2,
+    }).catch((e: Error) => e);
+    expect((err as Error).name).toBe('DialError');
+    expect((err as Error).message).toMatch(/after 2 attempt/);
+    expect((err as Error).message).not.toContain('pw-secret');
+  });
+});

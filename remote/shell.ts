@@ -1,0 +1,100 @@
+/**
+ * The one place remote command lines are built. Every value that is not a literal written in
+ * hush's own source goes through `shQuote` (POSIX `sh` single quotes), so user text (unit names,
+ * paths, health commands, file contents) can never be interpreted by the remote shell.
+ *
+ * A command is a `ShellCommand` object that only these builders produce, so `Connection.exec`
+ * cannot be handed a string concatenated by hand.
+ *
+ *   sh`systemctl show -- ${unit}`             // interpolations are quoted
+ *   sh`cat -- ${paths}`                       // arrays become several quoted words
+ *   argv(['systemctl', 'restart', unit])      // an argv array as one command
+ *   sh`${cmdA} && ${cmdB}`                    // ShellCommands nest unquoted (they are already safe)
+ *   trustedScript(PROBE_SCRIPT)               // a constant script from hush's source, never user text
+ */
+
+/**
+ * A command line that is safe to hand to `sh -c`. Construct it only through the builders below;
+ * the class (rather than a string) is what lets `sh` tell a nested command from user text.
+ */
+export class ShellCommand {
+  /** @internal use sh, argv, trustedScript or userShellCommand */
+  constructor(readonly text: string) {
+    if (text.includes('\0')) throw new Error('shell command contains a NUL byte');
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Words that need no quoting: keeps logged commands readable. */
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * Quotes one word for POSIX sh: `'…'`, with each `'` written as `'\''`. NUL cannot be passed in
+ * an argv or a shell script at all, so it is rejected instead of silently truncating the word.
+ */
+export function shQuote(word: string | number): string {
+  const s = String(word);
+  if (s.includes('\0')) throw new Error('shell word contains a NUL byte');
+  if (s.length > 0 && SAFE_WORD.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** An argv array as one command line, each word quoted. */
+export function argv(words: readonly (string | number)[]): ShellCommand {
+  if (words.length === 0) throw new Error('empty argv');
+  return new ShellCommand(words.map(shQuote).join(' '));
+}
+
+export type ShellValue = string | number | ShellCommand | readonly (string | number)[];
+
+/**
+ * Tagged template: literal parts are hush's own text and kept as written; each interpolated
+ * string or number is quoted as one word, an array as several words, and a ShellCommand built
+ * here is inserted as is.
+ */
+export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): ShellCommand {
+  let out = strings[0] ?? '';
+  values.forEach((v, i) => {
+    if (Array.isArray(v)) out += (v as readonly (string | number)[]).map(shQuote).join(' ');
+    else if (v instanceof ShellCommand) out += v.text;
+    else out += shQuote(v as string | number);
+    out += strings[i + 1] ?? '';
+  });
+  return new ShellCommand(out);
+}
+
+/**
+ * Marks a constant script from hush's own source as a ShellCommand. Never pass user-supplied
+ * text: use `sh` or `argv` for anything that varies.
+ */
+export function trustedScript(script: string): ShellCommand {
+  return new ShellCommand(script);
+}
+
+/**
+ * A user-supplied shell command (e.g. `--health 'curl -fsS localhost'`) that is meant to be run
+ * by a shell: it becomes `sh -c '<text>'`, so it is parsed by a shell of its own and cannot
+ * break out of the command around it.
+ */
+export function userShellCommand(text: string): ShellCommand {
+  return argv(['sh', '-c', text]);
+}
+
+/** Joins commands with `;` / `&&`. */
+export function seq(...cmds: ShellCommand[]): ShellCommand {
+  return new ShellCommand(cmds.map((c) => c.text).join('; '));
+}
+export function and(...cmds: ShellCommand[]): ShellCommand {
+  return new ShellCommand(cmds.map((c) => c.text).join(' && '));
+}
+
+/**
+ * Wraps a command so that it runs under `sh` with root rights regardless of the login shell:
+ * `sh -c '<cmd>'` for root, `sudo -n -- sh -c '<cmd>'` otherwise (`-n`: fail instead of
+ * prompting for a password; hush never types passwords into sudo).
+ */
+export function asRoot(cmd: ShellCommand, viaSudo: boolean): ShellCommand {
+  return viaSudo ? argv(['sudo', '-n', '--', 'sh', '-c', cmd.text]) : argv(['sh', '-c', cmd.text]);
+}
