@@ -1,0 +1,119 @@
+/**
+ * How repeated assignments of an option combine, which is what decides whether two drop-ins mean
+ * the same thing. This is syntax (systemd's load-fragment parsers), not hardening policy:
+ * - `scalar`: the last assignment wins; an empty one restores the default.
+ * - `words`: space-separated items accumulate over assignments, an empty assignment resets the
+ *   list; a leading `~` inverts a line (deny-list / "all but"). Item order does not matter.
+ * - `lines`: one item per assignment (the value itself may contain spaces, e.g. `DeviceAllow=char-rtc r`);
+ *   items accumulate, an empty assignment resets; order does not matter unless `ordered`.
+ */
+
+export type OptionSyntax =
+  | { kind: 'scalar' }
+  | { kind: 'words'; invertible: boolean; booleanReplaces?: boolean; ordered?: boolean }
+  | { kind: 'lines'; ordered: boolean };
+
+const WORDS_SET = (invertible: boolean, booleanReplaces = false): OptionSyntax => ({
+  kind: 'words',
+  invertible,
+  booleanReplaces,
+});
+
+const SYNTAX: Record<string, OptionSyntax> = {
+  // Capability and syscall sets (`~` = all but the listed ones).
+  CapabilityBoundingSet: WORDS_SET(true),
+  AmbientCapabilities: WORDS_SET(true),
+  SystemCallFilter: WORDS_SET(true),
+  SystemCallLog: WORDS_SET(true),
+  SystemCallArchitectures: WORDS_SET(false),
+  RestrictAddressFamilies: WORDS_SET(true),
+  RestrictFileSystems: WORDS_SET(true),
+  // A boolean value replaces whatever was accumulated ("Boolean parameter ignores the previous settings").
+  RestrictNamespaces: WORDS_SET(true, true),
+  // Path lists.
+  ReadWritePaths: WORDS_SET(false),
+  ReadOnlyPaths: WORDS_SET(false),
+  InaccessiblePaths: WORDS_SET(false),
+  ExecPaths: WORDS_SET(false),
+  NoExecPaths: WORDS_SET(false),
+  TemporaryFileSystem: WORDS_SET(false),
+  BindPaths: WORDS_SET(false),
+  BindReadOnlyPaths: WORDS_SET(false),
+  StateDirectory: WORDS_SET(false),
+  CacheDirectory: WORDS_SET(false),
+  LogsDirectory: WORDS_SET(false),
+  RuntimeDirectory: WORDS_SET(false),
+  ConfigurationDirectory: WORDS_SET(false),
+  SupplementaryGroups: WORDS_SET(false),
+  IPAddressAllow: WORDS_SET(false),
+  IPAddressDeny: WORDS_SET(false),
+  // Environment assignments override earlier ones of the same variable: order matters.
+  Environment: { kind: 'words', invertible: false, ordered: true },
+  EnvironmentFile: { kind: 'lines', ordered: true },
+  // One rule per assignment.
+  DeviceAllow: { kind: 'lines', ordered: false },
+  SocketBindAllow: { kind: 'lines', ordered: false },
+  SocketBindDeny: { kind: 'lines', ordered: false },
+  ExecStartPre: { kind: 'lines', ordered: true },
+  ExecStart: { kind: 'lines', ordered: true },
+  ExecStartPost: { kind: 'lines', ordered: true },
+  ExecReload: { kind: 'lines', ordered: true },
+  ExecStop: { kind: 'lines', ordered: true },
+  ExecStopPost: { kind: 'lines', ordered: true },
+  ExecCondition: { kind: 'lines', ordered: true },
+};
+
+/** Unknown options are compared as ordered lines: the safe choice when the semantics are not modelled. */
+const UNKNOWN: OptionSyntax = { kind: 'lines', ordered: true };
+
+/** Options known to be single-valued (the rest of the [Service] hardening options are too). */
+const SCALARS = new Set([
+  'NoNewPrivileges',
+  'PrivateTmp',
+  'PrivateDevices',
+  'PrivateNetwork',
+  'PrivateUsers',
+  'PrivateMounts',
+  'PrivateIPC',
+  'ProtectSystem',
+  'ProtectHome',
+  'ProtectHostname',
+  'ProtectClock',
+  'ProtectKernelTunables',
+  'ProtectKernelModules',
+  'ProtectKernelLogs',
+  'ProtectControlGroups',
+  'ProtectProc',
+  'ProcSubset',
+  'RestrictSUIDSGID',
+  'RestrictRealtime',
+  'LockPersonality',
+  'MemoryDenyWriteExecute',
+  'RemoveIPC',
+  'UMask',
+  'KeyringMode',
+  'DevicePolicy',
+  'DynamicUser',
+  'User',
+  'Group',
+  'NotifyAccess',
+  'Delegate',
+  'RootDirectory',
+  'RootImage',
+  'SystemCallErrorNumber',
+  'Type',
+  'WorkingDirectory',
+  'MountAPIVFS',
+  'KillMode',
+  'Restart',
+  'PIDFile',
+]);
+
+export function optionSyntax(option: string): OptionSyntax {
+  return SYNTAX[option] ?? (SCALARS.has(option) ? { kind: 'scalar' } : UNKNOWN);
+}
+
+/** Options whose every item must go on its own `Option=` line when rendering. */
+export function isOnePerLine(option: string): boolean {
+  return SYNTAX[option]?.kind === 'lines';
+}
