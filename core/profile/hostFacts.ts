@@ -14,6 +14,24 @@ export const ExecBinary = z.object({
 });
 export type ExecBinary = z.infer<typeof ExecBinary>;
 
+/**
+ * One Exec* command of the unit as systemd will run it (after drop-ins and `X=` resets), read
+ * from the unit text so that quoting and prefixes survive (remote/probe.ts).
+ */
+export const ExecLine = z.object({
+  /** ExecStart, ExecStartPre, ExecStartPost, ExecCondition, ExecReload, ExecStop, ExecStopPost. */
+  directive: z.string(),
+  /** The special prefixes as written (`-`, `@`, `:`, `+`, `!`, `!!`, `|`), '' when none. */
+  prefixes: z.string(),
+  /** The command text after the prefixes, exactly as in the unit file (quotes, specifiers). */
+  command: z.string(),
+  /** The command split into words (systemd quoting undone; specifiers left as written). */
+  argv: z.array(z.string()),
+  /** The file that set it. */
+  source: z.string().optional(),
+});
+export type ExecLine = z.infer<typeof ExecLine>;
+
 export const HostFacts = z.object({
   /** systemd major version, e.g. 252, 257. */
   systemdVersion: z.number().int(),
@@ -22,6 +40,8 @@ export const HostFacts = z.object({
   kernelRelease: z.string(),
   arch: z.string(),
   straceVersion: z.string().optional(),
+  /** strace options (as tested, e.g. `--seccomp-bpf`, `-X raw`) the host's strace accepts. */
+  straceFlags: z.array(z.string()).optional(),
   cgroupVersion: z.union([z.literal(1), z.literal(2)]).optional(),
   /** BPF-LSM / cgroup-bpf availability for SocketBind*, RestrictFileSystems, IPAddress*. */
   bpfFramework: z.boolean().optional(),
@@ -37,6 +57,16 @@ export const HostFacts = z.object({
       /** `systemctl cat UNIT` text (fragment + drop-ins), for reset/drift comparison. */
       catText: z.string().optional(),
       dropIns: z.array(z.string()).default([]),
+      /** `LoadState` (loaded, not-found, masked…). */
+      loadState: z.string().optional(),
+      fragmentPath: z.string().optional(),
+      /** Every Exec* command in effect, in order (remote/probe.ts). */
+      exec: z.array(ExecLine).optional(),
+      /**
+       * The unit already has a SystemCallFilter: syscalls it denies never show up in a trace, and
+       * strace's ptrace needs `@debug` allowed while profiling (SHH adds `SystemCallFilter=@debug`).
+       */
+      hasSyscallFilter: z.boolean().optional(),
     })
     .optional(),
   binaries: z.array(ExecBinary).default([]),
