@@ -1,0 +1,61 @@
+#!/bin/sh
+# mmdebstrap customize hook for the hush test hosts: sh customize.sh ROOTDIR
+# Inputs (environment, set by scripts/testhost):
+#   TESTHOST_PUBKEY    client public key allowed to log in as root
+#   TESTHOST_BOOTDIR   where the kernel and initrd are moved (qemu boots them directly)
+#   TESTHOST_CORPUS    test/host/corpus (custom service units and their program)
+#   TESTHOST_HOSTNAME  the guest's hostname
+# This file's text is part of the image recipe hash: editing it rebuilds the images.
+set -eu
+R="$1"
+: "${TESTHOST_PUBKEY:?}" "${TESTHOST_BOOTDIR:?}" "${TESTHOST_CORPUS:?}" "${TESTHOST_HOSTNAME:?}"
+
+echo "$TESTHOST_HOSTNAME" >"$R/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$TESTHOST_HOSTNAME" >"$R/etc/hosts"
+echo '/dev/vda / ext4 defaults,errors=remount-ro 0 1' >"$R/etc/fstab"
+
+# qemu user-mode network (10.0.2.0/24, restrict=on): static address, no DNS, no IPv6 autoconf,
+# so nothing waits for DHCP and nothing in the guest tries to reach the outside.
+mkdir -p "$R/etc/systemd/network"
+printf '[Match]\nName=en* eth*\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
+  >"$R/etc/systemd/network/20-wired.network"
+systemctl --root="$R" enable systemd-networkd.service
+# No surprise jobs: timers that touch the network or the disk would perturb tests and profiles.
+for u in apt-daily.timer apt-daily-upgrade.timer fstrim.timer e2scrub_all.timer e2scrub_reap.service \
+         man-db.timer dpkg-db-backup.timer logrotate.timer systemd-tmpfiles-clean.timer; do
+  systemctl --root="$R" mask "$u" 2>/dev/null || true
+done
+
+# ssh: key-only root login with the per-image key pair
+install -d -m 700 "$R/root/.ssh"
+install -m 600 "$TESTHOST_PUBKEY" "$R/root/.ssh/authorized_keys"
+mkdir -p "$R/etc/ssh/sshd_config.d"
+printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n' \
+  >"$R/etc/ssh/sshd_config.d/testhost.conf"
+
+# Corpus, stock Debian units: nginx keeps :80, caddy moves to :8080 so both run.
+printf ':8080 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n' >"$R/etc/caddy/Caddyfile"
+systemctl --root="$R" enable ssh.service nginx.service caddy.service redis-server.service postgresql.service
+
+# Corpus, custom hard cases (test/host/corpus/hush-testsvc): a system user, the program, the units.
+install -D -m 644 "$TESTHOST_CORPUS/hush-testsvc/sysusers.conf" "$R/usr/lib/sysusers.d/hush-testsvc.conf"
+systemd-sysusers --root="$R" "$R/usr/lib/sysusers.d/hush-testsvc.conf"
+install -d -m 755 "$R/usr/local/lib/hush-testsvc"
+for f in "$TESTHOST_CORPUS"/hush-testsvc/bin/*; do
+  install -m 755 "$f" "$R/usr/local/lib/hush-testsvc/"
+done
+for u in "$TESTHOST_CORPUS"/hush-testsvc/*.service; do
+  install -m 644 "$u" "$R/etc/systemd/system/"
+  systemctl --root="$R" enable "$(basename "$u")"
+done
+
+# kernel + initrd are booted directly by qemu; keep them outside the image
+mkdir -p "$TESTHOST_BOOTDIR"
+mv "$R"/boot/vmlinuz-* "$TESTHOST_BOOTDIR/vmlinuz"
+mv "$R"/boot/initrd.img-* "$TESTHOST_BOOTDIR/initrd.img"
+rm -f "$R"/vmlinuz* "$R"/initrd.img*
+# the host key the harness pins
+cp "$R/etc/ssh/ssh_host_ed25519_key.pub" "$TESTHOST_BOOTDIR/host_ed25519.pub"
+# Do NOT clean "$R"/tmp or the apt lists here: mmdebstrap keeps its APT_CONFIG in "$R"/tmp and
+# cleans lists/caches itself afterwards; without that file its final `apt-get update` would run
+# against the HOST's apt configuration and empty the host's /var/lib/apt/lists.

@@ -1,0 +1,129 @@
+// The TypeScript side of scripts/testhost: boot, reset and stop disposable Debian VMs with a real
+// systemd PID 1. All VM work is done by the bash script (one implementation for people, CI and
+// jest); this module runs it, validates what it prints with zod, and loads the key material.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const TEST_HOST_IMAGES = ['debian-12', 'debian-13'] as const;
+export type TestHostImage = (typeof TEST_HOST_IMAGES)[number];
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const TESTHOST_SCRIPT = path.join(REPO_ROOT, 'scripts', 'testhost');
+
+/** What `scripts/testhost up|info` prints: one JSON object. */
+export const HostInfoSchema = z.object({
+  name: z.string().min(1),
+  image: z.enum(TEST_HOST_IMAGES),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1),
+  privateKeyPath: z.string().min(1),
+  /** "ssh-ed25519 AAAA…", the only host key the harness accepts */
+  hostKey: z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/=]+$/),
+  /** "SHA256:…", as `ssh-keygen -l` prints it */
+  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]+$/),
+  knownHostsPath: z.string().min(1),
+});
+export type HostInfo = z.infer<typeof HostInfoSchema>;
+
+/** Connection details of a running test host (plain data: safe to hand to other modules). */
+export interface TestHostConnection extends HostInfo {
+  /** PEM/OpenSSH private key text, for libraries that want the key rather than a path */
+  privateKey: string;
+}
+
+export interface ScriptResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs scripts/testhost with arguments passed as argv (never through a shell). Progress on its
+ * stderr is forwarded to ours when HUSH_TESTHOST_VERBOSE=1, and is part of the error otherwise.
+ */
+export function runTesthost(args: readonly string[], timeoutMs = 30 * 60_000): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      TESTHOST_SCRIPT,
+      [...args],
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGTERM' },
+      (error, stdout, stderr) => {
+        if (process.env.HUSH_TESTHOST_VERBOSE === '1' && stderr) process.stderr.write(stderr);
+        if (error) {
+          reject(new Error(`scripts/testhost ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+export function parseHostInfo(stdout: string): HostInfo {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  return HostInfoSchema.parse(JSON.parse(line));
+}
+
+export function toConnection(info: HostInfo): TestHostConnection {
+  return { ...info, privateKey: readFileSync(info.privateKeyPath, 'utf8') };
+}
+
+export interface StartOptions {
+  /** instance name (default: the image name); lets several runs or workers have their own VM */
+  name?: string;
+  /** the instance is stopped by a watchdog as soon as this process is gone */
+  ownerPid?: number;
+  /** a real cold boot (~15 s under TCG) instead of restoring the saved booted state (~5 s) */
+  cold?: boolean;
+}
+
+function startArgs(options: StartOptions): string[] {
+  const args: string[] = [];
+  if (options.name) args.push('--name', options.name);
+  if (options.ownerPid !== undefined) args.push('--owner-pid', String(options.ownerPid));
+  if (options.cold) args.push('--cold');
+  return args;
+}
+
+/** Boots (or joins, when it already runs) an instance; builds the image first if needed. */
+export async function startHost(
+  image: TestHostImage,
+  options: StartOptions = {},
+): Promise<TestHostConnection> {
+  const { stdout } = await runTesthost(['up', image, ...startArgs(options)]);
+  return toConnection(parseHostInfo(stdout));
+}
+
+/** Returns a running instance to its freshly booted state (same name; the port may change). */
+export async function resetHost(name: string): Promise<TestHostConnection> {
+  const { stdout } = await runTesthost(['reset', name]);
+  return toConnection(parseHostInfo(stdout));
+}
+
+export async function stopHosts(names: readonly string[]): Promise<void> {
+  if (names.length > 0) await runTesthost(['down', ...names], 120_000);
+}
+
+export async function buildImages(images: readonly TestHostImage[] = TEST_HOST_IMAGES): Promise<void> {
+  await runTesthost(['build', ...images]);
+}
+
+export interface InstanceStatus {
+  name: string;
+  image: string;
+  port: string;
+  up: boolean;
+}
+
+export async function listHosts(): Promise<InstanceStatus[]> {
+  const { stdout } = await runTesthost(['status'], 60_000);
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [name = '', image = '', port = '', state = ''] = line.split(' ');
+      return { name, image, port, up: state === 'up' };
+    });
+}
