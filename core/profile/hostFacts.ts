@@ -11,6 +11,10 @@ export const ExecBinary = z.object({
   /** Debian package owning it, and its version (dpkg -S / dpkg-query). */
   package: z.string().optional(),
   packageVersion: z.string().optional(),
+  /** st_mode (type and permission bits, incl. setuid/setgid): proves NoNewPrivileges harmless. */
+  mode: z.number().int().optional(),
+  /** `getcap` output for the file (e.g. `cap_net_raw=ep`), empty or absent when none. */
+  fileCapabilities: z.string().optional(),
 });
 export type ExecBinary = z.infer<typeof ExecBinary>;
 

@@ -26,6 +26,11 @@ export const RunInfo = z.object({
   syscalls: z.number().int().nonnegative(),
   unparsable: z.number().int().nonnegative(),
   pids: z.number().int().nonnegative(),
+  /**
+   * Path arguments the summary could not resolve (relative to an unknown cwd, or to an fd it never
+   * saw opened): their actions are missing, so path options are less certain. 0 when absent.
+   */
+  unresolvedPaths: z.number().int().nonnegative().optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

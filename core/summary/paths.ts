@@ -1,0 +1,92 @@
+/**
+ * Path normalisation for the summary. Everything here is lexical and uses only what the trace says:
+ * hush summarizes on the controller, so the target's file system is never consulted (SHH walked
+ * symlinks on the machine running it, shh.md §3.3, and got /proc/self and chroots wrong).
+ *
+ * Choices (documented because the resolver relies on them):
+ *  - `.` and `..` are removed lexically; `..` at the root stays at the root; duplicate and trailing
+ *    slashes go. Symlinks are not followed: the open family uses strace's `-y` decoration of the
+ *    returned fd (the kernel's resolved path) in addition to the requested path.
+ *  - `/proc/<pid>/…` for a pid that belongs to the traced tree is recorded as `/proc/self/…`, and
+ *    `/proc/self`, `/proc/thread-self` are kept as such. So an action under `/proc/self` means "the
+ *    service looks at its own processes", which ProtectProc=invisible/ptraceable permits, while any
+ *    other `/proc/<pid>` is a look at a foreign process. (strace's decorations always show the
+ *    numeric pid, which is why the mapping is needed.)
+ *  - fd decorations that do not start with `/` (`pipe:[…]`, `socket:[…]`, `anon_inode:[…]`,
+ *    `net:[…]`, `TCP:[…]`) are pseudo files and never become paths; `/memfd:…` is pseudo too.
+ *    A path *argument* like "pipe:[1]" is an ordinary relative file name (SHH's regex confused them).
+ *  - decorations lose a trailing ` (deleted)` and the `<char 1:3>` device detail of `-yy`.
+ */
+
+/** Lexically normalise an absolute path. Returns '/' for the root. */
+export function normalizeAbsolute(path: string): string {
+  // Fast path: already clean (the common case for decorations and absolute arguments).
+  if (
+    path.length > 1 &&
+    path.charCodeAt(0) === 47 &&
+    path.charCodeAt(path.length - 1) !== 47 &&
+    !path.includes('//') &&
+    !path.includes('/.')
+  ) {
+    return path;
+  }
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+/** Join a relative path onto an absolute base and normalise. */
+export function joinPath(base: string, rel: string): string {
+  if (rel.startsWith('/')) return normalizeAbsolute(rel);
+  if (rel === '' || rel === '.') return normalizeAbsolute(base);
+  return normalizeAbsolute(base === '/' ? '/' + rel : base + '/' + rel);
+}
+
+/** Apply a process root (after chroot) to an absolute path as the process sees it. */
+export function underRoot(root: string, absPath: string): string {
+  if (root === '/') return absPath;
+  return absPath === '/' ? root : normalizeAbsolute(root + absPath);
+}
+
+export interface Decoration {
+  /** The file path, or undefined for a pseudo file (pipe, socket, anon inode, memfd…). */
+  path: string | undefined;
+  /** True when `-yy` said the fd is a character device (`/dev/null<char 1:3>`). */
+  charDevice: boolean;
+}
+
+const DEV_SUFFIX = /<(char|block) \d+:\d+>$/;
+const DELETED_SUFFIX = ' (deleted)';
+
+/** Interpret an fd decoration printed by `-y`/`-yy`. */
+export function parseDecoration(text: string): Decoration {
+  let path = text;
+  let charDevice = false;
+  if (path.endsWith('>')) {
+    const m = DEV_SUFFIX.exec(path);
+    if (m) {
+      charDevice = m[1] === 'char';
+      path = path.slice(0, m.index);
+    }
+  }
+  if (path.endsWith(DELETED_SUFFIX)) path = path.slice(0, -DELETED_SUFFIX.length);
+  if (path.charCodeAt(0) !== 47 || path.startsWith('/memfd:')) return { path: undefined, charDevice };
+  return { path: normalizeAbsolute(path), charDevice };
+}
+
+const PROC_PID = /^\/proc\/(\d+)(?=\/|$)/;
+
+/**
+ * Map `/proc/<pid>` of a traced process to `/proc/self` (see the module comment). `isTraced`
+ * answers whether a pid belongs to the traced tree.
+ */
+export function stableProcPath(path: string, isTraced: (pid: number) => boolean): string {
+  if (!path.startsWith('/proc/')) return path;
+  const m = PROC_PID.exec(path);
+  if (!m || !isTraced(Number(m[1]))) return path;
+  return '/proc/self' + path.slice(m[0].length);
+}

@@ -1,0 +1,393 @@
+/**
+ * The summarizer: TraceEvents in, a Profile out. Synchronous `push` so a parser can drive it at
+ * full speed; the per-event cost for a syscall without a handler is two map updates.
+ *
+ * Ordering: an action's position is the line where its first occurrence *started* (an unfinished
+ * call keeps its start line), so create-before-read holds across processes even when events are
+ * delivered out of order: strace -f often prints a child's first calls before the parent's clone
+ * returns the child's pid. Those calls wait (bounded) until the clone tells us what the child
+ * inherited (cwd, fd table); see `Proc.awaitingParent`.
+ */
+import type { Arg, Syscall, TraceEvent } from '../strace/types';
+import type { Action, PathAccessKind } from './actions';
+import { actionKey } from '../profile/actionKey';
+import { PROFILE_SCHEMA } from '../profile/schema';
+import type { Profile, ProfileAction, RunInfo } from '../profile/schema';
+import type { HostFacts } from '../profile/hostFacts';
+import { formatSyscall } from './args';
+import type { ActionBody, Handler, HandlerContext } from './handler';
+import { HANDLERS } from './handlers';
+import { joinPath, normalizeAbsolute, parseDecoration, stableProcPath, underRoot } from './paths';
+import type { Decoration } from './paths';
+import { inherit, newProc } from './process';
+import type { FdEntry, Proc, ShareFlags } from './process';
+import { callCounts } from './success';
+
+export interface SummarizerOptions {
+  /**
+   * The cwd of the first traced process: the unit's WorkingDirectory= (systemd's default is `/`),
+   * or the caller's cwd for `hush run`. When omitted it is unknown until the trace reveals it
+   * (`AT_FDCWD</dir>` decorations, getcwd, chdir to an absolute path); relative paths before that
+   * cannot be resolved and are counted in `RunInfo.unresolvedPaths`.
+   */
+  cwd?: string;
+  /** net.ipv6.bindv6only of the traced host (Linux default false: AF_INET6 sockets are dual-stack). */
+  bindv6only?: boolean;
+  /** RunInfo.source default. */
+  source?: string;
+  /** Host facts to embed in the profile. */
+  host?: HostFacts;
+  /** Bound on events held for processes waiting for their parent's clone to return (default 100000). */
+  maxPendingEvents?: number;
+}
+
+export interface SummarizerStats {
+  syscalls: number;
+  /** Handler exceptions (a bug or an argument shape no handler expected): the call's actions are lost. */
+  handlerErrors: number;
+  unresolvedPaths: number;
+  /** Processes whose parent's clone was never seen (their state started empty). */
+  orphanProcesses: number;
+}
+
+export interface Summarizer {
+  push(ev: TraceEvent): void;
+  /** Flush and build the profile. `run` overrides RunInfo fields (source, lines, unparsable, times). */
+  finish(run?: Partial<RunInfo>): Profile;
+  stats(): SummarizerStats;
+}
+
+interface Entry {
+  order: number;
+  count: number;
+  action: Action;
+}
+
+const EMPTY_ARGS: readonly Arg[] = [];
+/** Actions a single call can emit before their order keys would collide with the next line. */
+const PER_LINE = 64;
+
+class SummarizerImpl implements Summarizer, HandlerContext {
+  readonly bindv6only: boolean;
+  private readonly opts: SummarizerOptions;
+  private readonly maxPending: number;
+
+  private readonly procs = new Map<number, Proc>();
+  private readonly traced = new Set<number>();
+  private readonly pending = new Map<number, TraceEvent[]>();
+  private pendingTotal = 0;
+  private rootPid: number | undefined;
+  private readonly replayQueue: number[] = [];
+
+  private readonly names = new Map<string, number>();
+  private readonly failed = new Map<string, number>();
+  private readonly actions = new Map<string, Entry>();
+  private maxLine = 0;
+  private readonly counters: SummarizerStats = {
+    syscalls: 0,
+    handlerErrors: 0,
+    unresolvedPaths: 0,
+    orphanProcesses: 0,
+  };
+
+  // The call being handled (HandlerContext).
+  sc!: Syscall;
+  args: readonly Arg[] = EMPTY_ARGS;
+  proc!: Proc;
+  private emitIndex = 0;
+
+  constructor(opts: SummarizerOptions) {
+    this.opts = opts;
+    this.bindv6only = opts.bindv6only ?? false;
+    this.maxPending = opts.maxPendingEvents ?? 100_000;
+  }
+
+  push(ev: TraceEvent): void {
+    if (ev.line > this.maxLine) this.maxLine = ev.line;
+    if (ev.type === 'syscall') {
+      this.counters.syscalls++;
+      const pid = ev.pid;
+      this.traced.add(pid);
+      if (this.rootPid === undefined) this.rootPid = pid;
+      const counts = callCounts(ev.ret);
+      const tally = counts ? this.names : this.failed;
+      tally.set(ev.name, (tally.get(ev.name) ?? 0) + 1);
+      if (!counts) return;
+      const handler = HANDLERS.get(ev.name);
+      if (handler === undefined) return;
+      const proc = this.procFor(pid);
+      if (proc.awaitingParent) {
+        this.hold(pid, ev);
+        return;
+      }
+      this.run(handler, ev, proc);
+    } else if (ev.type === 'exit') {
+      const proc = this.procs.get(ev.pid);
+      if (proc?.awaitingParent) this.hold(ev.pid, ev);
+      else this.procs.delete(ev.pid);
+    }
+  }
+
+  finish(run: Partial<RunInfo> = {}): Profile {
+    for (const pid of [...this.pending.keys()]) this.adoptOrphan(pid);
+    this.drainReplays();
+
+    const entries = [...this.actions.values()].sort((a, b) => a.order - b.order);
+    const actions: ProfileAction[] = entries.map((e, i) => ({ seq: i, count: e.count, action: e.action }));
+    const syscalls = sortedRecord(this.names);
+    const failedSyscalls = sortedRecord(this.failed, this.names);
+    const info: RunInfo = {
+      source: run.source ?? this.opts.source ?? 'unknown',
+      ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
+      ...(run.endedAt !== undefined ? { endedAt: run.endedAt } : {}),
+      lines: run.lines ?? this.maxLine,
+      syscalls: run.syscalls ?? this.counters.syscalls,
+      unparsable: run.unparsable ?? 0,
+      pids: run.pids ?? this.traced.size,
+      unresolvedPaths: run.unresolvedPaths ?? this.counters.unresolvedPaths,
+    };
+    return {
+      schema: PROFILE_SCHEMA,
+      actions,
+      syscalls,
+      failedSyscalls,
+      runs: [info],
+      ...(this.opts.host ? { host: this.opts.host } : {}),
+    };
+  }
+
+  stats(): SummarizerStats {
+    return { ...this.counters };
+  }
+
+  // ---- processes -------------------------------------------------------------------------------
+
+  private procFor(pid: number): Proc {
+    let p = this.procs.get(pid);
+    if (p) return p;
+    if (pid === this.rootPid && !this.pending.has(pid)) {
+      p = newProc(pid, this.opts.cwd !== undefined ? normalizeAbsolute(this.opts.cwd) : undefined);
+    } else {
+      p = newProc(pid, undefined);
+      p.awaitingParent = true;
+    }
+    this.procs.set(pid, p);
+    return p;
+  }
+
+  private hold(pid: number, ev: TraceEvent): void {
+    let buf = this.pending.get(pid);
+    if (!buf) this.pending.set(pid, (buf = []));
+    buf.push(ev);
+    if (++this.pendingTotal > this.maxPending) {
+      // Bounded memory: give up waiting for the oldest orphan's parent.
+      const oldest = this.pending.keys().next().value as number;
+      this.adoptOrphan(oldest);
+      this.drainReplays();
+    }
+  }
+
+  /** A process whose clone we never saw: it starts with an unknown cwd and an empty fd table. */
+  private adoptOrphan(pid: number): void {
+    const p = this.procs.get(pid);
+    if (p?.awaitingParent) {
+      p.awaitingParent = false;
+      this.counters.orphanProcesses++;
+    }
+    this.replayQueue.push(pid);
+  }
+
+  spawn(childPid: number, share: ShareFlags): void {
+    this.traced.add(childPid);
+    let child = this.procs.get(childPid);
+    if (child && !child.awaitingParent) return; // already running with known state
+    if (!child) {
+      child = newProc(childPid, undefined);
+      this.procs.set(childPid, child);
+    }
+    inherit(child, this.proc, share);
+    if (this.pending.has(childPid)) this.replayQueue.push(childPid);
+  }
+
+  /** Replay held events of processes that just learned their inheritance. */
+  private drainReplays(): void {
+    while (this.replayQueue.length > 0) {
+      const pid = this.replayQueue.shift()!;
+      const events = this.pending.get(pid);
+      if (!events) continue;
+      this.pending.delete(pid);
+      this.pendingTotal -= events.length;
+      for (const ev of events) {
+        if (ev.type === 'exit') {
+          this.procs.delete(ev.pid);
+          continue;
+        }
+        if (ev.type !== 'syscall') continue;
+        const proc = this.procs.get(ev.pid) ?? this.procFor(ev.pid);
+        const handler = HANDLERS.get(ev.name);
+        if (handler) this.run(handler, ev, proc);
+      }
+    }
+  }
+
+  private run(handler: Handler, sc: Syscall, proc: Proc): void {
+    this.sc = sc;
+    this.args = sc.args ?? EMPTY_ARGS;
+    this.proc = proc;
+    this.emitIndex = 0;
+    try {
+      handler(this);
+    } catch {
+      // Never let one odd line end the summary; the count is reported (hush summarize warns).
+      this.counters.handlerErrors++;
+    }
+    if (this.replayQueue.length > 0) this.drainReplays();
+  }
+
+  isTraced(pid: number): boolean {
+    return this.traced.has(pid);
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------
+
+  private nextOrder(): number {
+    const k = this.emitIndex < PER_LINE - 1 ? this.emitIndex++ : PER_LINE - 1;
+    return this.sc.line * PER_LINE + k;
+  }
+
+  private record(key: string, order: number, make: () => Action): void {
+    const e = this.actions.get(key);
+    if (e === undefined) {
+      this.actions.set(key, { order, count: 1, action: make() });
+      return;
+    }
+    e.count++;
+    if (order < e.order) {
+      // An earlier occurrence delivered late (a child's held calls): it is the first evidence.
+      e.order = order;
+      e.action = make();
+    }
+  }
+
+  private evidence(): Action['ev'] {
+    return { pid: this.sc.pid, line: this.sc.line, syscall: this.sc.name, text: formatSyscall(this.sc) };
+  }
+
+  emit(body: ActionBody): void {
+    const order = this.nextOrder();
+    this.record(actionKey(body as Action), order, () => ({ ...body, ev: this.evidence() }) as Action);
+  }
+
+  emitPath(access: PathAccessKind, path: string | undefined): void {
+    if (path === undefined) return;
+    const stable = path.startsWith('/proc/') ? stableProcPath(path, (pid) => this.traced.has(pid)) : path;
+    const order = this.nextOrder();
+    this.record(`path\u0000${access}\u0000${stable}`, order, () => ({
+      kind: 'path',
+      access,
+      path: stable,
+      ev: this.evidence(),
+    }));
+  }
+
+  // ---- paths and fds ---------------------------------------------------------------------------
+
+  resolvePath(path: Arg | undefined, dirfd?: Arg, emptyPath = false): string | undefined {
+    if (!path || path.t === 'null') return emptyPath ? this.fdPath(dirfd) : undefined;
+    if (path.t !== 'str') return undefined; // an address strace could not read: the call failed or is opaque
+    if (path.truncated) {
+      this.counters.unresolvedPaths++;
+      return undefined;
+    }
+    const v = path.value;
+    if (v === '') return emptyPath ? this.fdPath(dirfd) : undefined;
+    if (v.charCodeAt(0) === 47) return underRoot(this.proc.fs.root, normalizeAbsolute(v));
+    const base = dirfd === undefined ? this.proc.fs.cwd : this.dirBase(dirfd);
+    if (base === undefined) {
+      this.counters.unresolvedPaths++;
+      return undefined;
+    }
+    return joinPath(base, v);
+  }
+
+  private dirBase(dirfd: Arg): string | undefined {
+    if ((dirfd.t === 'sym' && dirfd.name === 'AT_FDCWD') || (dirfd.t === 'int' && dirfd.value === -100)) {
+      return this.cwdFrom(dirfd);
+    }
+    return this.fdPath(dirfd);
+  }
+
+  /** The cwd, learning it from an `AT_FDCWD</dir>` decoration (the kernel's view at that call). */
+  private cwdFrom(dirfd: Arg): string | undefined {
+    if (dirfd.t === 'sym' && dirfd.path !== undefined) {
+      const dec = parseDecoration(dirfd.path);
+      if (dec.path !== undefined) this.proc.fs.cwd = dec.path;
+      return dec.path;
+    }
+    return this.proc.fs.cwd;
+  }
+
+  fdNumber(fd: Arg | undefined): number | undefined {
+    if (!fd) return undefined;
+    if (fd.t === 'fd') return fd.fd;
+    if (fd.t === 'int') return fd.value;
+    return undefined;
+  }
+
+  fdPath(fd: Arg | undefined): string | undefined {
+    if (!fd) return undefined;
+    if (fd.t === 'fd') {
+      // A decoration is authoritative: a pseudo one (pipe, socket…) means "not a file".
+      return parseDecoration(fd.path).path;
+    }
+    if (fd.t === 'int') return fd.value >= 0 ? this.proc.files.get(fd.value)?.path : undefined;
+    if (fd.t === 'sym' && fd.name === 'AT_FDCWD') return this.cwdFrom(fd);
+    return undefined;
+  }
+
+  fdEntry(fd: Arg | undefined): FdEntry | undefined {
+    const n = this.fdNumber(fd);
+    const entry = n !== undefined ? this.proc.files.get(n) : undefined;
+    if (fd?.t !== 'fd') return entry;
+    const dec = parseDecoration(fd.path);
+    if (dec.path !== undefined)
+      return entry?.path === dec.path ? entry : { path: dec.path, charDevice: dec.charDevice };
+    // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current.
+    return entry && entry.path === undefined ? entry : undefined;
+  }
+
+  returnedFd(): number | undefined {
+    const r = this.sc.ret;
+    return r.errno === undefined && r.value !== null && r.value >= 0 ? r.value : undefined;
+  }
+
+  returnedDecoration(): Decoration | undefined {
+    const p = this.sc.ret.fdPath;
+    return p === undefined || this.sc.ret.errno !== undefined ? undefined : parseDecoration(p);
+  }
+}
+
+function sortedRecord(m: Map<string, number>, exclude?: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of [...m.keys()].sort()) if (!exclude?.has(k)) out[k] = m.get(k)!;
+  return out;
+}
+
+export function createSummarizer(opts: SummarizerOptions = {}): Summarizer {
+  return new SummarizerImpl(opts);
+}
+
+/** Summarize a stream of events (or of event batches, as `parseStraceBatches` yields them). */
+export async function summarizeStream(
+  events: AsyncIterable<TraceEvent | TraceEvent[]> | Iterable<TraceEvent | TraceEvent[]>,
+  opts: SummarizerOptions = {},
+  run?: Partial<RunInfo> | (() => Partial<RunInfo>),
+): Promise<Profile> {
+  const s = createSummarizer(opts);
+  for await (const item of events) {
+    if (Array.isArray(item)) for (const ev of item) s.push(ev);
+    else s.push(item);
+  }
+  // A function lets the caller report what it only knows at the end (the parser's line counts).
+  return s.finish(typeof run === 'function' ? run() : run);
+}
