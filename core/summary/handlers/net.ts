@@ -26,7 +26,11 @@ export interface SockAddr {
 export function parseSockaddr(a: Arg | undefined): SockAddr | undefined {
   a = outValue(a);
   if (!a || a.t !== 'struct') return undefined;
-  const familyArg = a.fields['sa_family'];
+  // sockaddr_in/in6/un print `sa_family`, netlink `nl_family`, packet `sll_family`…
+  let familyArg = a.fields['sa_family'];
+  if (!familyArg) {
+    for (const [k, v] of Object.entries(a.fields)) if (k.endsWith('_family')) familyArg = v;
+  }
   const family = symText(familyArg);
   if (!family) return undefined;
   const out: SockAddr = { family };
@@ -109,12 +113,11 @@ function addressed(c: HandlerContext, op: NetOp, fd: Arg | undefined, addr: Arg 
   const sa = parseSockaddr(addr);
   if (!sa || sa.family === 'AF_UNSPEC') return;
   const sock = sockOf(c, fd);
-  netAction(c, op, sock, sa);
-  if (sa.unixPath !== undefined) {
-    // A filesystem socket: binding creates the node, connecting/sending reaches it.
-    const path = c.resolvePath({ t: 'str', value: sa.unixPath, truncated: false });
-    c.emitPath(op === 'bind' ? 'create' : 'read', path);
-  }
+  // A filesystem socket: binding creates the node, connecting/sending reaches it.
+  const path =
+    sa.unixPath !== undefined ? c.resolvePath({ t: 'str', value: sa.unixPath, truncated: false }) : undefined;
+  netAction(c, op, sock, path !== undefined ? { ...sa, address: path } : sa);
+  if (sa.unixPath !== undefined) c.emitPath(op === 'bind' ? 'create' : 'read', path);
   if (op === 'bind' && sock) {
     sock.boundAddress = sa.address;
     sock.boundPort = sa.port;

@@ -1,0 +1,165 @@
+import {
+  fingerprint,
+  fingerprintChanges,
+  mergeProfiles,
+  parseProfile,
+  profileDigest,
+  ProfileError,
+} from './index';
+import { PROFILE_SCHEMA } from './schema';
+import type { Profile } from './schema';
+import { HostFacts } from './hostFacts';
+
+const ev = (line: number, pid = 1) => ({ pid, line, syscall: 'openat' });
+
+function profile(partial: Partial<Profile>): Profile {
+  return {
+    schema: PROFILE_SCHEMA,
+    actions: [],
+    syscalls: {},
+    failedSyscalls: {},
+    runs: [{ source: 'r', lines: 10, syscalls: 5, unparsable: 0, pids: 1 }],
+    ...partial,
+  };
+}
+
+const a = profile({
+  actions: [
+    { seq: 0, count: 2, action: { kind: 'path', access: 'read', path: '/etc/a', ev: ev(1) } },
+    { seq: 1, count: 1, action: { kind: 'path', access: 'create', path: '/tmp/x', ev: ev(2) } },
+  ],
+  syscalls: { openat: 3, read: 1 },
+  failedSyscalls: { statx: 1, membarrier: 2 },
+  runs: [{ source: 'a', lines: 10, syscalls: 4, unparsable: 0, pids: 1 }],
+});
+const b = profile({
+  actions: [
+    {
+      seq: 0,
+      count: 1,
+      action: { kind: 'socket', family: 'AF_INET', type: 'SOCK_STREAM', protocol: '0', ev: ev(5, 9) },
+    },
+    { seq: 1, count: 4, action: { kind: 'path', access: 'read', path: '/etc/a', ev: ev(7, 9) } },
+  ],
+  syscalls: { openat: 1, statx: 2 },
+  failedSyscalls: { membarrier: 1 },
+  runs: [{ source: 'b', lines: 20, syscalls: 3, unparsable: 1, pids: 2 }],
+});
+
+describe('mergeProfiles', () => {
+  it('unions actions: counts summed, first evidence kept, b’s new actions after a’s, runs concatenated', () => {
+    const m = mergeProfiles(a, b);
+    expect(m.actions).toEqual([
+      { seq: 0, count: 6, action: { kind: 'path', access: 'read', path: '/etc/a', ev: ev(1) } },
+      { seq: 1, count: 1, action: { kind: 'path', access: 'create', path: '/tmp/x', ev: ev(2) } },
+      {
+        seq: 2,
+        count: 1,
+        action: {
+          kind: 'socket',
+          family: 'AF_INET',
+          type: 'SOCK_STREAM',
+          protocol: '0',
+          ev: { ...ev(5, 9), run: 1 },
+        },
+      },
+    ]);
+    expect(m.runs.map((r) => r.source)).toEqual(['a', 'b']);
+  });
+
+  it('sums syscall counts and drops names from failedSyscalls once they succeeded anywhere', () => {
+    const m = mergeProfiles(a, b);
+    expect(m.syscalls).toEqual({ openat: 4, read: 1, statx: 2 });
+    expect(m.failedSyscalls).toEqual({ membarrier: 3 });
+  });
+
+  it('shifts evidence run indexes by the runs already merged', () => {
+    const ab = mergeProfiles(a, b);
+    const c = profile({
+      actions: [{ seq: 0, count: 1, action: { kind: 'mmapWX', ev: ev(3) } }],
+      runs: [{ source: 'c', lines: 1, syscalls: 1, unparsable: 0, pids: 1 }],
+    });
+    const abc = mergeProfiles(ab, c);
+    expect(abc.actions.at(-1)!.action.ev.run).toBe(2);
+    expect(abc.runs).toHaveLength(3);
+  });
+
+  it('does not modify its inputs', () => {
+    const before = JSON.stringify([a, b]);
+    mergeProfiles(a, b);
+    expect(JSON.stringify([a, b])).toBe(before);
+  });
+});
+
+describe('profileDigest', () => {
+  it('is independent of key order and changes with content', () => {
+    const reordered = JSON.parse(
+      JSON.stringify({
+        runs: a.runs,
+        syscalls: a.syscalls,
+        failedSyscalls: a.failedSyscalls,
+        actions: a.actions,
+        schema: a.schema,
+      }),
+    ) as Profile;
+    expect(profileDigest(reordered)).toBe(profileDigest(a));
+    expect(profileDigest(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(profileDigest(b)).not.toBe(profileDigest(a));
+  });
+});
+
+describe('parseProfile', () => {
+  it('accepts a valid profile from text', () => {
+    expect(parseProfile(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('names the offending field', () => {
+    const bad = JSON.parse(JSON.stringify(a)) as { actions: { action: { path: unknown } }[] };
+    bad.actions[1]!.action.path = 42;
+    expect(() => parseProfile(bad)).toThrow(/actions\[1\]\.action\.path/);
+  });
+
+  it('rejects an unknown action kind and a wrong schema version', () => {
+    const bad = JSON.parse(JSON.stringify(a)) as { actions: { action: { kind: string } }[]; schema: string };
+    bad.actions[0]!.action.kind = 'teleport';
+    expect(() => parseProfile(bad)).toThrow(ProfileError);
+    expect(() => parseProfile({ ...a, schema: 'hush.profile/v0' })).toThrow(/schema/);
+  });
+
+  it('reports invalid JSON as such', () => {
+    expect(() => parseProfile('{"schema":')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('fingerprint', () => {
+  const facts = HostFacts.parse({
+    systemdVersion: 252,
+    kernelRelease: '6.1.0-18-amd64',
+    arch: 'x86_64',
+    binaries: [
+      { path: '/usr/sbin/nginx', sha256: 'aa', package: 'nginx', packageVersion: '1.22.1-9' },
+      { path: '/usr/bin/env', sha256: 'bb', package: 'coreutils', packageVersion: '9.1-1' },
+    ],
+  });
+
+  it('is stable regardless of binary order and ignores unrelated facts', () => {
+    const swapped = { ...facts, binaries: [...facts.binaries].reverse(), straceVersion: '6.1' };
+    expect(fingerprint(swapped).digest).toBe(fingerprint(facts).digest);
+    expect(fingerprint(facts).binaries.map((x) => x.path)).toEqual(['/usr/bin/env', '/usr/sbin/nginx']);
+  });
+
+  it('changes, and says why, when a package is upgraded or systemd changes', () => {
+    const upgraded = {
+      ...facts,
+      systemdVersion: 257,
+      binaries: facts.binaries.map((x) =>
+        x.package === 'nginx' ? { ...x, sha256: 'cc', packageVersion: '1.26.0-1' } : x,
+      ),
+    };
+    expect(fingerprintChanges(fingerprint(facts), fingerprint(upgraded))).toEqual([
+      'systemd 252 → 257',
+      'binary /usr/sbin/nginx: nginx 1.22.1-9 → 1.26.0-1',
+    ]);
+    expect(fingerprintChanges(fingerprint(facts), fingerprint(facts))).toEqual([]);
+  });
+});

@@ -1,0 +1,265 @@
+import { Profile } from '../profile/schema';
+import type { Syscall } from '../strace/types';
+import { createSummarizer, summarizeStream } from './summarizer';
+import { actionList, summarizeLines } from './testHelpers';
+import { callCounts } from './success';
+import { HANDLED_SYSCALLS } from './handlers';
+
+describe('success rule', () => {
+  const ret = (raw: string, errno?: string) => ({
+    value: raw === '?' ? null : Number(raw),
+    raw,
+    ...(errno ? { errno } : {}),
+  });
+
+  it('counts returns, `?` and outcome errnos; not refusals', () => {
+    expect(callCounts(ret('0'))).toBe(true);
+    expect(callCounts(ret('?'))).toBe(true);
+    expect(callCounts(ret('?', 'ERESTARTSYS'))).toBe(true);
+    for (const e of ['EAGAIN', 'EINPROGRESS', 'EEXIST', 'EINTR', 'ETIMEDOUT'])
+      expect(callCounts(ret('-1', e))).toBe(true);
+    for (const e of ['ENOENT', 'EACCES', 'EPERM', 'ENOSYS', 'EBADF'])
+      expect(callCounts(ret('-1', e))).toBe(false);
+  });
+
+  it('puts names that only failed in failedSyscalls and names that succeeded anywhere in syscalls', () => {
+    const p = summarizeLines([
+      '1 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)',
+      '1 openat(AT_FDCWD, "/y", O_RDONLY) = 3',
+      '1 membarrier(MEMBARRIER_CMD_QUERY, 0) = -1 ENOSYS (Function not implemented)',
+      '1 read(3, "", 10) = 0',
+      '1 read(3, "", 10) = 0',
+      '1 exit_group(0) = ?',
+    ]);
+    expect(p.syscalls).toEqual({ exit_group: 1, openat: 1, read: 2 });
+    expect(p.failedSyscalls).toEqual({ membarrier: 1 });
+  });
+});
+
+describe('deduplication and order', () => {
+  it('keeps the first evidence, counts repeats, and orders by first occurrence', () => {
+    const p = summarizeLines([
+      '1 openat(AT_FDCWD, "/etc/a", O_RDONLY) = 3',
+      '1 mkdir("/tmp/d", 0700) = 0',
+      '1 openat(AT_FDCWD, "/etc/a", O_RDONLY|O_CLOEXEC) = 4',
+    ]);
+    expect(p.actions.map((a) => [a.seq, a.count, a.action.kind === 'path' ? a.action.path : ''])).toEqual([
+      [0, 2, '/etc/a'],
+      [1, 1, '/tmp/d'],
+    ]);
+    expect(p.actions[0]!.action.ev).toEqual({
+      pid: 1,
+      line: 1,
+      syscall: 'openat',
+      text: 'openat(AT_FDCWD, "/etc/a", O_RDONLY) = 3',
+    });
+  });
+
+  it('orders a resumed call by the line where it started', () => {
+    const p = summarizeLines(
+      [
+        '1 mkdir("/tmp/first", 0700 <unfinished ...>',
+        '2 mkdir("/tmp/second", 0700) = 0',
+        '1 <... mkdir resumed>) = 0',
+      ],
+      { cwd: '/' },
+    );
+    // pid 2 is not pid 1's child in this log; its absolute path needs no inheritance.
+    expect(actionList(p)).toEqual(['create /tmp/first', 'create /tmp/second']);
+  });
+
+  it('produces a document the Profile schema accepts', () => {
+    const p = summarizeLines(['1 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3', '1 kill(-1, SIGTERM) = 0']);
+    expect(() => Profile.parse(p)).not.toThrow();
+    expect(p.runs).toEqual([
+      { source: 'test', lines: 2, syscalls: 2, unparsable: 0, pids: 1, unresolvedPaths: 0 },
+    ]);
+  });
+});
+
+describe('path normalisation', () => {
+  it('records /proc/<traced pid> as /proc/self and leaves other pids alone', () => {
+    expect(
+      actionList(
+        summarizeLines([
+          '7 openat(AT_FDCWD, "/proc/self/status", O_RDONLY) = 3</proc/7/status>',
+          '7 openat(AT_FDCWD, "/proc/1/cmdline", O_RDONLY) = 4</proc/1/cmdline>',
+          '7 readlink("/proc/thread-self/exe", "/x", 4096) = 2',
+        ]),
+      ),
+    ).toEqual(['read /proc/self/status', 'read /proc/1/cmdline', 'read /proc/thread-self/exe']);
+  });
+
+  it('removes . and .. lexically and never turns pseudo fds into paths', () => {
+    expect(
+      actionList(
+        summarizeLines(
+          [
+            '1 openat(AT_FDCWD, "/etc/./ssl/../hosts", O_RDONLY) = 3',
+            '1 newfstatat(4<socket:[99]>, "", {st_mode=S_IFSOCK|0777, st_size=0, ...}, AT_EMPTY_PATH) = 0',
+            '1 mkdirat(5<anon_inode:[eventfd]>, "x", 0700) = 0',
+            '1 openat(AT_FDCWD, "pipe:[1]", O_RDONLY) = 6',
+          ],
+          { cwd: '/w' },
+        ),
+      ),
+    ).toEqual(['read /etc/hosts', 'read /w/pipe:[1]']);
+  });
+});
+
+describe('driving the summarizer', () => {
+  it('handles calls given directly as Syscall objects, including name-only ones', () => {
+    const s = createSummarizer({ cwd: '/' });
+    const call = (line: number, name: string, args: Syscall['args']): Syscall => ({
+      type: 'syscall',
+      pid: 5,
+      name,
+      args,
+      ret: { value: 0, raw: '0' },
+      line,
+    });
+    s.push(call(1, 'getpid', null));
+    s.push(call(2, 'unlink', [{ t: 'str', value: '/var/lib/x', truncated: false }]));
+    s.push({ type: 'exit', pid: 5, code: 0, line: 3 });
+    const p = s.finish({ source: 'direct' });
+    expect(actionList(p)).toEqual(['remove /var/lib/x']);
+    expect(p.syscalls).toEqual({ getpid: 1, unlink: 1 });
+    expect(s.stats().handlerErrors).toBe(0);
+  });
+
+  it('summarizes an async stream of events and of batches alike', async () => {
+    const ev: Syscall = {
+      type: 'syscall',
+      pid: 1,
+      name: 'rmdir',
+      args: [{ t: 'str', value: '/run/x', truncated: false }],
+      ret: { value: 0, raw: '0' },
+      line: 1,
+    };
+    async function* single() {
+      yield ev;
+    }
+    async function* batches() {
+      yield [ev];
+    }
+    const a = await summarizeStream(single(), {}, { source: 's' });
+    const b = await summarizeStream(batches(), {}, () => ({ source: 's' }));
+    expect(actionList(a)).toEqual(['remove /run/x']);
+    expect(b).toEqual(a);
+  });
+
+  it('stops holding events of processes with no known parent beyond the bound', () => {
+    const s = createSummarizer({ cwd: '/', maxPendingEvents: 2 });
+    const mk = (pid: number, line: number): Syscall => ({
+      type: 'syscall',
+      pid,
+      name: 'mkdir',
+      args: [
+        { t: 'str', value: `/d${line}`, truncated: false },
+        { t: 'int', value: 0o700, raw: '0700' },
+      ],
+      ret: { value: 0, raw: '0' },
+      line,
+    });
+    s.push(mk(1, 1));
+    s.push(mk(2, 2));
+    s.push(mk(3, 3));
+    s.push(mk(4, 4));
+    expect(s.stats().orphanProcesses).toBeGreaterThanOrEqual(1);
+    expect(actionList(s.finish())).toEqual(['create /d1', 'create /d2', 'create /d3', 'create /d4']);
+  });
+});
+
+describe('HANDLED_SYSCALLS', () => {
+  it('covers the syscall families the summary needs', () => {
+    for (const name of [
+      'open',
+      'openat',
+      'openat2',
+      'creat',
+      'stat',
+      'statx',
+      'access',
+      'faccessat2',
+      'readlinkat',
+      'getdents64',
+      'execve',
+      'execveat',
+      'mkdirat',
+      'mknodat',
+      'unlinkat',
+      'rmdir',
+      'renameat2',
+      'linkat',
+      'symlinkat',
+      'truncate',
+      'fchmodat',
+      'fchownat',
+      'utimensat',
+      'setxattr',
+      'chdir',
+      'fchdir',
+      'socket',
+      'socketpair',
+      'bind',
+      'connect',
+      'accept4',
+      'sendto',
+      'sendmsg',
+      'listen',
+      'mmap',
+      'mprotect',
+      'pkey_mprotect',
+      'sched_setscheduler',
+      'sched_setattr',
+      'clock_settime',
+      'settimeofday',
+      'adjtimex',
+      'clock_adjtime',
+      'personality',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'syslog',
+      'unshare',
+      'clone',
+      'clone3',
+      'setns',
+      'sethostname',
+      'setdomainname',
+      'shmget',
+      'mq_open',
+      'keyctl',
+      'mount',
+      'umount2',
+      'pivot_root',
+      'chroot',
+      'ptrace',
+      'process_vm_readv',
+      'reboot',
+      'swapon',
+      'swapoff',
+      'kexec_load',
+      'setuid',
+      'setresgid',
+      'kill',
+      'tgkill',
+      'timer_create',
+      'timerfd_create',
+      'mlock',
+      'mlockall',
+      'memfd_create',
+      'dup2',
+      'dup3',
+      'fcntl',
+      'close',
+      'close_range',
+      'fork',
+      'vfork',
+    ]) {
+      expect(HANDLED_SYSCALLS.has(name)).toBe(true);
+    }
+    expect(HANDLED_SYSCALLS.has('read')).toBe(false);
+    expect(HANDLED_SYSCALLS.has('futex')).toBe(false);
+  });
+});
