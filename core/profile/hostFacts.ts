@@ -15,6 +15,11 @@ export const ExecBinary = z.object({
   mode: z.number().int().optional(),
   /** `getcap` output for the file (e.g. `cap_net_raw=ep`), empty or absent when none. */
   fileCapabilities: z.string().optional(),
+  /**
+   * The program the kernel loads to run it: the ELF interpreter (PT_INTERP) or the `#!` program; empty
+   * for static binaries. NoExecPaths= must leave it executable, and it never shows in a trace.
+   */
+  interpreter: z.string().optional(),
 });
 export type ExecBinary = z.infer<typeof ExecBinary>;
 

@@ -1,0 +1,1172 @@
+/**
+ * The option registry: every hardening option hush can emit, as data over the effect algebra of
+ * model.ts. Registry order is resolution order and rendering order: an option may look at what
+ * earlier ones chose (PrivateTmp before ProtectSystem, DevicePolicy before ProtectClock).
+ *
+ * Version gates are the release that introduced the option or value (systemd NEWS); kernel gates the
+ * release that introduced the mechanism. Mount-namespace options need the manager to set up a mount
+ * namespace, which a user manager cannot do without user namespaces: they are gated to system units.
+ */
+import type { Action } from '../summary/actions';
+import type { HardeningMode } from '../resolve/plan';
+import { capabilityElements } from './capabilities';
+import type {
+  DerivedResult,
+  Effect,
+  ElementDecl,
+  OptionDecl,
+  PathUse,
+  ScalarOption,
+  TargetView,
+} from './model';
+import { ALL_ACCESSES, WRITE_ACCESSES } from './model';
+import { coversSensitiveRoot, isUnder, mergePaths } from './paths';
+import { expandSyscallGroup } from './syscallFilter';
+
+const BOOL_ALIASES = { true: 'yes', '1': 'yes', on: 'yes', false: 'no', '0': 'no', off: 'no' } as const;
+const STANDARD_UP: readonly HardeningMode[] = ['standard', 'aggressive'];
+const AGGRESSIVE: readonly HardeningMode[] = ['aggressive'];
+
+function yesOption(
+  name: string,
+  doc: string,
+  gives: string,
+  effects: readonly Effect[],
+  extra: Partial<ScalarOption> = {},
+): ScalarOption {
+  return {
+    kind: 'scalar',
+    name,
+    doc,
+    unset: 'no',
+    values: [{ value: 'yes', effects, gives }],
+    aliases: BOOL_ALIASES,
+    ...extra,
+  };
+}
+
+function isYes(v: string | undefined): boolean {
+  return v !== undefined && !['', 'no', 'false', '0', 'off'].includes(v);
+}
+
+/** The unit's own writable directories (they stay writable under ProtectSystem=strict). */
+export function unitWritablePaths(props: Readonly<Record<string, string>>): string[] {
+  const words = (k: string): string[] => (props[k] ?? '').split(/\s+/).filter(Boolean);
+  const rel = (k: string, base: string): string[] =>
+    words(k).map((w) => (w.startsWith('/') ? w : `${base}/${w.split(':')[0]}`));
+  return [
+    ...words('ReadWritePaths').map((w) => w.replace(/^[-+]+/, '')),
+    ...rel('StateDirectory', '/var/lib'),
+    ...rel('CacheDirectory', '/var/cache'),
+    ...rel('LogsDirectory', '/var/log'),
+    ...rel('RuntimeDirectory', '/run'),
+  ].filter((p) => p.startsWith('/'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+const KERNEL_TUNABLES = [
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+  '/proc/latency_stats',
+  '/proc/acpi',
+  '/proc/apm',
+  '/proc/asound',
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/mtrr',
+  '/proc/scsi',
+  '/proc/timer_stats',
+  '/sys',
+];
+
+/** What PrivateDevices=yes keeps in its private /dev (systemd namespace.c, mount_private_dev). */
+const PRIVATE_DEV_KEEP = [
+  '/dev/null',
+  '/dev/zero',
+  '/dev/full',
+  '/dev/random',
+  '/dev/urandom',
+  '/dev/tty',
+  '/dev/ptmx',
+  '/dev/pts',
+  '/dev/shm',
+  '/dev/mqueue',
+  '/dev/hugepages',
+  '/dev/log',
+  '/dev/stdin',
+  '/dev/stdout',
+  '/dev/stderr',
+  '/dev/fd',
+  '/dev/core',
+];
+
+/** Devices DevicePolicy=closed (and an implicit DeviceAllow=) always allows (systemd bpf-devices.c). */
+const CLOSED_POLICY_DEVICES = [
+  '/dev/null',
+  '/dev/zero',
+  '/dev/full',
+  '/dev/random',
+  '/dev/urandom',
+  '/dev/tty',
+  '/dev/ptmx',
+];
+/** Directories and non-device entries of /dev: opening them is not a device access. */
+const DEV_NON_DEVICES = [
+  '/dev/shm',
+  '/dev/mqueue',
+  '/dev/hugepages',
+  '/dev/fd',
+  '/dev/log',
+  '/dev/stdin',
+  '/dev/stdout',
+  '/dev/stderr',
+];
+const DEV_DIRS = new Set([
+  '/dev',
+  '/dev/pts',
+  '/dev/disk',
+  '/dev/char',
+  '/dev/block',
+  '/dev/input',
+  '/dev/net',
+  '/dev/bus',
+  '/dev/snd',
+  '/dev/dri',
+  '/dev/mapper',
+  '/dev/cpu',
+]);
+const OPENING_SYSCALLS = new Set([
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'open_by_handle_at',
+  'execve',
+  'execveat',
+]);
+
+/** A path use that opens a device node (stat of a node needs no device permission). */
+export function isDeviceOpen(p: PathUse): boolean {
+  if (!p.path.startsWith('/dev/') || DEV_DIRS.has(p.path)) return false;
+  if (DEV_NON_DEVICES.some((b) => isUnder(p.path, b))) return false;
+  if (p.action.kind === 'mknod') return false;
+  return OPENING_SYSCALLS.has(p.action.ev.syscall);
+}
+
+function isBuiltinDevice(path: string): boolean {
+  return CLOSED_POLICY_DEVICES.includes(path) || /^\/dev\/pts\/\d+$/.test(path);
+}
+
+function procSubsetHidden(path: string): boolean {
+  const m = /^\/proc\/([^/]+)/.exec(path);
+  if (!m) return false;
+  return !/^\d+$/.test(m[1]!) && m[1] !== 'self' && m[1] !== 'thread-self';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network helpers
+
+const IP_FAMILIES = new Set(['AF_INET', 'AF_INET6']);
+
+export function isLoopback(address: string): boolean {
+  return (
+    /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address) || address === 'localhost'
+  );
+}
+
+function isWildcard(address: string | undefined): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '::ffff:0.0.0.0';
+}
+
+function protoOf(type: string | undefined): ('tcp' | 'udp')[] {
+  if (type?.includes('SOCK_STREAM')) return ['tcp'];
+  if (type?.includes('SOCK_DGRAM')) return ['udp'];
+  return ['tcp', 'udp'];
+}
+
+// ---------------------------------------------------------------------------------------------
+// NoNewPrivileges
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+
+/**
+ * The first exec that could gain privileges (setuid/setgid bit, or file capabilities for a non-root
+ * unit), or whose file mode is unknown: NoNewPrivileges cannot be proven harmless then.
+ */
+export function privilegedExec(t: TargetView): { action: Action; why: string } | undefined {
+  for (const p of t.paths) {
+    if (p.access !== 'exec' || !p.action.ev.syscall.startsWith('execve')) continue;
+    const bin = t.binaries.get(p.path);
+    if (!bin || bin.mode === undefined) {
+      return { action: p.action, why: `executes ${p.path}, whose file mode is unknown (could be setuid)` };
+    }
+    if (bin.mode & (S_ISUID | S_ISGID)) {
+      return {
+        action: p.action,
+        why: `executes ${p.path}, which is set${bin.mode & S_ISUID ? 'uid' : 'gid'}`,
+      };
+    }
+    if (!t.runsAsRoot && bin.fileCapabilities === undefined) {
+      return { action: p.action, why: `executes ${p.path}, whose file capabilities are unknown` };
+    }
+    if (!t.runsAsRoot && bin.fileCapabilities) {
+      return {
+        action: p.action,
+        why: `executes ${p.path}, which has file capabilities ${bin.fileCapabilities}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived options
+
+function deviceAllow(t: TargetView): DerivedResult {
+  const rejected: DerivedResult['rejected'] = [];
+  const mknod = t.actions.find(
+    (a) => a.kind === 'mknod' && (a.nodeType === 'char' || a.nodeType === 'block'),
+  );
+  if (mknod) {
+    rejected.push({
+      value: 'closed',
+      why: 'creates device nodes (DeviceAllow= cannot name a node that does not exist yet)',
+      action: mknod,
+    });
+    return { assignments: [], rejected };
+  }
+  const access = new Map<string, { r: boolean; w: boolean; first: Action }>();
+  for (const p of t.paths) {
+    if (!isDeviceOpen(p) || isBuiltinDevice(p.path)) continue;
+    const e = access.get(p.path) ?? { r: false, w: false, first: p.action };
+    if (p.access === 'read' || p.access === 'exec') e.r = true;
+    if (WRITE_ACCESSES.includes(p.access)) e.w = true;
+    access.set(p.path, e);
+  }
+  const entries = [...access.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const reasons = [
+    'DevicePolicy=closed: only /dev/null, zero, full, random, urandom, tty, ptmx, pts/* and the DeviceAllow= entries can be opened',
+    ...entries.map(([path, e]) => `${path} opened (${evidence(e.first)})`),
+  ];
+  const assignments: DerivedResult['assignments'] = [{ option: 'DevicePolicy', value: 'closed', reasons }];
+  if (entries.length > 0) {
+    assignments.push({
+      option: 'DeviceAllow',
+      value: entries.map(([path, e]) => `${path} ${e.r || !e.w ? 'r' : ''}${e.w ? 'w' : ''}`),
+      reasons: entries.map(([path, e]) => `${path}: ${evidence(e.first)}`),
+    });
+  }
+  return { assignments, rejected };
+}
+
+function socketBind(t: TargetView): DerivedResult {
+  const binds = t.actions.filter(
+    (a): a is Extract<Action, { kind: 'net' }> =>
+      a.kind === 'net' && a.op === 'bind' && IP_FAMILIES.has(a.family),
+  );
+  const combos = ['ipv4:tcp', 'ipv4:udp', 'ipv6:tcp', 'ipv6:udp'];
+  const used = new Map<string, Action>();
+  const allow = new Map<string, Action>();
+  for (const b of binds) {
+    const af = b.family === 'AF_INET' ? 'ipv4' : 'ipv6';
+    for (const proto of protoOf(b.type)) {
+      const combo = `${af}:${proto}`;
+      if (!used.has(combo)) used.set(combo, b);
+      // Port 0 asks the kernel for a free port: SocketBind* never restricts it.
+      if (b.port === 0) continue;
+      const key = b.port === undefined ? combo : `${combo}:${b.port}`;
+      if (!allow.has(key)) allow.set(key, b);
+    }
+  }
+  if (t.mode === 'conservative') {
+    const deny = combos.filter((c) => !used.has(c));
+    const rejected = combos
+      .filter((c) => used.has(c))
+      .map((c) => ({ value: c, why: `binds ${c} sockets`, action: used.get(c) }));
+    if (deny.length === 0) return { assignments: [], rejected };
+    return {
+      assignments: [
+        {
+          option: 'SocketBindDeny',
+          value: deny,
+          reasons: [`never binds ${deny.join(', ')} sockets to a port`],
+        },
+      ],
+      rejected,
+    };
+  }
+  const allowItems = [...allow.keys()].sort();
+  const assignments: DerivedResult['assignments'] = [
+    {
+      option: 'SocketBindDeny',
+      value: ['any'],
+      reasons: [
+        allowItems.length ? 'binds only the ports listed in SocketBindAllow=' : 'never binds an IP port',
+      ],
+    },
+  ];
+  if (allowItems.length) {
+    assignments.push({
+      option: 'SocketBindAllow',
+      value: allowItems,
+      reasons: allowItems.map((k) => `${k}: ${evidence(allow.get(k)!)}`),
+    });
+  }
+  return { assignments, rejected: [] };
+}
+
+function ipAddress(t: TargetView): DerivedResult {
+  const ipSockets = t.actions.filter((a) => a.kind === 'socket' && IP_FAMILIES.has(a.family));
+  const ipNet = t.actions.filter(
+    (a): a is Extract<Action, { kind: 'net' }> => a.kind === 'net' && IP_FAMILIES.has(a.family),
+  );
+  if (ipSockets.length === 0 && ipNet.length === 0) {
+    return {
+      assignments: [{ option: 'IPAddressDeny', value: 'any', reasons: ['creates no IPv4/IPv6 socket'] }],
+      rejected: [],
+    };
+  }
+  const first = ipSockets[0] ?? ipNet[0]!;
+  if (t.mode === 'conservative') {
+    return {
+      assignments: [],
+      rejected: [
+        {
+          value: 'any',
+          why: 'uses IP sockets (conservative mode denies IP only when none is used)',
+          action: first,
+        },
+      ],
+    };
+  }
+  const peers = new Map<string, Action>();
+  for (const a of ipNet) {
+    if (a.op === 'bind' || a.op === 'listen') {
+      if (a.address === undefined || !isLoopback(a.address)) {
+        return {
+          assignments: [],
+          rejected: [
+            {
+              value: 'any',
+              why: `binds ${a.address ?? 'an unknown address'}: serves non-local peers`,
+              action: a,
+            },
+          ],
+        };
+      }
+      continue;
+    }
+    if (a.address === undefined) {
+      return {
+        assignments: [],
+        rejected: [{ value: 'any', why: `${a.op} to an unknown address`, action: a }],
+      };
+    }
+    if (isLoopback(a.address)) continue;
+    if (a.op === 'accept' || t.mode !== 'aggressive') {
+      return {
+        assignments: [],
+        rejected: [
+          { value: 'any', why: `${a.op === 'accept' ? 'accepts from' : 'talks to'} ${a.address}`, action: a },
+        ],
+      };
+    }
+    if (isWildcard(a.address)) {
+      return { assignments: [], rejected: [{ value: 'any', why: `${a.op} to ${a.address}`, action: a }] };
+    }
+    if (!peers.has(a.address)) peers.set(a.address, a);
+  }
+  const allow = ['localhost', ...[...peers.keys()].sort()];
+  return {
+    assignments: [
+      {
+        option: 'IPAddressDeny',
+        value: 'any',
+        reasons: ['IP traffic only with the peers in IPAddressAllow='],
+      },
+      {
+        option: 'IPAddressAllow',
+        value: allow,
+        reasons: [
+          'localhost: loopback traffic (written as `localhost` so systemd-analyze counts it as local)',
+          ...[...peers.entries()].sort().map(([addr, a]) => `${addr}: ${evidence(a)}`),
+        ],
+      },
+    ],
+    rejected: [],
+  };
+}
+
+/** Top-level trees a service rarely needs: never touched → InaccessiblePaths; only read → an empty tmpfs with read-only binds. */
+const HIDEABLE_TREES = [
+  '/boot',
+  '/efi',
+  '/home',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/root',
+  '/srv',
+  '/usr/local',
+  '/usr/src',
+  '/var/backups',
+  '/var/mail',
+  '/var/opt',
+  '/var/spool',
+  '/var/www',
+];
+
+function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
+  const assignments: DerivedResult['assignments'] = [];
+  const rejected: DerivedResult['rejected'] = [];
+  const inaccessible: string[] = [];
+  const tmpfs: string[] = [];
+  const binds: string[] = [];
+  const bindReasons: string[] = [];
+  const protectHome = t.effective('ProtectHome');
+  for (const tree of HIDEABLE_TREES) {
+    const homeTree = ['/home', '/root'].includes(tree);
+    if (homeTree && (protectHome === 'yes' || protectHome === 'tmpfs')) continue;
+    const uses = t.paths.filter((p) => isUnder(p.path, tree));
+    if (uses.length === 0) {
+      inaccessible.push(tree);
+      continue;
+    }
+    const write = uses.find((p) => p.access !== 'read' && p.access !== 'exec');
+    if (write) {
+      rejected.push({
+        value: `TemporaryFileSystem=${tree}:ro`,
+        why: `${write.access} ${write.path}`,
+        action: write.action,
+      });
+      continue;
+    }
+    const below = uses.filter((p) => p.path !== tree).map((p) => p.path);
+    const merged = mergePaths(below, threshold);
+    if (merged.length > threshold) {
+      rejected.push({
+        value: `TemporaryFileSystem=${tree}:ro`,
+        why: `reads ${merged.length} separate paths under ${tree}`,
+      });
+      continue;
+    }
+    tmpfs.push(`${tree}:ro`);
+    for (const m of merged) binds.push(`-${m}`);
+    bindReasons.push(`${tree}: reads only ${merged.join(', ') || 'the directory itself'}`);
+  }
+  if (inaccessible.length) {
+    assignments.push({
+      option: 'InaccessiblePaths',
+      value: inaccessible.map((p) => `-${p}`),
+      reasons: [`never accessed: ${inaccessible.join(', ')}`],
+    });
+  }
+  if (tmpfs.length) {
+    assignments.push({ option: 'TemporaryFileSystem', value: tmpfs, reasons: bindReasons });
+    if (binds.length)
+      assignments.push({ option: 'BindReadOnlyPaths', value: binds.sort(), reasons: bindReasons });
+  }
+  return { assignments, rejected };
+}
+
+function evidence(a: Action): string {
+  const ev = a.ev;
+  return `pid ${ev.pid}, line ${ev.line}, ${ev.syscall}${ev.text ? `: ${ev.text}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syscall groups
+
+/** Groups never denied: they are the baseline every service needs, or umbrellas of the others. */
+const UNDENIABLE_GROUPS = new Set(['@default', '@known', '@system-service']);
+/** Not security relevant, and code paths that use them diverge easily (SHH standard mode, v2026.3.8). */
+const HIGH_BREAKAGE_GROUPS = new Set(['@io-event', '@signal', '@sync', '@timer']);
+/** Conservative mode denies only the privileged groups systemd-analyze security scores. */
+const CONSERVATIVE_GROUPS = new Set([
+  '@clock',
+  '@cpu-emulation',
+  '@debug',
+  '@module',
+  '@mount',
+  '@obsolete',
+  '@privileged',
+  '@raw-io',
+  '@reboot',
+  '@swap',
+]);
+
+function candidateGroups(t: TargetView): string[] {
+  const all = Object.keys(t.groups ?? {}).filter((g) => !UNDENIABLE_GROUPS.has(g));
+  if (t.mode === 'conservative') return all.filter((g) => CONSERVATIVE_GROUPS.has(g));
+  if (t.mode === 'standard') return all.filter((g) => !HIGH_BREAKAGE_GROUPS.has(g));
+  return all;
+}
+
+function syscallFilterElements(t: TargetView): ElementDecl[] {
+  return candidateGroups(t).map((g) => ({ item: g, effects: [{ kind: 'denySyscalls', names: [g] }] }));
+}
+
+/** Existing SystemCallFilter: `~…` is a deny list, anything else an allow list. */
+function existingFilterKind(props: Readonly<Record<string, string>>): 'none' | 'allow' | 'deny' {
+  const v = (props.SystemCallFilter ?? '').trim();
+  if (v === '') return 'none';
+  return v.startsWith('~') ? 'deny' : 'allow';
+}
+
+function renderSyscallFilter(
+  items: readonly string[],
+  t: TargetView,
+): { option: string; value: string | string[]; reasons?: string[] }[] {
+  const out: { option: string; value: string | string[]; reasons?: string[] }[] = [];
+  if (t.mode === 'aggressive' && t.groups && existingFilterKind(t.unitProps) === 'none') {
+    const base = expandSyscallGroup(t.groups, '@system-service');
+    const extras = [...new Set([...t.syscalls.keys(), ...t.failedSyscalls.keys()])]
+      .filter((s) => !base.has(s))
+      .sort();
+    out.push({
+      option: 'SystemCallFilter',
+      value: ['@system-service', ...extras],
+      reasons: [
+        `allow-list: @system-service (${t.groupsSource ?? 'groups'}) plus the ${extras.length} syscalls observed outside it${extras.length ? `: ${extras.join(' ')}` : ''}`,
+      ],
+    });
+    if (!t.unitProps.SystemCallErrorNumber) {
+      out.push({
+        option: 'SystemCallErrorNumber',
+        value: 'EPERM',
+        reasons: ['calls outside the allow-list fail with EPERM instead of killing the service'],
+      });
+    }
+  }
+  if (items.length)
+    out.push({ option: 'SystemCallFilter', value: items.map((g, i) => `${i === 0 ? '~' : ''}${g}:EPERM`) });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces and families
+
+const NAMESPACES = ['cgroup', 'ipc', 'net', 'mnt', 'pid', 'user', 'uts'] as const;
+
+function parseNamespaceFloor(v: string | undefined): Set<string> | undefined {
+  if (v === undefined || v.trim() === '' || v === 'no') return undefined;
+  if (v === 'yes') return new Set();
+  if (v.startsWith('~')) {
+    const denied = new Set(v.slice(1).trim().split(/\s+/));
+    return new Set(NAMESPACES.filter((n) => !denied.has(n)));
+  }
+  return new Set(v.split(/\s+/));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry
+
+/** The default merge threshold for path lists (SHH's default). */
+export const DEFAULT_MERGE_THRESHOLD = 5;
+
+export function optionRegistry(threshold: number = DEFAULT_MERGE_THRESHOLD): readonly OptionDecl[] {
+  return [
+    yesOption(
+      'NoNewPrivileges',
+      'no privilege gain through setuid/setgid/file-capability executables',
+      'setuid, setgid and file capabilities of executed binaries are ignored',
+      [{ kind: 'custom', describe: 'exec of a privileged binary', check: privilegedExec }],
+      { gate: { minSystemd: 187 } },
+    ),
+    {
+      kind: 'scalar',
+      name: 'PrivateTmp',
+      doc: 'private /tmp and /var/tmp',
+      unset: 'no',
+      aliases: BOOL_ALIASES,
+      mountNamespace: true,
+      gate: { mountNamespace: true },
+      values: [
+        {
+          value: 'yes',
+          gives: '/tmp and /var/tmp are private, empty at start, removed at stop',
+          effects: [{ kind: 'emptyPath', bases: ['/tmp', '/var/tmp'], writable: true }],
+        },
+        {
+          value: 'disconnected',
+          gives: '/tmp and /var/tmp are private tmpfs instances not tied to the host /tmp at all',
+          gate: { minSystemd: 257, modes: AGGRESSIVE },
+          effects: [{ kind: 'emptyPath', bases: ['/tmp', '/var/tmp'], writable: true }],
+        },
+      ],
+    },
+    {
+      kind: 'scalar',
+      name: 'ProtectSystem',
+      doc: 'read-only /usr, /boot, /etc, or the whole tree',
+      unset: 'no',
+      aliases: { true: 'yes', '1': 'yes', false: 'no', '0': 'no' },
+      mountNamespace: true,
+      gate: { mountNamespace: true },
+      values: [
+        {
+          value: 'yes',
+          gives: '/usr, /boot and /efi are read-only',
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: WRITE_ACCESSES,
+              paths: { under: ['/usr', '/boot', '/efi', '/bin', '/sbin', '/lib', '/lib64'] },
+            },
+          ],
+        },
+        {
+          value: 'full',
+          gives: '/usr, /boot, /efi and /etc are read-only',
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: WRITE_ACCESSES,
+              paths: { under: ['/usr', '/boot', '/efi', '/bin', '/sbin', '/lib', '/lib64', '/etc'] },
+            },
+          ],
+        },
+        {
+          value: 'strict',
+          gives:
+            'the whole file system is read-only except /dev, /proc, /sys and the paths in ReadWritePaths=',
+          gate: { minSystemd: 232 },
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: WRITE_ACCESSES,
+              paths: {
+                under: ['/'],
+                except: ['/dev', '/proc', '/sys'],
+                exceptWhen: (t) => [
+                  ...(isYes(t.effective('PrivateTmp')) ? ['/tmp', '/var/tmp'] : []),
+                  ...unitWritablePaths(t.unitProps),
+                ],
+              },
+              relax: {
+                companion: 'ReadWritePaths',
+                granularity: 'dirForCreate',
+                forbidden: (p) => coversSensitiveRoot(p),
+              },
+            },
+          ],
+        },
+      ],
+    },
+    {
+      kind: 'scalar',
+      name: 'ProtectHome',
+      doc: '/home, /root and /run/user read-only, empty or inaccessible',
+      unset: 'no',
+      aliases: { true: 'yes', '1': 'yes', false: 'no', '0': 'no' },
+      mountNamespace: true,
+      gate: { mountNamespace: true },
+      values: [
+        {
+          value: 'read-only',
+          gives: '/home, /root and /run/user are read-only',
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: WRITE_ACCESSES,
+              paths: { under: ['/home', '/root', '/run/user'] },
+            },
+          ],
+        },
+        {
+          value: 'tmpfs',
+          gives: '/home, /root and /run/user are empty read-only directories',
+          effects: [{ kind: 'emptyPath', bases: ['/home', '/root', '/run/user'], writable: false }],
+        },
+        {
+          value: 'yes',
+          gives: '/home, /root and /run/user are inaccessible',
+          effects: [
+            { kind: 'pathAccess', accesses: ALL_ACCESSES, paths: { under: ['/home', '/root', '/run/user'] } },
+          ],
+        },
+      ],
+    },
+    yesOption(
+      'PrivateDevices',
+      'a minimal private /dev',
+      '/dev holds only the pseudo devices (null, zero, random, tty, pts…); raw I/O and device creation are denied',
+      [
+        { kind: 'emptyPath', bases: ['/dev'], writable: false, keep: PRIVATE_DEV_KEEP, baseListed: true },
+        { kind: 'pathAccess', accesses: ['exec'], paths: { under: ['/dev'] } },
+        { kind: 'denySyscalls', names: ['@raw-io'] },
+        {
+          kind: 'denyAction',
+          action: 'mknod',
+          where: (a) => a.kind === 'mknod' && (a.nodeType === 'char' || a.nodeType === 'block'),
+        },
+      ],
+      { mountNamespace: true, impliesNoNewPrivileges: true, gate: { mountNamespace: true, minSystemd: 209 } },
+    ),
+    {
+      kind: 'derived',
+      name: 'DevicePolicy',
+      doc: 'device access limited to the pseudo devices plus the device nodes opened',
+      derive: deviceAllow,
+    },
+    yesOption(
+      'PrivateMounts',
+      'private mount propagation',
+      'mounts made by the service stay in its own namespace',
+      [],
+      {
+        mountNamespace: true,
+        gate: { mountNamespace: true, minSystemd: 239 },
+      },
+    ),
+    yesOption(
+      'ProtectKernelTunables',
+      'read-only /proc/sys and /sys, no /proc/kallsyms or /proc/kcore',
+      'kernel tunables in /proc/sys and /sys are read-only; /proc/kallsyms and /proc/kcore are inaccessible',
+      [
+        { kind: 'pathAccess', accesses: WRITE_ACCESSES, paths: { under: KERNEL_TUNABLES } },
+        { kind: 'pathAccess', accesses: ALL_ACCESSES, paths: { exact: ['/proc/kallsyms', '/proc/kcore'] } },
+      ],
+      { mountNamespace: true, impliesNoNewPrivileges: true, gate: { mountNamespace: true, minSystemd: 232 } },
+    ),
+    yesOption(
+      'ProtectKernelModules',
+      'no module loading, no /lib/modules',
+      'kernel modules cannot be loaded or unloaded; /usr/lib/modules is inaccessible',
+      [
+        {
+          kind: 'pathAccess',
+          accesses: ALL_ACCESSES,
+          paths: { under: ['/lib/modules', '/usr/lib/modules'] },
+        },
+        { kind: 'denySyscalls', names: ['@module'] },
+        { kind: 'denyAction', action: 'kernelModule' },
+      ],
+      { mountNamespace: true, impliesNoNewPrivileges: true, gate: { mountNamespace: true, minSystemd: 232 } },
+    ),
+    yesOption(
+      'ProtectKernelLogs',
+      'no kernel log access',
+      'the kernel log buffer (syslog(2), /dev/kmsg, /proc/kmsg) is inaccessible',
+      [
+        { kind: 'pathAccess', accesses: ALL_ACCESSES, paths: { exact: ['/proc/kmsg', '/dev/kmsg'] } },
+        { kind: 'denySyscalls', names: ['syslog'] },
+        { kind: 'denyAction', action: 'kernelLog' },
+      ],
+      { mountNamespace: true, impliesNoNewPrivileges: true, gate: { mountNamespace: true, minSystemd: 244 } },
+    ),
+    yesOption(
+      'ProtectControlGroups',
+      'read-only /sys/fs/cgroup',
+      'the cgroup hierarchy is read-only',
+      [{ kind: 'pathAccess', accesses: WRITE_ACCESSES, paths: { under: ['/sys/fs/cgroup'] } }],
+      { mountNamespace: true, gate: { mountNamespace: true, systemInstance: true, minSystemd: 232 } },
+    ),
+    {
+      kind: 'scalar',
+      name: 'ProtectProc',
+      doc: 'other users\u2019 processes hidden in /proc',
+      unset: 'default',
+      mountNamespace: true,
+      aliases: { noaccess: 'invisible' },
+      gate: { mountNamespace: true, systemInstance: true, minSystemd: 247, minKernel: [5, 8] },
+      values: [
+        {
+          value: 'invisible',
+          gives: '/proc/<pid> of processes the service could not ptrace are hidden',
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: ALL_ACCESSES,
+              paths: { test: (p, t) => /^\/proc\/\d+(\/|$)/.test(p) && !t.pids.has(Number(p.split('/')[2])) },
+            },
+          ],
+        },
+      ],
+    },
+    {
+      kind: 'scalar',
+      name: 'ProcSubset',
+      doc: '/proc shows only process directories',
+      unset: 'all',
+      mountNamespace: true,
+      gate: {
+        mountNamespace: true,
+        systemInstance: true,
+        minSystemd: 247,
+        minKernel: [5, 8],
+        modes: STANDARD_UP,
+      },
+      values: [
+        {
+          value: 'pid',
+          gives: 'only /proc/<pid> entries are visible (no /proc/cpuinfo, /proc/sys…)',
+          effects: [{ kind: 'pathAccess', accesses: ALL_ACCESSES, paths: { test: procSubsetHidden } }],
+        },
+      ],
+    },
+    yesOption(
+      'ProtectClock',
+      'no clock changes',
+      'the system and hardware clocks cannot be changed (also limits devices to DevicePolicy=closed plus /dev/rtc reads)',
+      [
+        { kind: 'denyAction', action: 'setClock' },
+        { kind: 'denyAction', action: 'wakeAlarm' },
+        { kind: 'denySyscalls', names: ['@clock'] },
+        { kind: 'pathAccess', accesses: WRITE_ACCESSES, paths: { test: (p) => /^\/dev\/rtc\d*$/.test(p) } },
+        { kind: 'restrictDevices' },
+      ],
+      { impliesNoNewPrivileges: true, gate: { minSystemd: 245 } },
+    ),
+    yesOption(
+      'ProtectHostname',
+      'private hostname',
+      'the hostname and domain name cannot be changed',
+      [
+        { kind: 'denyAction', action: 'setHostname' },
+        { kind: 'denySyscalls', names: ['sethostname', 'setdomainname'] },
+      ],
+      { gate: { minSystemd: 242, systemInstance: true } },
+    ),
+    yesOption(
+      'PrivateIPC',
+      'private SysV IPC and POSIX message queues',
+      'SysV IPC objects and POSIX message queues are private to the service',
+      [{ kind: 'denyAction', action: 'ipc' }],
+      { gate: { minSystemd: 248, systemInstance: true } },
+    ),
+    yesOption(
+      'RemoveIPC',
+      'IPC objects removed at stop',
+      'SysV IPC objects and POSIX shared memory of the service user are removed when it stops',
+      [
+        { kind: 'denyAction', action: 'ipc' },
+        { kind: 'pathAccess', accesses: ['create'], paths: { under: ['/dev/shm'] } },
+      ],
+      { gate: { minSystemd: 232, nonRoot: true } },
+    ),
+    {
+      kind: 'scalar',
+      name: 'KeyringMode',
+      doc: 'private kernel session keyring',
+      unset: 'inherit',
+      values: [
+        { value: 'shared', gives: 'a new session keyring linked to the user keyring', effects: [] },
+        {
+          value: 'private',
+          gives: 'a private session keyring, not linked to the user keyring',
+          effects: [{ kind: 'denyAction', action: 'keyring' }],
+        },
+      ],
+      gate: { minSystemd: 235 },
+    },
+    {
+      kind: 'scalar',
+      name: 'UMask',
+      doc: 'files created private to the service user',
+      unset: '0022',
+      gate: {
+        when: (t) => {
+          const v = t.unitProps.UMask;
+          return v !== undefined && v !== '' && v !== '0022' && (parseInt(v, 8) & 0o077) !== 0o077
+            ? `the unit sets UMask=${v} deliberately`
+            : undefined;
+        },
+      },
+      floorIndex: (props) => {
+        const v = props.UMask;
+        return v !== undefined && v !== '' && (parseInt(v, 8) & 0o077) === 0o077 ? 0 : undefined;
+      },
+      values: [
+        {
+          value: '0077',
+          gives: 'new files and sockets are accessible to the service user only',
+          effects: [
+            // A socket others connect to, or files in shared places, need group/other bits.
+            {
+              kind: 'denyAction',
+              action: 'net',
+              where: (a) =>
+                a.kind === 'net' &&
+                a.op === 'bind' &&
+                a.family === 'AF_UNIX' &&
+                !!a.address &&
+                !a.address.startsWith('@'),
+            },
+            {
+              kind: 'pathAccess',
+              accesses: ['create'],
+              paths: {
+                under: [
+                  '/run',
+                  '/var/run',
+                  '/dev/shm',
+                  '/tmp',
+                  '/var/tmp',
+                  '/var/log',
+                  '/home',
+                  '/srv',
+                  '/var/www',
+                ],
+                exceptWhen: (t) => (isYes(t.effective('PrivateTmp')) ? ['/tmp', '/var/tmp'] : []),
+              },
+              modes: STANDARD_UP,
+            },
+            {
+              kind: 'pathAccess',
+              accesses: ['create'],
+              paths: {
+                under: ['/'],
+                exceptWhen: (t) => (isYes(t.effective('PrivateTmp')) ? ['/tmp', '/var/tmp'] : []),
+              },
+              modes: ['conservative'],
+            },
+          ],
+        },
+      ],
+    },
+    yesOption(
+      'LockPersonality',
+      'execution domain locked',
+      'the execution domain (personality) cannot change',
+      [{ kind: 'denyAction', action: 'personality' }],
+      {
+        impliesNoNewPrivileges: true,
+        gate: { minSystemd: 235 },
+      },
+    ),
+    yesOption(
+      'RestrictRealtime',
+      'no realtime scheduling',
+      'realtime scheduling policies cannot be set',
+      [{ kind: 'denyAction', action: 'realtime' }],
+      {
+        impliesNoNewPrivileges: true,
+        gate: { minSystemd: 231 },
+      },
+    ),
+    yesOption(
+      'RestrictSUIDSGID',
+      'no setuid/setgid files',
+      'files cannot be made setuid or setgid',
+      [{ kind: 'denyAction', action: 'setuidBits' }],
+      {
+        impliesNoNewPrivileges: true,
+        gate: { minSystemd: 242 },
+      },
+    ),
+    yesOption(
+      'MemoryDenyWriteExecute',
+      'no writable+executable memory',
+      'memory cannot be both writable and executable',
+      [{ kind: 'denyAction', action: 'mmapWX' }],
+      { impliesNoNewPrivileges: true, gate: { minSystemd: 231 } },
+    ),
+    {
+      kind: 'list',
+      name: 'RestrictNamespaces',
+      doc: 'namespace creation limited to the types used',
+      polarity: 'deny',
+      impliesNoNewPrivileges: true,
+      gate: { minSystemd: 233 },
+      elements: () =>
+        NAMESPACES.map((ns) => ({
+          item: ns,
+          effects: [
+            { kind: 'denyAction', action: 'namespace', where: (a) => a.kind === 'namespace' && a.ns === ns },
+          ],
+        })),
+      render: (items, t) => {
+        const timeUsed = t.actions.some((a) => a.kind === 'namespace' && a.ns === 'time');
+        if (items.length === NAMESPACES.length && !timeUsed)
+          return [{ option: 'RestrictNamespaces', value: 'yes' }];
+        return items.length
+          ? [{ option: 'RestrictNamespaces', value: items.map((n, i) => (i === 0 ? `~${n}` : n)) }]
+          : [];
+      },
+      floor: (props) => {
+        const allowed = parseNamespaceFloor(props.RestrictNamespaces);
+        return allowed ? { items: new Set(NAMESPACES.filter((n) => !allowed.has(n))) } : undefined;
+      },
+    },
+    {
+      kind: 'derived',
+      name: 'InaccessiblePaths',
+      doc: 'untouched trees hidden; read-only trees reduced to the paths read (aggressive)',
+      mountNamespace: true,
+      gate: { mountNamespace: true, minSystemd: 238, modes: AGGRESSIVE },
+      derive: (t) => fsWhitelist(t, threshold),
+    },
+    {
+      kind: 'scalar',
+      name: 'NoExecPaths',
+      doc: 'nothing executable but the files executed or mapped executable (aggressive)',
+      unset: '',
+      mountNamespace: true,
+      gate: {
+        mountNamespace: true,
+        minSystemd: 247,
+        modes: AGGRESSIVE,
+        when: (t) => {
+          if (!t.paths.some((p) => p.access === 'exec' && p.action.ev.syscall.startsWith('mmap'))) {
+            return 'the profile records no executable file mappings, so shared libraries cannot be whitelisted';
+          }
+          const unknown = t.paths.find(
+            (p) =>
+              p.access === 'exec' &&
+              p.action.kind === 'path' &&
+              p.action.path === p.path &&
+              p.action.ev.syscall.startsWith('execve') &&
+              t.binaries.get(p.path)?.interpreter === undefined,
+          );
+          return unknown
+            ? `the interpreter of ${unknown.path} is unknown (ELF PT_INTERP or #! line)`
+            : undefined;
+        },
+      },
+      values: [
+        {
+          value: '-/',
+          gives: 'only the paths in ExecPaths= can be executed or mapped executable',
+          effects: [
+            {
+              kind: 'pathAccess',
+              accesses: ['exec'],
+              paths: { under: ['/'] },
+              relax: { companion: 'ExecPaths', granularity: 'exact', forbidden: (p) => p === '/' },
+            },
+          ],
+        },
+      ],
+    },
+    {
+      kind: 'list',
+      name: 'RestrictAddressFamilies',
+      doc: 'socket families limited to those used',
+      polarity: 'allow',
+      impliesNoNewPrivileges: true,
+      gate: { minSystemd: 211 },
+      elements: (t) => {
+        const families = new Set<string>();
+        for (const a of t.actions) if (a.kind === 'socket') families.add(a.family);
+        // syslog(3) and sd_journal log over AF_UNIX, often only on error paths never seen while profiling.
+        if (t.mode !== 'aggressive') families.add('AF_UNIX');
+        return [...families].sort().map((f) => ({
+          item: f,
+          effects:
+            f === 'AF_UNIX' && t.mode !== 'aggressive'
+              ? [
+                  {
+                    kind: 'custom',
+                    describe: 'logging',
+                    check: () => ({ why: 'kept for logging to the journal/syslog (non-aggressive modes)' }),
+                  },
+                ]
+              : [
+                  {
+                    kind: 'denyAction',
+                    action: 'socket',
+                    where: (a: Action) => a.kind === 'socket' && a.family === f,
+                  },
+                ],
+        }));
+      },
+      floor: (props) => {
+        const v = (props.RestrictAddressFamilies ?? '').trim();
+        if (v === '' || v === 'no') return undefined;
+        if (v === 'none') return { items: new Set() };
+        if (v.startsWith('~')) return undefined; // a deny list: our allow list is checked against it below
+        return { items: new Set(v.split(/\s+/)) };
+      },
+      render: (items, t) => {
+        const denied = (t.unitProps.RestrictAddressFamilies ?? '').trim();
+        const deniedSet = denied.startsWith('~')
+          ? new Set(denied.slice(1).trim().split(/\s+/))
+          : new Set<string>();
+        const kept = items.filter((f) => !deniedSet.has(f));
+        if (kept.length) return [{ option: 'RestrictAddressFamilies', value: [...kept] }];
+        return t.systemdVersion >= 249
+          ? [{ option: 'RestrictAddressFamilies', value: 'none' }]
+          : [{ option: 'RestrictAddressFamilies', value: ['AF_UNIX'] }];
+      },
+    },
+    yesOption(
+      'PrivateNetwork',
+      'no network but loopback (aggressive)',
+      'the service has its own network namespace with only a loopback device',
+      [
+        { kind: 'denyAction', action: 'socket', where: (a) => a.kind === 'socket' && a.family !== 'AF_UNIX' },
+        {
+          kind: 'denyAction',
+          action: 'net',
+          where: (a) => a.kind === 'net' && (a.family !== 'AF_UNIX' || !!a.address?.startsWith('@')),
+        },
+      ],
+      { gate: { modes: AGGRESSIVE, systemInstance: true, minSystemd: 33 } },
+    ),
+    {
+      kind: 'derived',
+      name: 'SocketBindDeny',
+      doc: 'IP port binds limited to those used',
+      gate: { minSystemd: 249, cgroupV2: true, bpfFramework: true, minKernel: [5, 7] },
+      derive: socketBind,
+    },
+    {
+      kind: 'derived',
+      name: 'IPAddressDeny',
+      doc: 'IP traffic limited to loopback or the peers seen',
+      gate: { minSystemd: 235, cgroupV2: true, minKernel: [4, 11] },
+      derive: ipAddress,
+    },
+    {
+      kind: 'list',
+      name: 'CapabilityBoundingSet',
+      doc: 'capabilities nothing observed needs are removed',
+      polarity: 'deny',
+      gate: { minSystemd: 187 },
+      elements: (t) => capabilityElements(t, privilegedExec(t) !== undefined),
+      render: (items) =>
+        items.length
+          ? [{ option: 'CapabilityBoundingSet', value: items.map((c, i) => (i === 0 ? `~${c}` : c)) }]
+          : [],
+    },
+    {
+      kind: 'scalar',
+      name: 'SystemCallArchitectures',
+      doc: 'only native-architecture syscalls',
+      unset: '',
+      impliesNoNewPrivileges: true,
+      aliases: { native: 'native' },
+      gate: {
+        modes: STANDARD_UP,
+        when: (t) => {
+          const v = (t.unitProps.SystemCallArchitectures ?? '').trim();
+          return v !== '' && v !== 'native'
+            ? `the unit lists architectures (${v}); a drop-in can only add to them`
+            : undefined;
+        },
+      },
+      values: [
+        {
+          value: 'native',
+          gives: 'syscalls through other ABIs (e.g. 32-bit x86 on x86-64) are refused',
+          effects: [],
+        },
+      ],
+    },
+    {
+      kind: 'list',
+      name: 'SystemCallFilter',
+      doc: 'syscall groups nothing observed uses are denied with EPERM',
+      polarity: 'deny',
+      impliesNoNewPrivileges: true,
+      gate: { minSystemd: 235, syscallGroups: true },
+      elements: syscallFilterElements,
+      render: renderSyscallFilter,
+    },
+  ];
+}
