@@ -10,12 +10,18 @@
 export type Arg =
   /** An integer literal: decimal, hex (0x…) or octal (0…). `value` is exact up to 2^53; `raw` keeps the text. */
   | { t: 'int'; value: number; raw: string }
-  /** A named constant such as AT_FDCWD, O_RDONLY, SIGTERM. */
-  | { t: 'sym'; name: string }
+  /**
+   * A named constant such as AT_FDCWD, O_RDONLY, SIGTERM. `path` is the -y decoration of a
+   * symbolic fd (`AT_FDCWD</tmp>`: the caller's cwd at the time of the call).
+   */
+  | { t: 'sym'; name: string; path?: string }
   /** Flags joined with `|`: O_WRONLY|O_CREAT|0x800. */
   | { t: 'flags'; items: Arg[] }
-  /** A string. `value` is the decoded bytes as UTF-8 (latin1 where not valid UTF-8); `truncated` when strace printed `...`. */
-  | { t: 'str'; value: string; truncated: boolean }
+  /**
+   * A string. `value` is the decoded bytes as UTF-8 (latin1 where not valid UTF-8); `truncated` when strace printed `...`;
+   * `abstract` for an abstract unix socket name (`sun_path=@"…"`).
+   */
+  | { t: 'str'; value: string; truncated: boolean; abstract?: boolean }
   /** A file descriptor decorated with its path by -y: `3</etc/passwd>`, `5<TCP:[127.0.0.1:80]>`, `7<pipe:[123]>`. */
   | { t: 'fd'; fd: number; path: string }
   /** A macro-like call: makedev(0x1, 0x3), htons(80), inet_addr("127.0.0.1"), inet_pton(AF_INET6, "::1", &sin6_addr). */
@@ -65,6 +71,16 @@ export interface Syscall {
   duration?: number;
   /** True when assembled from `<unfinished ...>` and `<... resumed>` lines. */
   resumed?: boolean;
+  /**
+   * True when the call started (`<unfinished ...>`) but its end never appeared (the process was
+   * killed, or the log ends): `ret` is `?` and `args` holds what was printed before the cut.
+   */
+  unfinished?: boolean;
+  /**
+   * Set when the call's name and return parsed but its arguments did not (args is then null even
+   * though a full parse was asked for). The line is also reported through `onUnparsed`.
+   */
+  argsError?: string;
 }
 
 /** `--- SIGCHLD {si_signo=…} ---` */

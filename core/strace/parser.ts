@@ -1,0 +1,482 @@
+/**
+ * The synchronous core of the streaming parser: feed chunks, get events.
+ *
+ * Memory stays flat whatever the input size: a chunk is scanned in place (latin1, one char per
+ * byte), only the unfinished tail line of a chunk is carried to the next one (capped at
+ * MAX_LINE), and the only state kept across lines is one pending call per pid
+ * (`<unfinished ...>` waiting for its `<... resumed>`), dropped when the pid resumes or exits.
+ */
+import type { Syscall, SyscallReturn, TraceEvent, UnparsedLine } from './types';
+import { ArgParser } from './args';
+import { latin1 } from './decode';
+import { head, parsePrefix, parseReturn, stripDuration, tail } from './line';
+
+export interface ParseOptions {
+  /**
+   * Which syscalls get their arguments parsed. Others take the name-only fast path: name, pid,
+   * return value, `args: null`, and their argument text is never looked at. Default: all.
+   */
+  fullParse?: (name: string) => boolean;
+  /** Called for every line that could not be understood (it is skipped; parsing goes on). */
+  onUnparsed?: (u: UnparsedLine) => void;
+  /** Filled in as parsing goes (counters for reports and the benchmark). */
+  stats?: ParseStats;
+  /**
+   * Build top-level structs and arrays of structs on first read (default true): the text is only
+   * bracket-matched while parsing, which is most of the work saved on -v logs. With false every
+   * argument is parsed at once and every grammar error is reported against its line (hush parse).
+   */
+  lazy?: boolean;
+}
+
+export interface ParseStats {
+  /** Lines read (including blank and ignored ones). */
+  lines: number;
+  /** Bytes read. */
+  bytes: number;
+  /** Syscall events emitted. */
+  syscalls: number;
+  /** Signal and exit events emitted. */
+  notices: number;
+  /** Lines reported as unparsable (includes argument errors). */
+  unparsed: number;
+  /** Syscalls emitted with `argsError` (name and return kept, arguments not understood). */
+  argErrors: number;
+  /** strace's own informational lines that carry no event (`[ Process PID=… ]`, hex dumps…). */
+  ignored: number;
+}
+
+export function newStats(): ParseStats {
+  return { lines: 0, bytes: 0, syscalls: 0, notices: 0, unparsed: 0, argErrors: 0, ignored: 0 };
+}
+
+/** A line longer than this (no newline in sight) is reported and skipped, so memory stays bounded. */
+export const MAX_LINE = 4 * 1024 * 1024;
+
+const UNFINISHED = ' <unfinished ...>';
+const REPORT_CHARS = 200;
+
+interface Pending {
+  name: string;
+  line: number;
+  ts: number;
+  /** Call text `NAME(args…` before the cut, kept only for fully parsed calls. */
+  text: string | null;
+}
+
+const ALL = (): boolean => true;
+
+export class StraceParser {
+  readonly stats: ParseStats;
+  private readonly fullParse: (name: string) => boolean;
+  private readonly onUnparsed: ((u: UnparsedLine) => void) | undefined;
+  private readonly args: ArgParser;
+  private carry = '';
+  /** True while skipping the rest of an over-long line. */
+  private skipping = false;
+  private lineNo = 0;
+  private readonly pending = new Map<number, Pending>();
+  /** Pid whose call the previous line left unfinished (-1: none), for prefix-less continuations. */
+  private prevUnfinished = -1;
+  /** The log has a pid column (seen at least once). */
+  private sawPid = false;
+  private out: TraceEvent[] = [];
+
+  constructor(opts: ParseOptions = {}) {
+    this.fullParse = opts.fullParse ?? ALL;
+    this.onUnparsed = opts.onUnparsed;
+    this.stats = opts.stats ?? newStats();
+    this.args = new ArgParser(opts.lazy ?? true);
+  }
+
+  /** Parses a chunk; returns the events completed by it (a new array each call). */
+  push(chunk: Buffer | string): TraceEvent[] {
+    const out: TraceEvent[] = (this.out = []);
+    let s: string;
+    if (typeof chunk === 'string') {
+      s = toLatin1(chunk);
+    } else {
+      s = latin1(chunk, 0, chunk.length);
+    }
+    this.stats.bytes += s.length;
+    let pos = 0;
+    if (this.carry.length > 0 || this.skipping) {
+      const nl = s.indexOf('\n');
+      if (nl < 0) {
+        this.extendCarry(s);
+        return out;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+      } else {
+        const line = this.carry + s.slice(0, nl);
+        this.carry = '';
+        this.safeLine(line, 0, line.length);
+      }
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = s.indexOf('\n', pos);
+      if (nl < 0) break;
+      this.safeLine(s, pos, nl);
+      pos = nl + 1;
+    }
+    if (pos < s.length) this.extendCarry(pos === 0 ? s : s.slice(pos));
+    return out;
+  }
+
+  /** Ends the input: parses a last line without newline and flushes calls that never resumed. */
+  end(): TraceEvent[] {
+    const out: TraceEvent[] = (this.out = []);
+    if (this.carry.length > 0) {
+      const line = this.carry;
+      this.carry = '';
+      this.safeLine(line, 0, line.length);
+    }
+    this.skipping = false;
+    for (const [pid, p] of this.pending) this.emitUnfinished(pid, p);
+    this.pending.clear();
+    return out;
+  }
+
+  private extendCarry(text: string): void {
+    if (this.skipping) return;
+    if (this.carry.length + text.length > MAX_LINE) {
+      this.lineNo++;
+      this.stats.lines++;
+      this.report(
+        this.carry + text.slice(0, REPORT_CHARS),
+        0,
+        REPORT_CHARS,
+        `line longer than ${MAX_LINE} bytes`,
+      );
+      this.carry = '';
+      this.skipping = true;
+      // the line's tail (up to the next newline) will be skipped; it is not counted again
+      this.lineNo--;
+      this.stats.lines--;
+      return;
+    }
+    this.carry = this.carry.length === 0 ? text : this.carry + text;
+  }
+
+  /** Parses one line; never throws (a bug here must cost one line, not the run). */
+  private safeLine(s: string, start: number, end: number): void {
+    try {
+      this.line(s, start, end);
+    } catch (err) {
+      this.report(s, start, end, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private line(s: string, start: number, end: number): void {
+    const lineNo = ++this.lineNo;
+    this.stats.lines++;
+    if (end > start && s.charCodeAt(end - 1) === 13) end--;
+    if (start === end) return;
+    const body = parsePrefix(s, start, end);
+    const pid = head.pid;
+    const ts = head.ts;
+    const prevUnfinished = this.prevUnfinished;
+    this.prevUnfinished = -1;
+    if (head.hasPid) this.sawPid = true;
+    else if (prevUnfinished >= 0 && this.sawPid) {
+      // strace 6.1 with --status prints the rest of an interrupted call on a line of its own,
+      // with no pid and no timestamp, right after the `<unfinished ...>` line (SHH's trap).
+      this.resume(prevUnfinished, null, s, start, end, lineNo);
+      return;
+    }
+    if (body >= end) return this.report(s, start, end, 'no call after the line prefix');
+    const c = s.charCodeAt(body);
+    if (isIdentStart(c)) return this.call(s, body, end, pid, ts, lineNo);
+    if (c === 60 /* < */) {
+      if (s.startsWith('<... ', body)) {
+        const r = s.indexOf(' resumed>', body + 5);
+        if (r > body + 5 && r < end) return this.resume(pid, s.slice(body + 5, r), s, r + 9, end, lineNo);
+      }
+      return this.report(s, start, end, 'bad "<... resumed>" line');
+    }
+    if (c === 45 /* - */ && s.startsWith('--- ', body))
+      return this.signal(s, start, body + 4, end, pid, ts, lineNo);
+    if (c === 43 /* + */ && s.startsWith('+++ ', body))
+      return this.exit(s, start, body + 4, end, pid, ts, lineNo);
+    if (isInformational(s, body)) {
+      this.stats.ignored++;
+      return;
+    }
+    this.report(s, start, end, 'not a strace line');
+  }
+
+  private call(s: string, body: number, end: number, pid: number, ts: number, lineNo: number): void {
+    let k = body + 1;
+    while (k < end && isIdentChar(s.charCodeAt(k))) k++;
+    if (s.charCodeAt(k) !== 40 /* ( */ || k >= end)
+      return this.report(s, body, end, 'expected "(" after the syscall name');
+    const name = s.slice(body, k);
+    if (end - body >= UNFINISHED.length && s.endsWith(UNFINISHED, end)) {
+      const old = this.pending.get(pid);
+      if (old) this.emitUnfinished(pid, old);
+      const text = this.fullParse(name) ? flatten(s.slice(body, end - UNFINISHED.length)) : null;
+      this.pending.set(pid, { name, line: lineNo, ts, text });
+      this.prevUnfinished = pid;
+      return;
+    }
+    this.complete(s, body, k, end, name, pid, ts, lineNo, lineNo, false);
+  }
+
+  /**
+   * Builds the event of a complete call whose text `NAME(args) = ret` is `s[body, end)`, with
+   * the `(` at `paren`. `reportLine` is where errors are reported (the resumed line).
+   */
+  private complete(
+    s: string,
+    body: number,
+    paren: number,
+    end: number,
+    name: string,
+    pid: number,
+    ts: number,
+    lineNo: number,
+    reportLine: number,
+    resumed: boolean,
+  ): void {
+    const retEnd = stripDuration(s, paren, end);
+    const duration = tail.duration;
+    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    if (eq <= paren) return this.reportAt(reportLine, s, body, end, 'no "= return value"');
+    let close = eq;
+    while (close > paren && s.charCodeAt(close - 1) === 32) close--;
+    if (s.charCodeAt(close - 1) !== 41 /* ) */ || close - 1 <= paren) {
+      return this.reportAt(reportLine, s, body, end, 'no ")" before the return value');
+    }
+    close--;
+    const ret = parseReturn(s, eq + 3, retEnd);
+    if (!ret) return this.reportAt(reportLine, s, body, end, 'bad return value');
+    const ev: Syscall = { type: 'syscall', pid, name, args: null, ret, line: lineNo };
+    if (ts === ts) ev.ts = ts;
+    if (duration === duration) ev.duration = duration;
+    if (resumed) ev.resumed = true;
+    if (this.fullParse(name)) {
+      const args = this.args.parseList(s, paren + 1, close);
+      if (args) ev.args = args;
+      else this.argError(ev, reportLine, s, body, end, this.args.error);
+    }
+    this.stats.syscalls++;
+    this.out.push(ev);
+  }
+
+  /**
+   * `<... NAME resumed>REST` (or, with name null, a prefix-less continuation line): joins REST to
+   * the pid's pending call. Without a pending call the name and return are still emitted.
+   */
+  private resume(
+    pid: number,
+    name: string | null,
+    s: string,
+    restStart: number,
+    end: number,
+    lineNo: number,
+  ): void {
+    let p = this.pending.get(pid);
+    let owner = pid;
+    if (p && name !== null && p.name !== name) {
+      // the pending call was cut off for good (its resumption never came): keep it as unfinished
+      this.emitUnfinished(pid, p);
+      this.pending.delete(pid);
+      p = undefined;
+    }
+    if (!p && (name === 'execve' || name === 'execveat')) {
+      // a thread's execve resumes under the thread-group leader's pid
+      for (const [other, q] of this.pending) {
+        if (q.name === name) {
+          p = q;
+          owner = other;
+          break;
+        }
+      }
+    }
+    if (!p) {
+      if (name === null)
+        return this.report(s, restStart, end, 'continuation line without an unfinished call');
+      return this.orphanResumed(pid, name, s, restStart, end, lineNo);
+    }
+    this.pending.delete(owner);
+    if (p.text !== null) {
+      const joined = p.text + s.slice(restStart, end);
+      this.complete(joined, 0, p.name.length, joined.length, p.name, pid, p.ts, p.line, lineNo, true);
+      return;
+    }
+    // name-only: the return value is all we need from the resumed line
+    const retEnd = stripDuration(s, restStart, end);
+    const duration = tail.duration;
+    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    if (eq < restStart) return this.report(s, restStart, end, 'no "= return value" in resumed call');
+    const ret = parseReturn(s, eq + 3, retEnd);
+    if (!ret) return this.report(s, restStart, end, 'bad return value');
+    const ev: Syscall = { type: 'syscall', pid, name: p.name, args: null, ret, line: p.line };
+    if (p.ts === p.ts) ev.ts = p.ts;
+    if (duration === duration) ev.duration = duration;
+    ev.resumed = true;
+    this.stats.syscalls++;
+    this.out.push(ev);
+  }
+
+  /** A resumed call whose start is not in the log (attached mid-call, or a log cut at the start). */
+  private orphanResumed(
+    pid: number,
+    name: string,
+    s: string,
+    restStart: number,
+    end: number,
+    lineNo: number,
+  ): void {
+    const retEnd = stripDuration(s, restStart, end);
+    const duration = tail.duration;
+    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    const ret: SyscallReturn | null = eq >= restStart ? parseReturn(s, eq + 3, retEnd) : null;
+    if (!ret) return this.report(s, restStart, end, 'bad resumed call');
+    const ev: Syscall = { type: 'syscall', pid, name, args: null, ret, line: lineNo, resumed: true };
+    if (head.ts === head.ts) ev.ts = head.ts;
+    if (duration === duration) ev.duration = duration;
+    if (this.fullParse(name)) this.argError(ev, lineNo, s, restStart, end, 'resumed call without its start');
+    this.stats.syscalls++;
+    this.out.push(ev);
+  }
+
+  /** Emits a call that started but never returned in the log (`ret` `?`, `unfinished: true`). */
+  private emitUnfinished(pid: number, p: Pending): void {
+    const ev: Syscall = {
+      type: 'syscall',
+      pid,
+      name: p.name,
+      args: null,
+      ret: { value: null, raw: '?' },
+      line: p.line,
+      unfinished: true,
+    };
+    if (p.ts === p.ts) ev.ts = p.ts;
+    if (p.text !== null) {
+      const args = this.args.parseList(p.text, p.name.length + 1, p.text.length, true);
+      if (args) ev.args = args;
+      else this.argError(ev, p.line, p.text, 0, p.text.length, this.args.error);
+    }
+    this.stats.syscalls++;
+    this.out.push(ev);
+  }
+
+  private argError(ev: Syscall, lineNo: number, s: string, start: number, end: number, why: string): void {
+    ev.argsError = why || 'arguments not understood';
+    this.stats.argErrors++;
+    this.reportAt(lineNo, s, start, end, `arguments: ${ev.argsError}`);
+  }
+
+  /** `--- SIGCHLD {…} ---`; `--- stopped by SIGSTOP ---` (a group stop, not a delivery) is ignored. */
+  private signal(
+    s: string,
+    start: number,
+    from: number,
+    end: number,
+    pid: number,
+    ts: number,
+    lineNo: number,
+  ): void {
+    if (!s.endsWith(' ---', end)) return this.report(s, start, end, 'bad signal line');
+    if (s.startsWith('stopped by ', from)) {
+      this.stats.ignored++;
+      return;
+    }
+    let k = from;
+    while (k < end && isIdentChar(s.charCodeAt(k))) k++;
+    if (k === from || !s.startsWith('SIG', from)) return this.report(s, start, end, 'bad signal line');
+    const ev: TraceEvent = { type: 'signal', pid, signal: s.slice(from, k), line: lineNo };
+    if (ts === ts) ev.ts = ts;
+    this.stats.notices++;
+    this.out.push(ev);
+  }
+
+  /** `+++ exited with N +++`, `+++ killed by SIGKILL (core dumped) +++`, `+++ superseded by execve… +++`. */
+  private exit(
+    s: string,
+    start: number,
+    from: number,
+    end: number,
+    pid: number,
+    ts: number,
+    lineNo: number,
+  ): void {
+    if (!s.endsWith(' +++', end)) return this.report(s, start, end, 'bad exit line');
+    let code: number | null = null;
+    let signal: string | undefined;
+    if (s.startsWith('exited with ', from)) {
+      let k = from + 12;
+      let v = 0;
+      const d = k;
+      while (k < end && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) v = v * 10 + (s.charCodeAt(k++) - 48);
+      if (k === d) return this.report(s, start, end, 'bad exit status');
+      code = v;
+    } else if (s.startsWith('killed by ', from)) {
+      let k = from + 10;
+      while (k < end && isIdentChar(s.charCodeAt(k))) k++;
+      if (k === from + 10) return this.report(s, start, end, 'bad kill signal');
+      signal = s.slice(from + 10, k);
+    } else if (s.startsWith('superseded by execve', from)) {
+      // a thread replaced by execve in another thread: its pid lives on as the leader's
+      this.stats.ignored++;
+      return;
+    } else return this.report(s, start, end, 'bad exit line');
+    const p = this.pending.get(pid);
+    if (p) {
+      this.emitUnfinished(pid, p);
+      this.pending.delete(pid);
+    }
+    const ev: TraceEvent = { type: 'exit', pid, code, line: lineNo };
+    if (signal !== undefined) ev.signal = signal;
+    if (ts === ts) ev.ts = ts;
+    this.stats.notices++;
+    this.out.push(ev);
+  }
+
+  private report(s: string, start: number, end: number, reason: string): void {
+    this.reportAt(this.lineNo, s, start, end, reason);
+  }
+
+  private reportAt(lineNo: number, s: string, start: number, end: number, reason: string): void {
+    this.stats.unparsed++;
+    if (this.onUnparsed) {
+      this.onUnparsed({ line: lineNo, text: s.slice(start, Math.min(end, start + REPORT_CHARS)), reason });
+    }
+  }
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+function isIdentChar(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
+
+/** strace's own messages that may land in the output file; they carry no event. */
+function isInformational(s: string, i: number): boolean {
+  return (
+    s.startsWith('[ Process PID=', i) || // personality switch notice
+    s.startsWith('strace: ', i) ||
+    s.startsWith('| ', i) || // -e read=/write= hex dump lines (after the prefix's spaces)
+    s.startsWith('+++ superseded', i)
+  );
+}
+
+/** Text handed in as a JS string is re-encoded to the byte-per-char latin1 form the parser reads. */
+function toLatin1(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
+}
+
+/**
+ * Copies a slice so it no longer pins the chunk it was cut from (V8 keeps sliced strings as views
+ * of their parent): a pending call must not hold a 64 KiB chunk alive.
+ */
+function flatten(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
