@@ -1,0 +1,26 @@
+/**
+ * Exposure: reproduces `systemd-analyze security`'s score offline from a unit's `systemctl show`
+ * properties plus a drop-in's assignments.
+ */
+export {
+  predictExposure,
+  assessSecurity,
+  securityInfo,
+  exposureLabel,
+  formatExposure,
+  type ExposurePrediction,
+  type ExposureLabel,
+  type CheckResult,
+  type PredictOptions,
+} from './score';
+export { applyAssignments, type SyscallGroups, type ApplyResult } from './apply';
+export {
+  parseSystemctlShow,
+  settingsFromProperties,
+  propertiesFromSettings,
+  DEFAULT_SERVICE_PROPERTIES,
+  type SecuritySettings,
+  type UnitProperties,
+} from './settings';
+export { SECURITY_CHECKS, type SecurityCheck, type SecurityInfo } from './checks';
+export { parseSyscallGroupListing } from './syscallGroups';
