@@ -66,8 +66,8 @@ export function parseDropIn(text: string): ParsedUnitFile {
     const lineNo = idx + 1;
     // Comment lines are skipped, also in the middle of a continuation.
     if (COMMENT_START.test(raw.replace(/^[ \t]+/, ''))) continue;
-    const body = continuation === null ? raw : continuation.text + raw;
-    const start = continuation === null ? lineNo : continuation.line;
+    const body: string = continuation === null ? raw : continuation.text + raw;
+    const start: number = continuation === null ? lineNo : continuation.line;
     if (endsWithUnescapedBackslash(raw)) {
       continuation = { text: body.slice(0, -1) + ' ', line: start };
       continue;
