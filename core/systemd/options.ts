@@ -200,6 +200,8 @@ const S_ISGID = 0o2000;
 export function privilegedExec(t: TargetView): { action: Action; why: string } | undefined {
   for (const p of t.paths) {
     if (p.access !== 'exec' || !p.action.ev.syscall.startsWith('execve')) continue;
+    // Interpreters (added by the resolver from binary facts) never gain privileges: the kernel ignores their bits.
+    if (p.action.kind !== 'path' || p.action.path !== p.path) continue;
     const bin = t.binaries.get(p.path);
     if (!bin || bin.mode === undefined) {
       return { action: p.action, why: `executes ${p.path}, whose file mode is unknown (could be setuid)` };
