@@ -110,27 +110,120 @@ export function outValue(a: Arg | undefined): Arg | undefined {
 
 const MAX_EVIDENCE_TEXT = 200;
 
-/** Renders an argument back to strace-like text, for evidence excerpts (bounded; strings shortened). */
-export function formatArg(a: Arg, budget = 80): string {
+/**
+ * Evidence excerpts end up in profiles and Pulumi state, so they must not carry data that may be a
+ * secret: command lines and environments (execve), payloads (sendto, sendmsg), key material
+ * (add_key), xattr values, mount options. Strings are shown only where they are path names: the
+ * argument positions listed here ('all' = every string of the call is a path or a name); every
+ * other string prints as "…", arrays of strings as their length.
+ */
+const EVIDENCE_STRINGS: Readonly<Record<string, readonly number[] | 'all'>> = {
+  execve: [0],
+  execveat: [1],
+  setxattr: [0, 1],
+  lsetxattr: [0, 1],
+  fsetxattr: [1],
+  getxattr: [0, 1],
+  lgetxattr: [0, 1],
+  fgetxattr: [1],
+  setxattrat: [1, 3],
+  getxattrat: [1, 3],
+  mount: [0, 1, 2],
+  ...Object.fromEntries(
+    [
+      'open',
+      'openat',
+      'openat2',
+      'creat',
+      'name_to_handle_at',
+      'stat',
+      'lstat',
+      'newfstatat',
+      'fstatat64',
+      'statx',
+      'statfs',
+      'access',
+      'faccessat',
+      'faccessat2',
+      'readlink',
+      'readlinkat',
+      'inotify_add_watch',
+      'mkdir',
+      'mkdirat',
+      'mknod',
+      'mknodat',
+      'unlink',
+      'unlinkat',
+      'rmdir',
+      'rename',
+      'renameat',
+      'renameat2',
+      'link',
+      'linkat',
+      'symlink',
+      'symlinkat',
+      'truncate',
+      'chmod',
+      'fchmodat',
+      'fchmodat2',
+      'chown',
+      'lchown',
+      'fchownat',
+      'utime',
+      'utimes',
+      'futimesat',
+      'utimensat',
+      'removexattr',
+      'lremovexattr',
+      'fremovexattr',
+      'removexattrat',
+      'listxattr',
+      'llistxattr',
+      'listxattrat',
+      'chdir',
+      'getcwd',
+      'chroot',
+      'umount',
+      'umount2',
+      'pivot_root',
+      'move_mount',
+      'mount_setattr',
+      'swapon',
+      'swapoff',
+      'delete_module',
+      'memfd_create',
+      'mq_open',
+      'mq_unlink',
+    ].map((n) => [n, 'all' as const]),
+  ),
+};
+
+/** Renders an argument back to strace-like text, for evidence excerpts (bounded; see EVIDENCE_STRINGS). */
+export function formatArg(a: Arg, budget = 80, showStrings = true): string {
   switch (a.t) {
     case 'int':
       return a.raw;
     case 'sym':
       return a.name;
     case 'flags':
-      return a.items.map((i) => formatArg(i, budget)).join('|');
+      return a.items.map((i) => formatArg(i, budget, showStrings)).join('|');
     case 'str': {
+      if (!showStrings) return '"…"';
       const v = a.value.length > budget ? a.value.slice(0, budget) : a.value;
-      return JSON.stringify(v) + (a.truncated || v.length < a.value.length ? '...' : '');
+      return (
+        (a.abstract ? '@' : '') + JSON.stringify(v) + (a.truncated || v.length < a.value.length ? '...' : '')
+      );
     }
     case 'fd':
       return `${a.fd}<${a.path}>`;
     case 'call':
-      return `${a.fn}(${a.args.map((x) => formatArg(x, 40)).join(', ')})`;
+      return `${a.fn}(${a.args.map((x) => formatArg(x, 40, showStrings || a.fn.startsWith('inet_'))).join(', ')})`;
     case 'op':
-      return `${formatArg(a.left, budget)}${a.op === '=' ? '=' : ` ${a.op} `}${formatArg(a.right, budget)}`;
+      return `${formatArg(a.left, budget, showStrings)}${a.op === '=' ? '=' : ` ${a.op} `}${formatArg(a.right, budget, showStrings)}`;
     case 'array': {
-      const items = a.items.slice(0, 4).map((x) => formatArg(x, 40));
+      if (!showStrings && a.items.some((x) => x.t === 'str'))
+        return `[/* ${a.items.length}${a.truncated ? '+' : ''} items */]`;
+      const items = a.items.slice(0, 4).map((x) => formatArg(x, 40, showStrings));
       if (a.items.length > 4 || a.truncated) items.push('...');
       return `[${items.join(', ')}]`;
     }
@@ -138,12 +231,17 @@ export function formatArg(a: Arg, budget = 80): string {
       return `${a.negated ? '~' : ''}[${a.items.join(' ')}]`;
     case 'struct': {
       const entries = Object.entries(a.fields);
-      const parts = entries.slice(0, 4).map(([k, v]) => (/^\d+$/.test(k) ? '' : `${k}=`) + formatArg(v, 40));
+      const parts = entries
+        .slice(0, 4)
+        // A socket path is an address, not data: always shown.
+        .map(
+          ([k, v]) => (/^\d+$/.test(k) ? '' : `${k}=`) + formatArg(v, 40, showStrings || k === 'sun_path'),
+        );
       if (entries.length > 4 || a.truncated) parts.push('...');
       return `{${parts.join(', ')}}`;
     }
     case 'inout':
-      return `[${formatArg(a.in, 40)} => ${formatArg(a.out, 40)}]`;
+      return `[${formatArg(a.in, 40, showStrings)} => ${formatArg(a.out, 40, showStrings)}]`;
     case 'null':
       return 'NULL';
     case 'raw':
@@ -151,9 +249,21 @@ export function formatArg(a: Arg, budget = 80): string {
   }
 }
 
-/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`. */
+/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided. */
 export function formatSyscall(sc: Syscall): string {
-  const args = sc.args ? sc.args.map((a) => formatArg(a)).join(', ') : '…';
+  const policy = EVIDENCE_STRINGS[sc.name];
+  let args = '…';
+  if (sc.args) {
+    const parts: string[] = [];
+    let len = 0;
+    for (let i = 0; i < sc.args.length && len < MAX_EVIDENCE_TEXT; i++) {
+      const show = policy === 'all' || (policy !== undefined && policy.includes(i));
+      const text = formatArg(sc.args[i]!, 80, show);
+      parts.push(text);
+      len += text.length + 2;
+    }
+    args = parts.join(', ');
+  }
   let ret = sc.ret.raw;
   if (sc.ret.fdPath !== undefined) ret += `<${sc.ret.fdPath}>`;
   if (sc.ret.errno) ret += ` ${sc.ret.errno}`;

@@ -77,6 +77,37 @@ describe('deduplication and order', () => {
   });
 });
 
+describe('evidence excerpts', () => {
+  it('never carry command lines, environments, payloads, key material or mount options', () => {
+    const p = summarizeLines([
+      '1 execve("/usr/bin/app", ["app", "--password=hunter2"], ["DB_PASSWORD=s3cret", "PATH=/bin"]) = 0',
+      '1 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3',
+      '1 sendto(3, "Authorization: Bearer tok", 25, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.0.0.1")}, 16) = 25',
+      '1 add_key("user", "k", "private-key-bytes", 17, KEY_SPEC_SESSION_KEYRING) = 5',
+      '1 mount("//srv/share", "/mnt", "cifs", 0, "username=u,password=pw") = 0',
+      '1 setxattr("/srv/f", "user.token", "xattr-secret", 12, 0) = 0',
+      '1 sendmsg(3, {msg_name={sa_family=AF_UNIX, sun_path="/run/x.sock"}, msg_namelen=110, msg_iov=[{iov_base="payload-secret", iov_len=14}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 14',
+    ]);
+    const texts = p.actions.map((a) => a.action.ev.text ?? '').join('\n');
+    for (const secret of [
+      'hunter2',
+      's3cret',
+      'Bearer',
+      'private-key',
+      'password=pw',
+      'xattr-secret',
+      'payload-secret',
+    ]) {
+      expect(texts).not.toContain(secret);
+    }
+    // What identifies the call stays: paths, addresses, names.
+    expect(texts).toContain('execve("/usr/bin/app", [/* 2 items */], [/* 2 items */]) = 0');
+    expect(texts).toContain('inet_addr("10.0.0.1")');
+    expect(texts).toContain('mount("//srv/share", "/mnt", "cifs", 0, "…") = 0');
+    expect(texts).toContain('sun_path="/run/x.sock"');
+  });
+});
+
 describe('path normalisation', () => {
   it('records /proc/<traced pid> as /proc/self and leaves other pids alone', () => {
     expect(

@@ -1,0 +1,95 @@
+/**
+ * `hush summarize [FILE|-]`: a strace log (hush's -f -xx -y -v format, or the user's own flags) in,
+ * the Profile JSON out. Unparsable lines are reported on stderr (the first few, then a count).
+ */
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { newStats, parseStraceBatches } from '../../core/strace';
+import type { UnparsedLine } from '../../core/strace';
+import { HANDLED_SYSCALLS, createSummarizer } from '../../core/summary';
+import { UsageError, type CliCommand } from '../command';
+
+const usage = `usage: hush summarize [--cwd DIR] [--bindv6only] [--source NAME] [--compact] [FILE|-]
+
+Summarizes a strace log into a hush profile (JSON on stdout). FILE defaults to stdin.
+
+  --cwd DIR       working directory of the first traced process (systemd's default is /);
+                  without it, relative paths resolve only once the trace reveals the cwd
+  --bindv6only    the traced host has net.ipv6.bindv6only=1 (IPv6 sockets are not dual-stack)
+  --source NAME   what to record as the run's source (default: the file name, or stdin)
+  --compact       one-line JSON
+`;
+
+/** How many unparsable lines are shown individually before only counting them. */
+const SHOW_UNPARSED = 20;
+
+export const command: CliCommand = {
+  name: 'summarize',
+  summary: 'strace log → behaviour profile (JSON)',
+  usage,
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          cwd: { type: 'string' },
+          bindv6only: { type: 'boolean' },
+          source: { type: 'string' },
+          compact: { type: 'boolean' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length > 1) throw new UsageError('one input at most (use hush resolve to merge several)');
+    const file = positionals[0] ?? '-';
+    if (values.cwd !== undefined && !values.cwd.startsWith('/'))
+      throw new UsageError('--cwd must be an absolute path');
+
+    const input = file === '-' ? io.stdin : createReadStream(file);
+    const source = values.source ?? (file === '-' ? 'stdin' : file);
+    const stats = newStats();
+    let unparsable = 0;
+    const onUnparsed = (u: UnparsedLine): void => {
+      unparsable++;
+      if (unparsable <= SHOW_UNPARSED)
+        io.stderr.write(`hush summarize: ${source}:${u.line}: ${u.reason}: ${u.text}\n`);
+    };
+    const summarizer = createSummarizer({
+      source,
+      ...(values.cwd !== undefined ? { cwd: values.cwd } : {}),
+      ...(values.bindv6only ? { bindv6only: true } : {}),
+    });
+    for await (const batch of parseStraceBatches(input, {
+      fullParse: (n) => HANDLED_SYSCALLS.has(n),
+      stats,
+      onUnparsed,
+    })) {
+      for (const ev of batch) summarizer.push(ev);
+    }
+    const profile = summarizer.finish({ source, lines: stats.lines, unparsable });
+
+    if (unparsable > SHOW_UNPARSED) {
+      io.stderr.write(
+        `hush summarize: ${unparsable} unparsable lines in all (first ${SHOW_UNPARSED} shown)\n`,
+      );
+    }
+    const s = summarizer.stats();
+    if (s.unresolvedPaths > 0) {
+      io.stderr.write(
+        `hush summarize: ${s.unresolvedPaths} relative paths could not be resolved (cwd unknown${values.cwd ? ' or fd not seen' : '; pass --cwd'})\n`,
+      );
+    }
+    if (s.handlerErrors > 0)
+      io.stderr.write(`hush summarize: ${s.handlerErrors} calls could not be summarized (handler errors)\n`);
+    if (stats.lines > 0 && stats.syscalls === 0) {
+      io.stderr.write(`hush summarize: no system calls found in ${source}: is it a strace log?\n`);
+      return 1;
+    }
+    io.stdout.write(JSON.stringify(profile, null, values.compact ? undefined : 2) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * Real logs (fixtures/*.log, captured by fixtures/capture.sh with strace 6.1 and hush's flags)
+ * summarized end to end through the real parser. Assertions cover the actions under the work
+ * directory exactly, in order, and that every evidence line points at that syscall in the log.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseStraceText } from '../strace';
+import type { Profile } from '../profile/schema';
+import { HANDLED_SYSCALLS } from './handlers';
+import { createSummarizer } from './summarizer';
+import { describe as describeAction } from './testHelpers';
+
+function summarizeFixture(name: string): { profile: Profile; lines: string[] } {
+  const text = readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+  const { events, unparsed } = parseStraceText(text, { fullParse: (n) => HANDLED_SYSCALLS.has(n) });
+  expect(unparsed).toEqual([]);
+  // The traced programs started in /tmp/hush-fx (capture.sh).
+  const s = createSummarizer({ cwd: '/tmp/hush-fx', source: name });
+  for (const ev of events) s.push(ev);
+  return { profile: s.finish(), lines: text.split('\n') };
+}
+
+const WORK = '/tmp/hush-fx';
+const underWork = (p: Profile) =>
+  p.actions
+    .map((a) => a.action)
+    .filter((a) => a.kind !== 'path' || a.path.startsWith(WORK + '/') || a.path === WORK)
+    .filter((a) => a.kind === 'path' || a.kind === 'net' || a.kind === 'socket')
+    .map(describeAction);
+
+function expectEvidenceOnItsLine(profile: Profile, lines: string[]): void {
+  for (const { action } of profile.actions) {
+    const line = lines[action.ev.line - 1] ?? '';
+    expect(line.startsWith(`${action.ev.pid} `)).toBe(true);
+    expect(line).toContain(`${action.ev.syscall}(`);
+  }
+}
+
+describe('fixture fork-cwd.log (sh with a subshell that changes directory)', () => {
+  const { profile, lines } = summarizeFixture('fork-cwd.log');
+
+  it('resolves each process’s relative paths in its own cwd, in order', () => {
+    expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
+      'create /tmp/hush-fx/made',
+      'read /tmp/hush-fx/sub',
+      'create /tmp/hush-fx/sub/inner',
+      'write /tmp/hush-fx/sub/inner',
+      'create /tmp/hush-fx/outer',
+      'write /tmp/hush-fx/outer',
+      'read /tmp/hush-fx/outer',
+      'remove /tmp/hush-fx/outer',
+    ]);
+  });
+
+  it('executes the programs the shell ran and counts every process', () => {
+    const execs = profile.actions.flatMap(({ action: a }) =>
+      a.kind === 'path' && a.access === 'exec' ? [a.path] : [],
+    );
+    expect(execs).toEqual(
+      expect.arrayContaining(['/bin/sh', '/usr/bin/mkdir', '/usr/bin/cat', '/usr/bin/rm']),
+    );
+    expect(profile.runs[0]).toMatchObject({ pids: 5, unresolvedPaths: 0 });
+  });
+
+  it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
+});
+
+describe('fixture threads-net.log (python threads, dirfds, sockets)', () => {
+  const { profile, lines } = summarizeFixture('threads-net.log');
+
+  it('follows a thread’s chdir (CLONE_FS) and its dir fd (CLONE_FILES), a dual-stack listener and a unix socket', () => {
+    expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
+      'read /tmp/hush-fx/sub',
+      'create /tmp/hush-fx/sub/t.tmp',
+      'write /tmp/hush-fx/sub/t.tmp',
+      'remove /tmp/hush-fx/sub/t.tmp',
+      'create /tmp/hush-fx/sub/t.final',
+      'create /tmp/hush-fx/sub/rel-after-thread-chdir',
+      'write /tmp/hush-fx/sub/rel-after-thread-chdir',
+      'read /tmp/hush-fx/sub/rel-after-thread-chdir',
+      'socket AF_INET6 SOCK_STREAM IPPROTO_IP',
+      'net bind AF_INET 0.0.0.0:0 SOCK_STREAM',
+      'net bind AF_INET6 :::0 SOCK_STREAM',
+      'net listen AF_INET 0.0.0.0:0 SOCK_STREAM',
+      'net listen AF_INET6 :::0 SOCK_STREAM',
+      'socket AF_UNIX SOCK_DGRAM 0',
+      'net bind AF_UNIX /tmp/hush-fx/u.sock:* SOCK_DGRAM',
+      'create /tmp/hush-fx/u.sock',
+    ]);
+  });
+
+  it('records the interpreter and its W^X-free mappings', () => {
+    const kinds = new Set(profile.actions.map((a) => a.action.kind));
+    expect(kinds.has('mmapWX')).toBe(false);
+    expect(
+      profile.actions.some(
+        ({ action: a }) => a.kind === 'path' && a.access === 'exec' && a.path === '/usr/bin/python3',
+      ),
+    ).toBe(true);
+    expect(profile.syscalls['clone3']).toBe(1);
+  });
+
+  it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
+});
