@@ -1,5 +1,5 @@
 /**
- * Real logs (fixtures/*.log, captured by fixtures/capture.sh with strace 6.1 and hush's flags)
+ * Real logs (fixtures/*.strace, captured by fixtures/capture.sh with strace 6.1 and hush's flags)
  * summarized end to end through the real parser. Assertions cover the actions under the work
  * directory exactly, in order, and that every evidence line points at that syscall in the log.
  */
@@ -37,8 +37,8 @@ function expectEvidenceOnItsLine(profile: Profile, lines: string[]): void {
   }
 }
 
-describe('fixture fork-cwd.log (sh with a subshell that changes directory)', () => {
-  const { profile, lines } = summarizeFixture('fork-cwd.log');
+describe('fixture fork-cwd.strace (sh with a subshell that changes directory)', () => {
+  const { profile, lines } = summarizeFixture('fork-cwd.strace');
 
   it('resolves each process’s relative paths in its own cwd, in order', () => {
     expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
@@ -66,8 +66,8 @@ describe('fixture fork-cwd.log (sh with a subshell that changes directory)', () 
   it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
 });
 
-describe('fixture threads-net.log (python threads, dirfds, sockets)', () => {
-  const { profile, lines } = summarizeFixture('threads-net.log');
+describe('fixture threads-net.strace (python threads, dirfds, sockets)', () => {
+  const { profile, lines } = summarizeFixture('threads-net.strace');
 
   it('follows a thread’s chdir (CLONE_FS) and its dir fd (CLONE_FILES), a dual-stack listener and a unix socket', () => {
     expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
