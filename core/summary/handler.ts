@@ -46,6 +46,8 @@ export interface HandlerContext {
   spawn(childPid: number, share: ShareFlags): void;
   /** Whether a pid belongs to the traced tree (seen in the trace or returned by clone). */
   isTraced(pid: number): boolean;
+  /** Programs the kernel also runs for an executed file (ELF interpreter, #! chain): see SummarizerOptions. */
+  interpretersOf(execPath: string): readonly string[];
 }
 
 export type Handler = (c: HandlerContext) => void;

@@ -39,6 +39,12 @@ export interface SummarizerOptions {
   host?: HostFacts;
   /** Bound on events held for processes waiting for their parent's clone to return (default 100000). */
   maxPendingEvents?: number;
+  /**
+   * What else the kernel runs when a file is executed: its ELF interpreter (PT_INTERP, e.g.
+   * /lib64/ld-linux-x86-64.so.2) and `#!` interpreter chain. Not visible in a trace; probed on the
+   * target by whoever has access to it. Each path returned is recorded as an exec.
+   */
+  interpreters?: (execPath: string) => readonly string[];
 }
 
 export interface SummarizerStats {
@@ -64,6 +70,7 @@ interface Entry {
 }
 
 const EMPTY_ARGS: readonly Arg[] = [];
+const EMPTY_PATHS: readonly string[] = [];
 /** Actions a single call can emit before their order keys would collide with the next line. */
 const PER_LINE = 64;
 
@@ -246,6 +253,10 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   isTraced(pid: number): boolean {
     return this.traced.has(pid);
+  }
+
+  interpretersOf(execPath: string): readonly string[] {
+    return this.opts.interpreters?.(execPath) ?? EMPTY_PATHS;
   }
 
   // ---- actions ---------------------------------------------------------------------------------

@@ -223,6 +223,19 @@ describe('changing calls', () => {
       'exec /usr/bin/env',
     ]);
   });
+
+  it('adds the interpreters the caller knows for an executed file (ELF interpreter, #! chain)', () => {
+    const interpreters = (path: string) =>
+      path === '/usr/local/bin/tool' ? ['/usr/bin/python3', '/lib64/ld-linux-x86-64.so.2'] : [];
+    const p = summarizeLines(['1 execve("/usr/local/bin/tool", ["tool"], 0x7ffd /* 3 vars */) = 0'], {
+      interpreters,
+    });
+    expect(actionList(p)).toEqual([
+      'exec /usr/local/bin/tool',
+      'exec /usr/bin/python3',
+      'exec /lib64/ld-linux-x86-64.so.2',
+    ]);
+  });
 });
 
 describe('cwd tracking', () => {

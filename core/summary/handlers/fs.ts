@@ -236,14 +236,8 @@ export const fsHandlers: HandlerTable = {
   getdents64: (c) => c.emitPath('read', c.fdPath(c.args[0])),
   inotify_add_watch: (c) => c.emitPath('read', c.resolvePath(c.args[1])),
 
-  execve: (c) => {
-    c.emitPath('exec', c.resolvePath(c.args[0]));
-    afterExec(c);
-  },
-  execveat: (c) => {
-    c.emitPath('exec', c.resolvePath(c.args[1], c.args[0], atEmpty(c.args[4])));
-    afterExec(c);
-  },
+  execve: (c) => exec(c, c.resolvePath(c.args[0])),
+  execveat: (c) => exec(c, c.resolvePath(c.args[1], c.args[0], atEmpty(c.args[4]))),
 
   mkdir: (c) => mkdir(c, c.resolvePath(c.args[0]), c.args[1]),
   mkdirat: (c) => mkdir(c, c.resolvePath(c.args[1], c.args[0]), c.args[2]),
@@ -371,7 +365,14 @@ function dupTo(c: HandlerContext, to: number | undefined, cloexec: boolean): voi
   c.proc.files.dup(from, to, cloexec);
 }
 
-/** A successful execve: the fd table is unshared and loses close-on-exec fds. */
-function afterExec(c: HandlerContext): void {
+/**
+ * execve/execveat. The kernel also maps the ELF interpreter (ld.so) or runs the `#!` interpreter;
+ * neither appears in the trace, and hush does not read the target's files here, so they come from
+ * the caller (probed on the target) through `interpretersOf`.
+ */
+function exec(c: HandlerContext, path: string | undefined): void {
+  c.emitPath('exec', path);
+  if (path !== undefined) for (const interp of c.interpretersOf(path)) c.emitPath('exec', interp);
+  // A successful execve unshares the fd table and drops close-on-exec fds.
   if (c.sc.ret.value === 0 && c.sc.ret.errno === undefined) c.proc.files = c.proc.files.afterExec();
 }
