@@ -57,7 +57,22 @@ export interface Decoration {
   path: string | undefined;
   /** True when `-yy` said the fd is a character device (`/dev/null<char 1:3>`). */
   charDevice: boolean;
+  /** Socket family/type when `-yy` printed the protocol (`TCPv6:[…]`, `UNIX-STREAM:[…]`). */
+  socket?: { family: string; type: string };
 }
+
+/** `-yy` socket protocol names → family and type (only the unambiguous ones). */
+const SOCKET_PROTOCOLS: Readonly<Record<string, { family: string; type: string }>> = {
+  TCP: { family: 'AF_INET', type: 'SOCK_STREAM' },
+  TCPv6: { family: 'AF_INET6', type: 'SOCK_STREAM' },
+  UDP: { family: 'AF_INET', type: 'SOCK_DGRAM' },
+  UDPv6: { family: 'AF_INET6', type: 'SOCK_DGRAM' },
+  UDPLITE: { family: 'AF_INET', type: 'SOCK_DGRAM' },
+  UDPLITEv6: { family: 'AF_INET6', type: 'SOCK_DGRAM' },
+  'UNIX-STREAM': { family: 'AF_UNIX', type: 'SOCK_STREAM' },
+  'UNIX-DGRAM': { family: 'AF_UNIX', type: 'SOCK_DGRAM' },
+  'UNIX-SEQPACKET': { family: 'AF_UNIX', type: 'SOCK_SEQPACKET' },
+};
 
 const DEV_SUFFIX = /<(char|block) \d+:\d+>$/;
 const DELETED_SUFFIX = ' (deleted)';
@@ -74,7 +89,11 @@ export function parseDecoration(text: string): Decoration {
     }
   }
   if (path.endsWith(DELETED_SUFFIX)) path = path.slice(0, -DELETED_SUFFIX.length);
-  if (path.charCodeAt(0) !== 47 || path.startsWith('/memfd:')) return { path: undefined, charDevice };
+  if (path.charCodeAt(0) !== 47 || path.startsWith('/memfd:')) {
+    const colon = path.indexOf(':[');
+    const socket = colon > 0 ? SOCKET_PROTOCOLS[path.slice(0, colon)] : undefined;
+    return socket ? { path: undefined, charDevice, socket } : { path: undefined, charDevice };
+  }
   return { path: normalizeAbsolute(path), charDevice };
 }
 

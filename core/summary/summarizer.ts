@@ -363,8 +363,10 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const dec = parseDecoration(fd.path);
     if (dec.path !== undefined)
       return entry?.path === dec.path ? entry : { path: dec.path, charDevice: dec.charDevice };
-    // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current.
-    return entry && entry.path === undefined ? entry : undefined;
+    // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current; failing that,
+    // -yy's protocol tells an inherited socket's family and type (socket activation).
+    if (entry && entry.path === undefined) return entry;
+    return dec.socket ? { socket: { ...dec.socket } } : undefined;
   }
 
   returnedFd(): number | undefined {

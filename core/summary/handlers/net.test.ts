@@ -102,6 +102,18 @@ describe('sockets', () => {
     ).toEqual(['socket AF_UNIX SOCK_DGRAM 0', 'net send AF_UNIX /dev/log:* SOCK_DGRAM', 'read /dev/log']);
   });
 
+  it('takes an inherited socket’s family and type from a -yy decoration (socket activation)', () => {
+    expect(
+      run([
+        '1 accept4(3<TCPv6:[[::]:80]>, {sa_family=AF_INET6, sin6_port=htons(5000), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2001:db8::9", &sin6_addr), sin6_scope_id=0}, [28], SOCK_CLOEXEC) = 4<TCPv6:[[::1]:80->[2001:db8::9]:5000]>',
+        '1 sendto(5<UDP:[0.0.0.0:68]>, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(67), sin_addr=inet_addr("255.255.255.255")}, 16) = 1',
+      ]),
+    ).toEqual([
+      'net accept AF_INET6 2001:db8::9:5000 SOCK_STREAM',
+      'net send AF_INET 255.255.255.255:67 SOCK_DGRAM',
+    ]);
+  });
+
   it('records netlink binds by family', () => {
     expect(
       run([
