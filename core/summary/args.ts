@@ -230,14 +230,19 @@ export function formatArg(a: Arg, budget = 80, showStrings = true): string {
     case 'set':
       return `${a.negated ? '~' : ''}[${a.items.join(' ')}]`;
     case 'struct': {
-      const entries = Object.entries(a.fields);
-      const parts = entries
-        .slice(0, 4)
+      const parts: string[] = [];
+      let more = a.truncated;
+      for (const k in a.fields) {
+        if (parts.length === 4) {
+          more = true;
+          break;
+        }
+        const c = k.charCodeAt(0);
+        const label = c >= 48 && c <= 57 ? '' : `${k}=`;
         // A socket path is an address, not data: always shown.
-        .map(
-          ([k, v]) => (/^\d+$/.test(k) ? '' : `${k}=`) + formatArg(v, 40, showStrings || k === 'sun_path'),
-        );
-      if (entries.length > 4 || a.truncated) parts.push('...');
+        parts.push(label + formatArg(a.fields[k]!, 40, showStrings || k === 'sun_path'));
+      }
+      if (more) parts.push('...');
       return `{${parts.join(', ')}}`;
     }
     case 'inout':
@@ -249,16 +254,38 @@ export function formatArg(a: Arg, budget = 80, showStrings = true): string {
   }
 }
 
+/**
+ * Calls whose structs identify what was done (addresses, open flags, clone flags, policies). Other
+ * structs (stat buffers, timespecs…) print as `{...}`: they say nothing a reader needs, and the
+ * parser builds them lazily, so not touching them keeps evidence cheap.
+ */
+const EVIDENCE_STRUCTS: ReadonlySet<string> = new Set([
+  'bind',
+  'connect',
+  'accept',
+  'accept4',
+  'sendto',
+  'sendmsg',
+  'sendmmsg',
+  'openat2',
+  'clone',
+  'clone3',
+  'sched_setattr',
+  'mount_setattr',
+]);
+
 /** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided. */
 export function formatSyscall(sc: Syscall): string {
   const policy = EVIDENCE_STRINGS[sc.name];
+  const structs = EVIDENCE_STRUCTS.has(sc.name);
   let args = '…';
   if (sc.args) {
     const parts: string[] = [];
     let len = 0;
     for (let i = 0; i < sc.args.length && len < MAX_EVIDENCE_TEXT; i++) {
       const show = policy === 'all' || (policy !== undefined && policy.includes(i));
-      const text = formatArg(sc.args[i]!, 80, show);
+      const arg = sc.args[i]!;
+      const text = arg.t === 'struct' && !structs ? '{...}' : formatArg(arg, 80, show);
       parts.push(text);
       len += text.length + 2;
     }

@@ -89,6 +89,11 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   private readonly names = new Map<string, number>();
   private readonly failed = new Map<string, number>();
   private readonly actions = new Map<string, Entry>();
+  /**
+   * Path actions, the bulk of them, keyed by access then path: no key string to build, and the
+   * path string's hash is computed once (V8 caches it on the string).
+   */
+  private readonly pathActions = new Map<PathAccessKind, Map<string, Entry>>();
   private maxLine = 0;
   private readonly counters: SummarizerStats = {
     syscalls: 0,
@@ -139,7 +144,9 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     for (const pid of [...this.pending.keys()]) this.adoptOrphan(pid);
     this.drainReplays();
 
-    const entries = [...this.actions.values()].sort((a, b) => a.order - b.order);
+    const entries = [...this.actions.values()];
+    for (const byPath of this.pathActions.values()) for (const e of byPath.values()) entries.push(e);
+    entries.sort((a, b) => a.order - b.order);
     const actions: ProfileAction[] = entries.map((e, i) => ({ seq: i, count: e.count, action: e.action }));
     const syscalls = sortedRecord(this.names);
     const failedSyscalls = sortedRecord(this.failed, this.names);
@@ -266,10 +273,10 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     return this.sc.line * PER_LINE + k;
   }
 
-  private record(key: string, order: number, make: () => Action): void {
-    const e = this.actions.get(key);
+  private record(map: Map<string, Entry>, key: string, order: number, make: () => Action): void {
+    const e = map.get(key);
     if (e === undefined) {
-      this.actions.set(key, { order, count: 1, action: make() });
+      map.set(key, { order, count: 1, action: make() });
       return;
     }
     e.count++;
@@ -286,14 +293,21 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   emit(body: ActionBody): void {
     const order = this.nextOrder();
-    this.record(actionKey(body as Action), order, () => ({ ...body, ev: this.evidence() }) as Action);
+    this.record(
+      this.actions,
+      actionKey(body as Action),
+      order,
+      () => ({ ...body, ev: this.evidence() }) as Action,
+    );
   }
 
   emitPath(access: PathAccessKind, path: string | undefined): void {
     if (path === undefined) return;
     const stable = path.startsWith('/proc/') ? stableProcPath(path, (pid) => this.traced.has(pid)) : path;
     const order = this.nextOrder();
-    this.record(`path\u0000${access}\u0000${stable}`, order, () => ({
+    let byPath = this.pathActions.get(access);
+    if (byPath === undefined) this.pathActions.set(access, (byPath = new Map()));
+    this.record(byPath, stable, order, () => ({
       kind: 'path',
       access,
       path: stable,
