@@ -386,7 +386,7 @@ export class ArgParser {
     }
     const raw = s.slice(start, k);
     this.i = k;
-    if (k < this.end && s.charCodeAt(k) === C_LT) {
+    if (k < this.end && s.charCodeAt(k) === C_LT && s.charCodeAt(k + 1) !== C_LT) {
       const path = this.parseDecoration();
       if (path === null) return this.fail('bad fd decoration');
       return { t: 'fd', fd: value, path };

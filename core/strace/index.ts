@@ -59,7 +59,7 @@ export function parseStraceText(
  */
 export function parseLine(
   line: string,
-  opts: Pick<ParseOptions, 'fullParse'> = {},
+  opts: Pick<ParseOptions, 'fullParse' | 'lazy'> = {},
 ): TraceEvent | UnparsedLine | null {
   const { events, unparsed } = parseStraceText(line.endsWith('\n') ? line : line + '\n', opts);
   return events[0] ?? unparsed[0] ?? null;

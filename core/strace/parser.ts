@@ -81,6 +81,13 @@ export class StraceParser {
   /** The log has a pid column (seen at least once). */
   private sawPid = false;
   private out: TraceEvent[] = [];
+  /** Start of the line being parsed (for fragments). */
+  private lineStart = 0;
+  /**
+   * Text of a call cut by strace's own message (`vfork(strace: Process 5 attached` on stderr
+   * logs): prepended to the next line, which carries the rest (` <unfinished ...>`).
+   */
+  private fragment: string | null = null;
 
   constructor(opts: ParseOptions = {}) {
     this.fullParse = opts.fullParse ?? ALL;
@@ -151,10 +158,8 @@ export class StraceParser {
         `line longer than ${MAX_LINE} bytes`,
       );
       this.carry = '';
+      // the line's tail (up to the next newline) is skipped; the line was counted above
       this.skipping = true;
-      // the line's tail (up to the next newline) will be skipped; it is not counted again
-      this.lineNo--;
-      this.stats.lines--;
       return;
     }
     this.carry = this.carry.length === 0 ? text : this.carry + text;
@@ -163,6 +168,12 @@ export class StraceParser {
   /** Parses one line; never throws (a bug here must cost one line, not the run). */
   private safeLine(s: string, start: number, end: number): void {
     try {
+      if (this.fragment !== null) {
+        const joined = this.fragment + s.slice(start, end);
+        this.fragment = null;
+        this.line(joined, 0, joined.length);
+        return;
+      }
       this.line(s, start, end);
     } catch (err) {
       this.report(s, start, end, `internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -174,6 +185,7 @@ export class StraceParser {
     this.stats.lines++;
     if (end > start && s.charCodeAt(end - 1) === 13) end--;
     if (start === end) return;
+    this.lineStart = start;
     const body = parsePrefix(s, start, end);
     const pid = head.pid;
     const ts = head.ts;
@@ -243,7 +255,16 @@ export class StraceParser {
     const retEnd = stripDuration(s, paren, end);
     const duration = tail.duration;
     const eq = s.lastIndexOf(' = ', retEnd - 3);
-    if (eq <= paren) return this.reportAt(reportLine, s, body, end, 'no "= return value"');
+    if (eq <= paren) {
+      const msg = resumed ? -1 : s.indexOf('strace: Process ', paren);
+      if (msg >= 0 && msg < end && s.endsWith('attached', end)) {
+        // stderr logs: strace's notice landed inside the call; the call goes on next line
+        this.fragment = s.slice(this.lineStart, msg);
+        this.stats.ignored++;
+        return;
+      }
+      return this.reportAt(reportLine, s, body, end, 'no "= return value"');
+    }
     let close = eq;
     while (close > paren && s.charCodeAt(close - 1) === 32) close--;
     if (s.charCodeAt(close - 1) !== 41 /* ) */ || close - 1 <= paren) {
@@ -285,6 +306,15 @@ export class StraceParser {
       this.pending.delete(pid);
       p = undefined;
     }
+    if (!p && name !== null && pid !== 0) {
+      // stderr logs: before a second process exists strace prints no pid, so the call started
+      // under "pid 0" and resumes under its real pid
+      const anon = this.pending.get(0);
+      if (anon && anon.name === name) {
+        p = anon;
+        owner = 0;
+      }
+    }
     if (!p && (name === 'execve' || name === 'execveat')) {
       // a thread's execve resumes under the thread-group leader's pid
       for (const [other, q] of this.pending) {
@@ -301,6 +331,11 @@ export class StraceParser {
       return this.orphanResumed(pid, name, s, restStart, end, lineNo);
     }
     this.pending.delete(owner);
+    if (s.startsWith(UNFINISHED + ')', restStart)) {
+      // `<... wait4 resumed> <unfinished ...>) = ?`: the process died inside the call
+      this.emitUnfinished(pid, p);
+      return;
+    }
     if (p.text !== null) {
       const joined = p.text + s.slice(restStart, end);
       this.complete(joined, 0, p.name.length, joined.length, p.name, pid, p.ts, p.line, lineNo, true);
