@@ -40,12 +40,28 @@ export interface CheckResult {
 const CheckNameSchema = z.string().regex(/^[a-z0-9-]+$/);
 
 /** Runs the functional check of one corpus service on the host; ok is true when it passed. */
-export async function checkService(host: TestHostConnection, name: string): Promise<CheckResult> {
+export interface CheckOptions {
+  /** how long the check waits for a service that is still (re)starting (default 30 s) */
+  waitSeconds?: number;
+}
+
+export async function checkService(
+  host: TestHostConnection,
+  name: string,
+  options: CheckOptions = {},
+): Promise<CheckResult> {
   const service = CheckNameSchema.parse(name);
+  const waitSeconds = z
+    .number()
+    .int()
+    .min(0)
+    .max(600)
+    .parse(options.waitSeconds ?? 30);
   if (!corpusServices().some((s) => s.name === service)) {
     throw new Error(`no functional check named ${service}`);
   }
   const script =
+    `HUSH_CHECK_WAIT=${waitSeconds}\n` +
     readFileSync(path.join(CHECKS_DIR, 'lib', 'common.sh'), 'utf8') +
     readFileSync(path.join(CHECKS_DIR, `${service}.sh`), 'utf8');
   const started = Date.now();

@@ -7,9 +7,9 @@ svc_uid=$(id -u hush-testsvc)
 
 # Type=notify, User=, ExecStartPre=- and =+, ExecStartPost, watchdog
 u=hush-testsvc-notify.service
-expect "$u is active" retry 30 active "$u"
+expect "$u is active" retry "$WAIT" active "$u"
 expect "$u is Type=notify" equals "$(systemctl show -p Type --value "$u")" notify
-expect "$u answers /health" retry 20 equals "$(health 9101 status)" ok
+expect "$u answers /health" retry "$WAIT" equals "$(health 9101 status)" ok
 expect "$u runs as hush-testsvc" equals "$(health 9101 user)" hush-testsvc
 expect "$u: the '+' ExecStartPre ran as root" equals "$(health 9101 pre-plus)" uid=0
 expect "$u: ExecStartPost ran as the service user" equals "$(health 9101 post)" "uid=$svc_uid"
@@ -18,8 +18,8 @@ expect "$u: MainPID is the serving process" equals "$(systemctl show -p MainPID 
 
 # Type=forking, PIDFile=, ExecStart=@ (argv0), ExecStartPost=! (root despite User=)
 u=hush-testsvc-forking.service
-expect "$u is active" retry 30 active "$u"
-expect "$u answers /health" retry 20 equals "$(health 9102 status)" ok
+expect "$u is active" retry "$WAIT" active "$u"
+expect "$u answers /health" retry "$WAIT" equals "$(health 9102 status)" ok
 expect "$u runs as hush-testsvc" equals "$(health 9102 user)" hush-testsvc
 expect "$u: '@' set argv[0]" equals "$(health 9102 argv0)" hush-testsvc-forking
 expect "$u: MainPID comes from the PIDFile" equals "$(systemctl show -p MainPID --value "$u")" "$(cat /run/hush-testsvc-forking/testsvc.pid 2>/dev/null)"
@@ -28,14 +28,14 @@ expect "$u: the '!' ExecStartPost ran as root" equals "$(health 9102 post-bang)"
 
 # Type=simple that exits (status 3) and is restarted by Restart=on-failure
 u=hush-testsvc-restart.service
-expect "$u is active" retry 30 active "$u"
-expect "$u answers /health" retry 20 equals "$(health 9103 status)" ok
+expect "$u is active" retry "$WAIT" active "$u"
+expect "$u answers /health" retry "$WAIT" equals "$(health 9103 status)" ok
 expect "$u runs as hush-testsvc" equals "$(health 9103 user)" hush-testsvc
 before_pid=$(health 9103 pid)
 before_restarts=$(systemctl show -p NRestarts --value "$u")
 curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:9103/exit 2>/dev/null || true
 restarted() { p=$(health 9103 pid); [ -n "$p" ] && [ "$p" != "$before_pid" ]; }
-expect "$u came back with a new process after exiting" retry 30 restarted
+expect "$u came back with a new process after exiting" retry "$WAIT" restarted
 expect "$u: systemd counted the restart" test "$(systemctl show -p NRestarts --value "$u")" -gt "${before_restarts:-0}"
 expect "$u counts its starts in its StateDirectory" test "$(health 9103 starts)" -ge 2
 finish
