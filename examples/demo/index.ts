@@ -1,0 +1,33 @@
+/**
+ * The demo stack (root Pulumi.yaml, `npm run demo`): harden nginx on the Debian 13 test host.
+ * scripts/demo boots the VM and sets the connection config; this program is what any user writes.
+ */
+import * as fs from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+import { HardenedService } from '../../index';
+
+const config = new pulumi.Config();
+
+const nginx = new HardenedService('nginx', {
+  connection: {
+    host: config.require('host'),
+    port: config.requireNumber('port'),
+    user: config.get('user') ?? 'root',
+    privateKey: config.getSecret('privateKey') ?? fs.readFileSync(config.require('privateKeyPath'), 'utf8'),
+    hostKey: config.require('hostKey'),
+  },
+  unit: 'nginx.service',
+  window: {
+    durationSeconds: config.getNumber('profileSeconds') ?? 10,
+    workload: 'for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1/; curl -fsS -o /dev/null http://127.0.0.1/missing || true; done',
+  },
+  mode: (config.get('mode') as 'conservative' | 'standard' | 'aggressive' | undefined) ?? 'conservative',
+  healthCommand: 'curl -fsS -o /dev/null http://127.0.0.1/',
+});
+
+export const dropInPath = nginx.dropInPath;
+export const dropInText = nginx.dropInText;
+export const exposureBefore = nginx.exposureBefore;
+export const exposureAfter = nginx.exposureAfter;
+export const chosenOptions = nginx.chosen.apply((c) => c.map((d) => `${d.option}=${[d.value].flat().join(' ')}`));
+export const profileStats = nginx.profileStats;

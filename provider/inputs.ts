@@ -1,0 +1,86 @@
+/**
+ * zod schemas of the dynamic resources' inputs. `check` runs them during `pulumi preview`, so bad
+ * input fails the preview with the field named (never echoing a secret value).
+ */
+import { z } from 'zod';
+import { ConnectionArgs } from '../remote/connection';
+import { HardeningMode } from '../core/resolve/plan';
+import { OptionOverrides } from '../core/resolve/settings';
+
+/** How long, and with what load, a service is watched. At least one of the two must be given. */
+export const ProfileWindow = z
+  .strictObject({
+    /** Seconds to watch the service (with a workload: at least this long). */
+    durationSeconds: z.number().positive().max(86_400).optional(),
+    /** A shell command run on the host, as root, during the window (e.g. a curl loop). */
+    workload: z.string().min(1).optional(),
+    /** A shell command run on the controller (where Pulumi runs) during the window. */
+    localWorkload: z.string().min(1).optional(),
+  })
+  .refine((w) => w.durationSeconds !== undefined || w.workload !== undefined || w.localWorkload !== undefined, {
+    message: 'needs durationSeconds, workload or localWorkload',
+  });
+export type ProfileWindow = z.infer<typeof ProfileWindow>;
+
+export const ServiceProfileInputs = z.strictObject({
+  connection: ConnectionArgs,
+  unit: z.string().min(1),
+  window: ProfileWindow,
+  /** Any values: a change re-profiles the service (like @pulumi/command's triggers). */
+  triggers: z.array(z.unknown()).optional(),
+});
+export type ServiceProfileInputs = z.input<typeof ServiceProfileInputs>;
+
+export const HardeningDropInInputs = z.strictObject({
+  connection: ConnectionArgs,
+  unit: z.string().min(1),
+  /** The drop-in text (core/dropin renderDropIn output). */
+  content: z.string().min(1),
+  /** A shell command run on the host after the restart; non-zero exit rolls the drop-in back. */
+  healthCommand: z.string().min(1).optional(),
+  /** Seconds the unit must stay active after the restart before it counts as healthy. */
+  settleSeconds: z.number().min(0).max(600).optional(),
+});
+export type HardeningDropInInputs = z.input<typeof HardeningDropInInputs>;
+
+export const HardenedServiceSettings = z.strictObject({
+  mode: HardeningMode.default('conservative'),
+  overrides: OptionOverrides.optional(),
+});
+
+/**
+ * What the engine passes for a value not known yet during preview (an output of a resource not
+ * created yet). The dynamic-provider server uses this exact string.
+ */
+export const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
+function unknownPaths(value: unknown, path: string[] = [], out: string[][] = []): string[][] {
+  if (value === UNKNOWN) out.push(path);
+  else if (Array.isArray(value)) value.forEach((v, i) => unknownPaths(v, [...path, String(i)], out));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) unknownPaths(v, [...path, k], out);
+  return out;
+}
+
+/**
+ * zod issues as Pulumi CheckFailures: the property path and a message without the value. Issues
+ * at (or under) a value that is still unknown during preview are not failures yet.
+ */
+export function checkFailures(
+  schema: z.ZodType,
+  input: unknown,
+): { property: string; reason: string }[] {
+  const r = schema.safeParse(input);
+  if (r.success) return [];
+  const unknown = unknownPaths(input).map((p) => p.join('.'));
+  const pending = (path: string) => unknown.some((u) => path === u || path.startsWith(u + '.'));
+  return r.error.issues.filter((i) => !pending(i.path.map(String).join('.'))).map((i) => ({
+    property: i.path.map(String).join('.') || '(input)',
+    reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+  }));
+}
+
+/** The connection as a Pulumi input: each field may itself be an Output (e.g. a secret config). */
+export type ConnectionInput = import('@pulumi/pulumi').Input<{
+  [K in keyof z.input<typeof ConnectionArgs>]: import('@pulumi/pulumi').Input<z.input<typeof ConnectionArgs>[K]>;
+}>;
