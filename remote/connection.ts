@@ -542,7 +542,13 @@ export class Connection {
       exit = code === null || code === undefined ? { code: -1, signal: signal ?? 'unknown' } : { code };
     });
     const done = new Promise<{ code: number; signal?: string }>((resolve) =>
-      ch.once('close', () => resolve(exit)),
+      ch.once('close', (c?: number | null, sig?: string) => {
+        if (exit.code === -1 && exit.signal === undefined) {
+          if (typeof c === 'number') exit = { code: c };
+          else if (sig) exit = { code: -1, signal: sig };
+        }
+        resolve(exit);
+      }),
     );
     if (opts.stdin !== undefined) ch.end(opts.stdin);
     return {
@@ -655,8 +661,13 @@ export class Connection {
               setTimeout(() => ch.close(), 1000).unref();
             }, opts.timeoutMs)
           : undefined;
-      ch.once('close', () => {
+      ch.once('close', (c?: number | null, sig?: string) => {
         if (timer) clearTimeout(timer);
+        // ssh2 repeats the exit status on 'close'; take it from there if 'exit' was not seen.
+        if (code === -1 && signal === undefined) {
+          if (typeof c === 'number') code = c;
+          else if (sig) signal = sig;
+        }
         const r: { code: number; signal?: string; stdout: Buffer; stderr: Buffer; timedOut: boolean } = {
           code,
           stdout: Buffer.concat(out),

@@ -1,0 +1,60 @@
+/** `hush status`: what hush manages on a host (hardened units, profiling sessions, applies in flight). */
+import { parseArgs } from 'node:util';
+import { status, type HushStatus } from '../../remote/status';
+import { UsageError, type CliCommand } from '../command';
+import { connectFromFlags, connectionArgsFromFlags, TARGET_FLAGS, TARGET_USAGE } from '../remoteTarget';
+
+const usage = `usage: hush status --host H --host-key KEY [FLAGS]
+
+Lists the units hush hardened on the host (with their state and the drop-in's header), profiling
+sessions in progress or left behind, and apply transactions in flight.
+
+${TARGET_USAGE}
+`;
+
+export function formatStatus(s: HushStatus): string {
+  const lines: string[] = [];
+  if (s.hardened.length === 0) lines.push(`no unit hardened by hush on ${s.host}`);
+  else {
+    lines.push(`hardened by hush on ${s.host}:`);
+    for (const h of s.hardened) {
+      lines.push(
+        `  ${h.unit.padEnd(32)} ${`${h.activeState}/${h.subState}`.padEnd(18)} ${h.modified}  ${h.path}`,
+      );
+      const about = h.header.find((l) => l.startsWith('profile ')) ?? h.header[0];
+      if (about) lines.push(`  ${''.padEnd(32)} ${about}`);
+    }
+  }
+  for (const p of s.profiling) lines.push(`profiling drop-in: ${p.unit} (${p.path})`);
+  for (const d of s.sessions)
+    lines.push(
+      `profiling session: ${d.dir}${d.heartbeatAgeSec !== undefined ? ` (heartbeat ${d.heartbeatAgeSec} s ago)` : ''}`,
+    );
+  for (const a of s.applyStages) lines.push(`apply in progress or interrupted: ${a}`);
+  for (const t of s.transientUnits) lines.push(`hush unit: ${t.unit} (${t.activeState})`);
+  return lines.join('\n') + '\n';
+}
+
+export const command: CliCommand = {
+  name: 'status',
+  summary: 'list what hush manages on a host',
+  usage,
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, allowPositionals: false, options: { ...TARGET_FLAGS } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values } = parsed;
+    connectionArgsFromFlags(values);
+    const conn = await connectFromFlags(values, io, 'status');
+    try {
+      const s = await status(conn);
+      io.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+      return 0;
+    } finally {
+      await conn.close();
+    }
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * The SSH target flags shared by the remote commands (`profile`, `apply`, `reset`, `status`):
+ *
+ *   --host H  --port N  --user U  --identity FILE  --host-key KEY|@FILE  --insecure-accept-any-host-key
+ *
+ * Secrets never come from flags (they would show in `ps` and shell history): a key passphrase is
+ * read from $HUSH_SSH_KEY_PASSPHRASE, a password from $HUSH_SSH_PASSWORD; without --identity or a
+ * password the SSH agent ($SSH_AUTH_SOCK) is used.
+ */
+import { readFileSync } from 'node:fs';
+import { connect, ConnectionConfigError, type Connection, type ConnectionArgs } from '../remote/connection';
+import { UsageError, type CliIo } from './command';
+
+export const TARGET_USAGE = `target flags:
+  --host H             the host to connect to (required)
+  --port N             SSH port (default 22)
+  --user U             login user (default root; others need passwordless sudo)
+  --identity FILE      private key file (passphrase from $HUSH_SSH_KEY_PASSPHRASE);
+                       default: the SSH agent ($SSH_AUTH_SOCK), or $HUSH_SSH_PASSWORD
+  --host-key KEY       the host's key: SHA256:… fingerprint, 'ssh-ed25519 AAAA…', a known_hosts
+                       line, or @FILE (e.g. @known_hosts, or ssh-keyscan output). Required unless:
+  --insecure-accept-any-host-key
+                       accept any host key (UNSAFE: a man in the middle gets root on the host)
+  --json               machine-readable result on stdout (progress stays on stderr)`;
+
+export const TARGET_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  identity: { type: 'string' },
+  'host-key': { type: 'string' },
+  'insecure-accept-any-host-key': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface TargetFlagValues {
+  host?: string;
+  port?: string;
+  user?: string;
+  identity?: string;
+  'host-key'?: string;
+  'insecure-accept-any-host-key'?: boolean;
+}
+
+/** Flags + environment → ConnectionArgs (validated later by zod in connect). */
+export function connectionArgsFromFlags(
+  v: TargetFlagValues,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectionArgs {
+  if (!v.host) throw new UsageError('--host is required');
+  const args: ConnectionArgs = { host: v.host };
+  if (v.port !== undefined) {
+    if (!/^\d+$/.test(v.port)) throw new UsageError(`--port expects a number, got ${JSON.stringify(v.port)}`);
+    args.port = Number(v.port);
+  }
+  if (v.user !== undefined) args.user = v.user;
+  if (v.identity !== undefined) {
+    try {
+      args.privateKey = readFileSync(v.identity, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `--identity: cannot read ${v.identity}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+  }
+  if (env.HUSH_SSH_KEY_PASSPHRASE) args.privateKeyPassword = env.HUSH_SSH_KEY_PASSPHRASE;
+  if (env.HUSH_SSH_PASSWORD) args.password = env.HUSH_SSH_PASSWORD;
+  const hk = v['host-key'];
+  if (hk !== undefined) {
+    if (hk.startsWith('@')) {
+      try {
+        args.hostKey = readFileSync(hk.slice(1), 'utf8');
+      } catch (err) {
+        throw new UsageError(
+          `--host-key: cannot read ${hk.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
+      }
+    } else args.hostKey = hk;
+  }
+  if (v['insecure-accept-any-host-key']) args.insecureAcceptAnyHostKey = true;
+  if (args.hostKey === undefined && !args.insecureAcceptAnyHostKey) {
+    throw new UsageError(
+      "--host-key is required: pin the host's key (ssh-keyscan -t ed25519 HOST, or ssh-keygen -lf on the host), " +
+        'or pass --insecure-accept-any-host-key (unsafe)',
+    );
+  }
+  return args;
+}
+
+/** A progress writer to stderr: `hush NAME: line`. */
+export function progress(io: CliIo, name: string): (line: string) => void {
+  return (line) => io.stderr.write(`hush ${name}: ${line}\n`);
+}
+
+/** Connects with the flags; connection config problems become usage errors. */
+export async function connectFromFlags(v: TargetFlagValues, io: CliIo, name: string): Promise<Connection> {
+  const args = connectionArgsFromFlags(v);
+  const log = progress(io, name);
+  try {
+    const conn = await connect(args, { log });
+    log(`connected to ${conn.target} (host key ${conn.presentedHostKey}${conn.viaSudo ? ', via sudo' : ''})`);
+    return conn;
+  } catch (err) {
+    if (err instanceof ConnectionConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Parses `5s`, `500ms`, `2m`, or plain seconds into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m)
+    throw new UsageError(`${flag} expects a duration like 5s, 500ms or 2m, got ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+}
