@@ -13,16 +13,24 @@
  *                           service relies on (it treats "exists" as fine), so it needs the write
  *      EINTR, ERESTART…     interrupted by a signal and (maybe) restarted: the call was permitted
  *      ETIMEDOUT            a timed wait/connect that expired
+ *  - it failed with ENOENT but creates or removes a directory entry (unlink, rmdir, mkdir, mknod,
+ *    rename, link, symlink, creat, open with O_CREAT): the kernel checks for a read-only mount
+ *    *before* looking up the last component, so on a read-only path the same call would fail with
+ *    EROFS instead, an error the service may not expect (`unlink(stale pidfile)` tolerating only
+ *    ENOENT). The write intent counts.
  *
- * Everything else (ENOENT, EACCES, EPERM, ENOSYS, EBADF, EINVAL…) does not count: the call had no
- * effect, so it yields no action, and its name goes to `failedSyscalls` (informative) unless the
- * same name also succeeded somewhere. This is SHH's rule (shh.md §3.1) plus EINTR, ERESTART…,
- * ETIMEDOUT/EALREADY, which SHH dropped although the kernel clearly ran the call.
+ * Everything else (ENOENT elsewhere, EACCES, EPERM, EROFS, ENOSYS, EBADF, EINVAL…) does not count:
+ * the call had no effect, so it yields no action, and its name goes to `failedSyscalls`
+ * (informative) unless the same name also succeeded somewhere. EPERM/EROFS are what an existing
+ * sandbox returns, so a re-profile under hardening does not widen it. This is SHH's rule
+ * (shh.md §3.1) plus EINTR, ERESTART…, ETIMEDOUT/EALREADY, which SHH dropped although the kernel
+ * clearly ran the call, and the write-intent ENOENT case.
  *
  * State-changing handlers (chdir, dup, clone…) additionally need a real non-negative return before
  * they change the tracked process state: see `returnedOk`.
  */
-import type { SyscallReturn } from '../strace/types';
+import type { Arg, SyscallReturn } from '../strace/types';
+import { flagNames } from './args';
 
 const OUTCOME_ERRNOS: ReadonlySet<string> = new Set([
   'EAGAIN',
@@ -38,10 +46,45 @@ const OUTCOME_ERRNOS: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
 ]);
 
-/** Whether a call counts (see the module comment). */
-export function callCounts(ret: SyscallReturn): boolean {
+/** Calls that create or remove a directory entry: ENOENT still shows the write intent. */
+const ENTRY_CHANGING: ReadonlySet<string> = new Set([
+  'unlink',
+  'unlinkat',
+  'rmdir',
+  'mkdir',
+  'mkdirat',
+  'mknod',
+  'mknodat',
+  'rename',
+  'renameat',
+  'renameat2',
+  'link',
+  'linkat',
+  'symlink',
+  'symlinkat',
+  'creat',
+]);
+
+/** Open calls and where their flags are, for the O_CREAT case. */
+function openCreates(name: string, args: readonly Arg[] | null | undefined): boolean {
+  if (!args) return false;
+  let flags: Arg | undefined;
+  if (name === 'open') flags = args[1];
+  else if (name === 'openat') flags = args[2];
+  else if (name === 'openat2') {
+    const how = args[2];
+    flags = how?.t === 'struct' ? how.fields['flags'] : undefined;
+  } else return false;
+  return flagNames(flags).includes('O_CREAT');
+}
+
+/** Whether a call counts (see the module comment). `name`/`args` matter only for ENOENT. */
+export function callCounts(ret: SyscallReturn, name?: string, args?: readonly Arg[] | null): boolean {
   if (ret.errno === undefined) return true;
-  return OUTCOME_ERRNOS.has(ret.errno);
+  if (OUTCOME_ERRNOS.has(ret.errno)) return true;
+  if (ret.errno === 'ENOENT' && name !== undefined)
+    return ENTRY_CHANGING.has(name) || openCreates(name, args);
+  return false;
 }
 
 /** Whether the call returned a real, non-error, non-negative value (for state changes). */

@@ -22,6 +22,23 @@ describe('success rule', () => {
       expect(callCounts(ret('-1', e))).toBe(false);
   });
 
+  it('counts ENOENT for calls that create or remove an entry (on a read-only mount they would get EROFS)', () => {
+    const p = summarizeLines([
+      '1 unlink("/run/app.pid") = -1 ENOENT (No such file or directory)',
+      '1 openat(AT_FDCWD, "/var/lib/app/new", O_WRONLY|O_CREAT, 0644) = -1 ENOENT (No such file or directory)',
+      '1 openat(AT_FDCWD, "/etc/app.conf", O_RDONLY) = -1 ENOENT (No such file or directory)',
+      '1 chmod("/srv/missing", 0644) = -1 ENOENT (No such file or directory)',
+      '1 mkdir("/run/app", 0755) = -1 EROFS (Read-only file system)',
+    ]);
+    expect(actionList(p)).toEqual([
+      'remove /run/app.pid',
+      'create /var/lib/app/new',
+      'write /var/lib/app/new',
+    ]);
+    expect(p.syscalls).toEqual({ openat: 1, unlink: 1 });
+    expect(p.failedSyscalls).toEqual({ chmod: 1, mkdir: 1 });
+  });
+
   it('puts names that only failed in failedSyscalls and names that succeeded anywhere in syscalls', () => {
     const p = summarizeLines([
       '1 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)',

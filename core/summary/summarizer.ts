@@ -121,7 +121,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       const pid = ev.pid;
       this.traced.add(pid);
       if (this.rootPid === undefined) this.rootPid = pid;
-      const counts = callCounts(ev.ret);
+      const counts = callCounts(ev.ret, ev.name, ev.args);
       const tally = counts ? this.names : this.failed;
       tally.set(ev.name, (tally.get(ev.name) ?? 0) + 1);
       if (!counts) return;

@@ -61,6 +61,24 @@ describe('open family', () => {
     );
   });
 
+  it('does not count writing or O_CREAT on a character device as a file-system write', () => {
+    expect(
+      run([
+        '1 openat(AT_FDCWD, "/dev/null", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</dev/null>',
+        '1 openat(AT_FDCWD, "/dev/pts/0", O_RDWR) = 4',
+        '1 openat(AT_FDCWD, "/dev/custom", O_WRONLY) = 5</dev/custom<char 240:0>>',
+        '1 openat(AT_FDCWD, "/dev/shm/seg", O_RDWR|O_CREAT, 0600) = 6</dev/shm/seg>',
+      ]),
+    ).toEqual([
+      'read /dev/null',
+      'read /dev/pts/0',
+      'read /dev/custom',
+      'create /dev/shm/seg',
+      'write /dev/shm/seg',
+      'read /dev/shm/seg',
+    ]);
+  });
+
   it('reports /dev/kmsg access as kernel log use', () => {
     expect(run(['1 openat(AT_FDCWD, "/dev/kmsg", O_RDONLY) = 3</dev/kmsg>'])).toEqual([
       'read /dev/kmsg',

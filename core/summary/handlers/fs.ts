@@ -64,15 +64,18 @@ function open(
   const dec = c.returnedDecoration();
   const target = dec?.path ?? requested;
   // Character devices are writable on read-only mounts (shh.md §3.4): writing /dev/null is not a
-  // write to the file system. strace -yy tells us; without it we cannot know and stay conservative.
-  const charDevice = dec?.charDevice === true;
+  // write to the file system, and O_CREAT on it creates nothing. strace -yy says so; otherwise
+  // only the devices every Linux has are known.
+  const charDevice = dec?.charDevice === true || isStandardCharDevice(target);
   if (tmpfile) {
     // O_TMPFILE creates an unnamed file inside the directory: the directory must be writable.
     c.emitPath('write', target);
   } else {
-    if (create) c.emitPath('create', target);
-    if (write && !charDevice) c.emitPath('write', target);
-    if (read || !write) c.emitPath('read', target);
+    const writes = write && !charDevice;
+    if (create && !charDevice) c.emitPath('create', target);
+    if (writes) c.emitPath('write', target);
+    // A device opened for writing still had to be reachable.
+    if (read || !writes) c.emitPath('read', target);
   }
   if (requested !== undefined && requested !== target) c.emitPath('read', requested);
   if (create || tmpfile) setuidBits(c, target, mode);
@@ -81,6 +84,24 @@ function open(
   if (fd !== undefined) {
     c.proc.files.set(fd, { path: target, charDevice, cloexec: names.includes('O_CLOEXEC') });
   }
+}
+
+const STANDARD_CHAR_DEVICES: ReadonlySet<string> = new Set([
+  '/dev/null',
+  '/dev/zero',
+  '/dev/full',
+  '/dev/random',
+  '/dev/urandom',
+  '/dev/tty',
+  '/dev/console',
+  '/dev/ptmx',
+  '/dev/kmsg',
+]);
+
+/** Character devices present on every Linux system (devtmpfs), by path. */
+export function isStandardCharDevice(path: string | undefined): boolean {
+  if (path === undefined || !path.startsWith('/dev/')) return false;
+  return STANDARD_CHAR_DEVICES.has(path) || /^\/dev\/(pts\/\d+|tty\d+|ttyS\d+)$/.test(path);
 }
 
 /** A mode's file type for mknod (no type bits = regular file). */
@@ -192,22 +213,22 @@ function setCwd(c: HandlerContext, path: string | undefined): void {
   c.proc.fs.cwd = path;
 }
 
+const CREAT_FLAGS: Arg = {
+  t: 'flags',
+  items: [
+    { t: 'sym', name: 'O_WRONLY' },
+    { t: 'sym', name: 'O_CREAT' },
+    { t: 'sym', name: 'O_TRUNC' },
+  ],
+};
+
 const atEmpty = (flags: Arg | undefined): boolean => hasFlag(flags, 'AT_EMPTY_PATH');
 
 export const fsHandlers: HandlerTable = {
   open: (c) => open(c, c.resolvePath(c.args[0]), c.args[1], c.args[2]),
   openat: (c) => open(c, c.resolvePath(c.args[1], c.args[0]), c.args[2], c.args[3]),
-  creat: (c) => {
-    const path = c.resolvePath(c.args[0]);
-    const dec = c.returnedDecoration();
-    const target = dec?.path ?? path;
-    c.emitPath('create', target);
-    if (!dec?.charDevice) c.emitPath('write', target);
-    if (path !== target) c.emitPath('read', path);
-    setuidBits(c, target, c.args[1]);
-    const fd = c.returnedFd();
-    if (fd !== undefined) c.proc.files.set(fd, { path: target, charDevice: dec?.charDevice === true });
-  },
+  // creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode).
+  creat: (c) => open(c, c.resolvePath(c.args[0]), CREAT_FLAGS, c.args[1]),
   openat2: (c) => {
     // openat2(dirfd, path, {flags=…, mode=…, resolve=…}, size)
     const how = c.args[2];
