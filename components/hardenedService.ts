@@ -56,7 +56,10 @@ export function hardeningFor(
 ): ResolvedHardening {
   const profile = parseProfile(profileJson);
   if (!profile.host) throw new Error('the profile has no host facts: re-profile the service');
-  const plan = resolve(profile, profile.host, { mode: mode ?? 'conservative', ...(overrides ? { overrides } : {}) });
+  const plan = resolve(profile, profile.host, {
+    mode: mode ?? 'conservative',
+    ...(overrides ? { overrides } : {}),
+  });
   return {
     text: renderDropIn(plan, { version: hushVersion(), unit }),
     chosen: plan.chosen,

@@ -17,9 +17,12 @@ export const ProfileWindow = z
     /** A shell command run on the controller (where Pulumi runs) during the window. */
     localWorkload: z.string().min(1).optional(),
   })
-  .refine((w) => w.durationSeconds !== undefined || w.workload !== undefined || w.localWorkload !== undefined, {
-    message: 'needs durationSeconds, workload or localWorkload',
-  });
+  .refine(
+    (w) => w.durationSeconds !== undefined || w.workload !== undefined || w.localWorkload !== undefined,
+    {
+      message: 'needs durationSeconds, workload or localWorkload',
+    },
+  );
 export type ProfileWindow = z.infer<typeof ProfileWindow>;
 
 export const ServiceProfileInputs = z.strictObject({
@@ -66,21 +69,22 @@ function unknownPaths(value: unknown, path: string[] = [], out: string[][] = [])
  * zod issues as Pulumi CheckFailures: the property path and a message without the value. Issues
  * at (or under) a value that is still unknown during preview are not failures yet.
  */
-export function checkFailures(
-  schema: z.ZodType,
-  input: unknown,
-): { property: string; reason: string }[] {
+export function checkFailures(schema: z.ZodType, input: unknown): { property: string; reason: string }[] {
   const r = schema.safeParse(input);
   if (r.success) return [];
   const unknown = unknownPaths(input).map((p) => p.join('.'));
   const pending = (path: string) => unknown.some((u) => path === u || path.startsWith(u + '.'));
-  return r.error.issues.filter((i) => !pending(i.path.map(String).join('.'))).map((i) => ({
-    property: i.path.map(String).join('.') || '(input)',
-    reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
-  }));
+  return r.error.issues
+    .filter((i) => !pending(i.path.map(String).join('.')))
+    .map((i) => ({
+      property: i.path.map(String).join('.') || '(input)',
+      reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+    }));
 }
 
 /** The connection as a Pulumi input: each field may itself be an Output (e.g. a secret config). */
 export type ConnectionInput = import('@pulumi/pulumi').Input<{
-  [K in keyof z.input<typeof ConnectionArgs>]: import('@pulumi/pulumi').Input<z.input<typeof ConnectionArgs>[K]>;
+  [K in keyof z.input<typeof ConnectionArgs>]: import('@pulumi/pulumi').Input<
+    z.input<typeof ConnectionArgs>[K]
+  >;
 }>;

@@ -29,11 +29,13 @@ type Kind = 'serviceProfile' | 'hardeningDropIn';
 export function trampolineProvider(kind: Kind): pulumi.dynamic.ResourceProvider {
   const load = (): Runtime[Kind] => {
     let runtime: Runtime;
+    /* eslint-disable @typescript-eslint/no-require-imports -- must stay a runtime require: see above */
     try {
       runtime = require(RUNTIME_PATH);
     } catch {
       runtime = require(RUNTIME_PACKAGE_PATH);
     }
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return runtime[kind];
   };
   return {

@@ -53,7 +53,10 @@ export const serviceProfile = {
     const replaces = changedKeys(olds, news, ['unit', 'window', 'triggers']);
     if (target(olds.connection) !== target(news.connection)) replaces.push('connection');
     // Set by read (refresh) when the host's binaries/systemd/kernel no longer match the profile.
-    if (olds.currentFingerprint && olds.currentFingerprint !== (olds.profiledFingerprint as Fingerprint)?.digest)
+    if (
+      olds.currentFingerprint &&
+      olds.currentFingerprint !== (olds.profiledFingerprint as Fingerprint)?.digest
+    )
       replaces.push('hostFingerprint');
     const credentials = !isDeepStrictEqual(olds.connection, news.connection);
     return { changes: replaces.length > 0 || credentials, replaces, deleteBeforeReplace: false };
@@ -64,7 +67,9 @@ export const serviceProfile = {
     const result = await profileService({
       unit: args.unit,
       connect: () => connect(args.connection),
-      ...(args.window.durationSeconds !== undefined ? { durationMs: args.window.durationSeconds * 1000 } : {}),
+      ...(args.window.durationSeconds !== undefined
+        ? { durationMs: args.window.durationSeconds * 1000 }
+        : {}),
       ...(args.window.workload !== undefined ? { remoteWorkload: args.window.workload } : {}),
       ...(args.window.localWorkload !== undefined ? { localWorkload: args.window.localWorkload } : {}),
     });
@@ -193,4 +198,3 @@ export const hardeningDropIn = {
     await withConnection(props.connection, (conn) => reset(conn, String(props.unit)));
   },
 };
-

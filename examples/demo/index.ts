@@ -19,7 +19,8 @@ const nginx = new HardenedService('nginx', {
   unit: 'nginx.service',
   window: {
     durationSeconds: config.getNumber('profileSeconds') ?? 10,
-    workload: 'for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1/; curl -fsS -o /dev/null http://127.0.0.1/missing || true; done',
+    workload:
+      'for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1/; curl -fsS -o /dev/null http://127.0.0.1/missing || true; done',
   },
   mode: (config.get('mode') as 'conservative' | 'standard' | 'aggressive' | undefined) ?? 'conservative',
   healthCommand: 'curl -fsS -o /dev/null http://127.0.0.1/',
@@ -29,5 +30,7 @@ export const dropInPath = nginx.dropInPath;
 export const dropInText = nginx.dropInText;
 export const exposureBefore = nginx.exposureBefore;
 export const exposureAfter = nginx.exposureAfter;
-export const chosenOptions = nginx.chosen.apply((c) => c.map((d) => `${d.option}=${[d.value].flat().join(' ')}`));
+export const chosenOptions = nginx.chosen.apply((c) =>
+  c.map((d) => `${d.option}=${[d.value].flat().join(' ')}`),
+);
 export const profileStats = nginx.profileStats;
