@@ -1,7 +1,8 @@
 /**
- * Real logs (fixtures/*.strace, captured by fixtures/capture.sh with strace 6.1 and hush's flags)
- * summarized end to end through the real parser. Assertions cover the actions under the work
- * directory exactly, in order, and that every evidence line points at that syscall in the log.
+ * Real logs (fixtures/*.strace, captured by fixtures/capture.sh with hush's flags, by strace 6.1 on
+ * Debian 12 and strace 6.13 on a Debian 13 test host) summarized end to end through the real
+ * parser. Assertions cover the actions under the work directory exactly, in order, and that every
+ * evidence line points at that syscall in the log. Both strace versions must give the same actions.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,37 +38,45 @@ function expectEvidenceOnItsLine(profile: Profile, lines: string[]): void {
   }
 }
 
-describe('fixture fork-cwd.strace (sh with a subshell that changes directory)', () => {
-  const { profile, lines } = summarizeFixture('fork-cwd.strace');
+const STRACES = [
+  ['strace 6.1', ''],
+  ['strace 6.13', '.strace613'],
+] as const;
 
-  it('resolves each process’s relative paths in its own cwd, in order', () => {
-    expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
-      'create /tmp/hush-fx/made',
-      'read /tmp/hush-fx/sub',
-      'create /tmp/hush-fx/sub/inner',
-      'write /tmp/hush-fx/sub/inner',
-      'create /tmp/hush-fx/outer',
-      'write /tmp/hush-fx/outer',
-      'read /tmp/hush-fx/outer',
-      'remove /tmp/hush-fx/outer',
-    ]);
-  });
+describe.each(STRACES)(
+  'fixture fork-cwd (sh with a subshell that changes directory), %s',
+  (_label, suffix) => {
+    const { profile, lines } = summarizeFixture(`fork-cwd${suffix}.strace`);
 
-  it('executes the programs the shell ran and counts every process', () => {
-    const execs = profile.actions.flatMap(({ action: a }) =>
-      a.kind === 'path' && a.access === 'exec' ? [a.path] : [],
-    );
-    expect(execs).toEqual(
-      expect.arrayContaining(['/bin/sh', '/usr/bin/mkdir', '/usr/bin/cat', '/usr/bin/rm']),
-    );
-    expect(profile.runs[0]).toMatchObject({ pids: 5, unresolvedPaths: 0 });
-  });
+    it('resolves each process’s relative paths in its own cwd, in order', () => {
+      expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
+        'create /tmp/hush-fx/made',
+        'read /tmp/hush-fx/sub',
+        'create /tmp/hush-fx/sub/inner',
+        'write /tmp/hush-fx/sub/inner',
+        'create /tmp/hush-fx/outer',
+        'write /tmp/hush-fx/outer',
+        'read /tmp/hush-fx/outer',
+        'remove /tmp/hush-fx/outer',
+      ]);
+    });
 
-  it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
-});
+    it('executes the programs the shell ran and counts every process', () => {
+      const execs = profile.actions.flatMap(({ action: a }) =>
+        a.kind === 'path' && a.access === 'exec' ? [a.path] : [],
+      );
+      expect(execs).toEqual(
+        expect.arrayContaining(['/bin/sh', '/usr/bin/mkdir', '/usr/bin/cat', '/usr/bin/rm']),
+      );
+      expect(profile.runs[0]).toMatchObject({ pids: 5, unresolvedPaths: 0 });
+    });
 
-describe('fixture threads-net.strace (python threads, dirfds, sockets)', () => {
-  const { profile, lines } = summarizeFixture('threads-net.strace');
+    it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
+  },
+);
+
+describe.each(STRACES)('fixture threads-net (python threads, dirfds, sockets), %s', (_label, suffix) => {
+  const { profile, lines } = summarizeFixture(`threads-net${suffix}.strace`);
 
   it('follows a thread’s chdir (CLONE_FS) and its dir fd (CLONE_FILES), a dual-stack listener and a unix socket', () => {
     expect(underWork(profile).filter((a) => a !== 'read /tmp/hush-fx')).toEqual([
