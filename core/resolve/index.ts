@@ -177,6 +177,19 @@ function resolveList(decl: ListOption, t: TargetView): Outcome {
   };
 }
 
+function forcedCompanions(
+  decl: ScalarOption,
+  value: string | string[],
+  t: TargetView,
+  threshold: number,
+): Decision[] {
+  const v = decl.values.find((x) => x.value === value);
+  if (!v) return [];
+  const exceptions: Exceptions = new Map();
+  firstConflict(withMountEffects(decl, v.effects), t, exceptions);
+  return companionDecisions(exceptions, threshold);
+}
+
 /**
  * Resolve a profile against a target. `facts` describe the target host and unit (versions, kernel
  * features, current unit properties); `settings` the mode and user overrides.
@@ -218,10 +231,13 @@ export function resolve(profile: Profile, facts: HostFacts, settingsInput: Resol
     }
     let decisions = outcome.decisions.filter((d) => !forbidden.has(d.option));
     if (forced[decl.name] !== undefined) {
-      decisions = [
-        { option: decl.name, value: forced[decl.name]!, reasons: ['forced by the user'] },
-        ...decisions.filter((d) => d.option !== decl.name),
-      ];
+      const value = forced[decl.name]!;
+      // A forced scalar gets the companions of the forced value (strict's ReadWritePaths=), not of the one it replaced.
+      const companions =
+        decl.kind === 'scalar'
+          ? forcedCompanions(decl, value, t, settings.mergePathsThreshold)
+          : decisions.filter((d) => d.option !== decl.name);
+      decisions = [{ option: decl.name, value, reasons: ['forced by the user'] }, ...companions];
     }
     for (const d of decisions) state.chosen.set(d.option, d.value);
     chosen.push(...decisions);

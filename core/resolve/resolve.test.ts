@@ -640,6 +640,18 @@ describe('overrides', () => {
     expect(rejected(p, 'PrivateDevices')!.why).toBe('forbidden by the user');
     expect(p.chosen[p.chosen.length - 1]).toMatchObject({ option: 'Foo', value: 'bar' });
   });
+
+  it('a forced value brings its own companions: strict over a create in /etc keeps the other writes whitelisted', () => {
+    const p = plan([act.path('write', '/var/lib/app/db'), act.path('create', '/etc/app.lock')], {
+      settings: { overrides: { force: { ProtectSystem: 'strict' } } },
+    });
+    expect(chosen(p, 'ProtectSystem')).toBe('strict');
+    expect(chosen(p, 'ReadWritePaths')).toBe('-/var/lib/app/db');
+    const full = plan([act.path('write', '/var/lib/app/db')], {
+      settings: { overrides: { force: { ProtectSystem: 'full' } } },
+    });
+    expect(chosen(full, 'ReadWritePaths')).toBeUndefined();
+  });
 });
 
 describe('determinism', () => {
