@@ -19,6 +19,7 @@ export {
   settingsFromProperties,
   propertiesFromSettings,
   DEFAULT_SERVICE_PROPERTIES,
+  MODELLED_PROPERTIES,
   type SecuritySettings,
   type UnitProperties,
 } from './settings';

@@ -125,6 +125,19 @@ export const DEFAULT_SERVICE_PROPERTIES: UnitProperties = Object.freeze({
   DevicePolicy: 'auto',
 });
 
+/** Every `systemctl show` property the model reads (what host recordings keep). */
+export const MODELLED_PROPERTIES: readonly string[] = [
+  ...Object.keys(DEFAULT_SERVICE_PROPERTIES),
+  'RestrictAddressFamilies',
+  'SystemCallFilter',
+  'SystemCallArchitectures',
+  'IPAddressAllow',
+  'IPAddressDeny',
+  'IPIngressFilterPath',
+  'IPEgressFilterPath',
+  'DeviceAllow',
+];
+
 export function settingsFromProperties(props: UnitProperties): SecuritySettings {
   const p = (k: string): string | undefined => props[k] ?? DEFAULT_SERVICE_PROPERTIES[k];
   const ns = p('RestrictNamespaces') ?? 'no';

@@ -1,0 +1,125 @@
+/**
+ * predictExposure() against the number systemd itself prints, on the real test hosts: for each
+ * corpus unit, before hardening and after each drop-in of cases.ts (written to
+ * /etc/systemd/system/UNIT.d/zz-test.conf, daemon-reload, measured, removed). The prediction sees
+ * only what a hush user has offline: the unit's `systemctl show` properties before the drop-in,
+ * the drop-in text, and the host's syscall groups.
+ *
+ * HUSH_RECORD_EXPOSURE=1 also writes core/exposure/fixtures/<image>.json (the unit tests' data).
+ * HUSH_EXPOSURE_INSTANCE=NAME measures an already running `scripts/testhost` instance instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDropIn } from '../../../core/dropin';
+import { parseSyscallGroupListing, predictExposure } from '../../../core/exposure';
+import { HostRecording, type Measurement } from '../../../core/exposure/fixtures/recording';
+import { connect, execOn, HOST_TEST_TIMEOUT_MS, withTestHost } from '../../host';
+import {
+  parseHostInfo,
+  TESTHOST_SCRIPT,
+  toConnection,
+  type TestHostConnection,
+  type TestHostImage,
+} from '../../host/testhost';
+import { CORPUS_UNITS, DROP_INS, SYSTEM_UNITS } from './cases';
+import { measureUnit, syscallFilterListing, systemdVersion, withDropIn, type Exec } from './measure';
+
+const IMAGES: TestHostImage[] = ['debian-12', 'debian-13'];
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'core', 'exposure', 'fixtures');
+
+/** The already running instance to measure instead of booting one (HUSH_EXPOSURE_INSTANCE). */
+const attached = process.env.HUSH_EXPOSURE_INSTANCE
+  ? parseHostInfo(
+      execFileSync(TESTHOST_SCRIPT, ['info', process.env.HUSH_EXPOSURE_INSTANCE], { encoding: 'utf8' }),
+    )
+  : undefined;
+/** With an attached instance, HUSH_EXPOSURE_ONLY=1 skips the other image (for quick re-recording). */
+const images =
+  attached && process.env.HUSH_EXPOSURE_ONLY === '1' ? IMAGES.filter((i) => i === attached.image) : IMAGES;
+
+async function onHost<T>(image: TestHostImage, fn: (exec: Exec) => Promise<T>): Promise<T> {
+  const session = async (conn: TestHostConnection): Promise<T> => {
+    // One SSH connection for the whole measurement: a handshake costs ~1 s under TCG.
+    const client = await connect(conn);
+    try {
+      return await fn((command, stdin) => execOn(client, command.text, { stdin, timeoutMs: 120_000 }));
+    } finally {
+      client.end();
+    }
+  };
+  if (attached?.image === image) return session(toConnection(attached));
+  return withTestHost(image, (host) => session(host));
+}
+
+interface Row {
+  unit: string;
+  case: string;
+  live: string;
+  predicted: string;
+  differingChecks: string[];
+}
+
+describe.each(images)('exposure prediction vs systemd-analyze security on %s', (image) => {
+  it(
+    'predicts every corpus unit before and after each drop-in',
+    async () => {
+      const rows: Row[] = [];
+      const recording = await onHost(image, async (exec) => {
+        const listing = await syscallFilterListing(exec);
+        const rec: HostRecording = {
+          image,
+          systemd: await systemdVersion(exec),
+          syscallFilter: listing,
+          units: [],
+        };
+        const groups = parseSyscallGroupListing(listing);
+        const compare = (
+          unit: string,
+          name: string,
+          before: Measurement,
+          text: string | null,
+          live: Measurement,
+        ) => {
+          const assignments = text === null ? [] : parseDropIn(text).assignments;
+          const p = predictExposure(before.properties, assignments, { syscallGroups: groups });
+          const ours = Object.fromEntries(p.checks.map((c) => [c.jsonField, c.badness]));
+          const differing = Object.keys(live.live.checks).filter((k) => live.live.checks[k] !== ours[k]);
+          rows.push({
+            unit,
+            case: name,
+            live: `${live.live.score} ${live.live.label}`,
+            predicted: `${p.scoreText} ${p.label}`,
+            differingChecks: differing.map((k) => `${k}: live ${live.live.checks[k]} predicted ${ours[k]}`),
+          });
+        };
+        for (const unit of [...CORPUS_UNITS, ...SYSTEM_UNITS]) {
+          const before = await measureUnit(exec, unit);
+          compare(unit, 'before', before, null, before);
+          const dropIns = [];
+          if ((CORPUS_UNITS as readonly string[]).includes(unit)) {
+            for (const d of DROP_INS) {
+              const after = await withDropIn(exec, unit, d.text, () => measureUnit(exec, unit));
+              compare(unit, d.name, before, d.text, after);
+              dropIns.push({ name: d.name, text: d.text, ...after });
+            }
+          }
+          rec.units.push({ unit, ...before, dropIns });
+        }
+        return HostRecording.parse(rec);
+      });
+      if (process.env.HUSH_RECORD_EXPOSURE === '1') {
+        writeFileSync(path.join(FIXTURES, `${image}.json`), JSON.stringify(recording, null, 1) + '\n');
+      }
+      process.stderr.write(
+        `\nexposure on ${image} (systemd ${recording.systemd}): live vs predicted\n` +
+          rows
+            .map((r) => `  ${r.unit.padEnd(30)} ${r.case.padEnd(15)} ${r.live.padEnd(12)} ${r.predicted}`)
+            .join('\n') +
+          '\n',
+      );
+      expect(rows.filter((r) => r.live !== r.predicted || r.differingChecks.length > 0)).toEqual([]);
+    },
+    HOST_TEST_TIMEOUT_MS,
+  );
+});
