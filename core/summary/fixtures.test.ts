@@ -112,3 +112,57 @@ describe.each(STRACES)('fixture threads-net (python threads, dirfds, sockets), %
 
   it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
 });
+
+describe('fixture nginx (master, two workers, one request, graceful stop), strace 6.13', () => {
+  const { profile, lines } = summarizeFixture('nginx.strace613.strace');
+  const kinds = (k: string[]) =>
+    profile.actions
+      .map((a) => a.action)
+      .filter((a) => k.includes(a.kind))
+      .map(describeAction);
+
+  it('records the listeners, their IPv6-only socket, and the accepted client', () => {
+    expect(kinds(['net']).filter((a) => !a.includes('AF_UNIX'))).toEqual([
+      'net bind AF_INET 127.0.0.1:8089 SOCK_STREAM',
+      'net listen AF_INET 127.0.0.1:8089 SOCK_STREAM',
+      'net bind AF_INET6 ::1:8089 SOCK_STREAM',
+      'net listen AF_INET6 ::1:8089 SOCK_STREAM',
+      'net accept AF_INET 127.0.0.1:50960 SOCK_STREAM',
+    ]);
+  });
+
+  it('records the workers dropping privileges and the master’s chown of its temp dirs', () => {
+    expect(kinds(['setCredentials'])).toEqual([
+      'setCredentials setgid',
+      'setCredentials setgroups',
+      'setCredentials setuid',
+    ]);
+    expect(kinds(['chown'])).toEqual(
+      ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `chown /var/lib/nginx/${d}`),
+    );
+  });
+
+  it('records the pid file created, written and finally removed, logs opened for append', () => {
+    const work = underWork(profile);
+    expect(work.filter((a) => a.includes('nginx.pid'))).toEqual([
+      'create /tmp/hush-fx/ngx/nginx.pid',
+      'write /tmp/hush-fx/ngx/nginx.pid',
+      'read /tmp/hush-fx/ngx/nginx.pid',
+      'remove /tmp/hush-fx/ngx/nginx.pid',
+    ]);
+    expect(work).toEqual(
+      expect.arrayContaining([
+        'create /tmp/hush-fx/ngx/logs/error.log',
+        'write /tmp/hush-fx/ngx/logs/access.log',
+        'read /tmp/hush-fx/ngx/html/index.html',
+      ]),
+    );
+  });
+
+  it('sees three processes, nothing unresolved, no signal to a foreign process', () => {
+    expect(profile.runs[0]).toMatchObject({ pids: 3, unresolvedPaths: 0, unparsable: 0 });
+    expect(kinds(['killOther', 'mmapWX', 'ptrace'])).toEqual([]);
+  });
+
+  it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
+});
