@@ -24,11 +24,12 @@ export const latin1: (buf: Buffer, start: number, end: number) => string =
 /** Result slot of the last decode (avoids allocating a result object per string). */
 export const decoded = { value: '', end: 0 };
 
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
+
 function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  return c < 256 ? HEX[c]! : -1;
 }
 
 function simpleEscape(c: number): number {
@@ -131,6 +132,46 @@ export function isDecorationEnd(s: string, i: number, limit: number): boolean {
   if (i >= limit) return true;
   const c = s.charCodeAt(i);
   return c === 32 || c === 44 || c === 41 || c === 93 || c === 125 || c === 10 || c === 13;
+}
+
+/**
+ * The last few fd decorations seen, raw and decoded: the same `<\x2f…>` (the cwd of every *at
+ * call, the directory being listed, the file being read) comes back line after line, and
+ * comparing in place (startsWith) costs no allocation while decoding does.
+ */
+const DECO_SLOTS = 8;
+const decoRaw: string[] = new Array<string>(DECO_SLOTS).fill('\u0000');
+const decoValue: string[] = new Array<string>(DECO_SLOTS).fill('');
+let decoNext = 0;
+
+/**
+ * Decodes the decoration whose text starts at `start` (after `<`), up to its closing `>`.
+ * Same contract as {@link decodeEscaped} with stop `>`.
+ */
+export function decodeDecoration(s: string, start: number, limit: number): boolean {
+  for (let k = 0; k < DECO_SLOTS; k++) {
+    const raw = decoRaw[k]!;
+    const after = start + raw.length;
+    if (
+      after < limit &&
+      s.charCodeAt(after) === 62 &&
+      s.startsWith(raw, start) &&
+      isDecorationEnd(s, after + 1, limit)
+    ) {
+      decoded.value = decoValue[k]!;
+      decoded.end = after;
+      return true;
+    }
+  }
+  if (!decodeEscaped(s, start, 62, limit)) return false;
+  const len = decoded.end - start;
+  if (len > 0 && len <= 1024) {
+    // a copy, so the cache does not pin the input chunk the text was cut from
+    decoRaw[decoNext] = Buffer.from(s.slice(start, decoded.end), 'latin1').toString('latin1');
+    decoValue[decoNext] = decoded.value;
+    decoNext = (decoNext + 1) % DECO_SLOTS;
+  }
+  return true;
 }
 
 /** Decodes a whole escaped text (e.g. an fd path taken from a return value). */

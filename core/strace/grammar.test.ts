@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseLine } from './index';
+import { parseLine, toPlainArg } from './index';
 import type { Arg, Syscall } from './types';
 
 type Version = '6.1' | '6.x';
@@ -29,7 +29,8 @@ function call(text: string, lazy = true): Syscall {
   if (!ev || !('type' in ev) || ev.type !== 'syscall')
     throw new Error(`not a syscall: ${JSON.stringify(ev)}`);
   if (ev.argsError) throw new Error(`argsError ${ev.argsError}`);
-  return ev;
+  // lazy nodes keep their fields behind a getter: compare plain copies
+  return { ...ev, args: ev.args ? ev.args.map(toPlainArg) : null };
 }
 
 const sym = (name: string): Arg => ({ t: 'sym', name });

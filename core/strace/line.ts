@@ -5,7 +5,7 @@
  * scanned in place; results go into reused slots rather than fresh objects.
  */
 import type { SyscallReturn } from './types';
-import { decodeEscaped, decoded } from './decode';
+import { decodeDecoration, decoded } from './decode';
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -169,7 +169,7 @@ export function parseReturn(s: string, a: number, b: number): SyscallReturn | nu
   const raw = s.slice(a, i);
   const ret: SyscallReturn = { value, raw };
   if (i < b && s.charCodeAt(i) === 60 /* < */ && value !== null) {
-    if (!decodeEscaped(s, i + 1, 62, b)) return null;
+    if (!decodeDecoration(s, i + 1, b)) return null;
     ret.fdPath = decoded.value;
     i = decoded.end + 1;
   }
