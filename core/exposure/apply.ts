@@ -6,7 +6,7 @@
  */
 import { splitWords, unescapeSpecifiers } from '../dropin/quote';
 import type { Assignment } from '../resolve/plan';
-import { CAP_ALL, capMask, NAMESPACES, parseCapabilities, type Namespace } from './linux';
+import { CAP_ALL, capMask, KNOWN_CAPS_MASK, NAMESPACES, parseCapabilities, type Namespace } from './linux';
 import type { SecuritySettings } from './settings';
 
 /** `@group` → members (syscalls and nested `@groups`), as `systemd-analyze syscall-filter` lists them. */
@@ -161,7 +161,8 @@ export function applyAssignments(
   // ProtectKernelModules= & co. removed" is still the untouched default to the parser, so a list
   // assigned now replaces it rather than being merged into it.
   const patched = patchedAwayCapabilities(s);
-  if ((s.capabilityBoundingSet | patched) === CAP_ALL) s.capabilityBoundingSet = CAP_ALL;
+  if (((s.capabilityBoundingSet | patched) & KNOWN_CAPS_MASK) === KNOWN_CAPS_MASK)
+    s.capabilityBoundingSet = CAP_ALL;
 
   for (const a of assignments) {
     const option = a.option;

@@ -51,7 +51,7 @@ export type Capability = (typeof CAPABILITIES)[number];
 
 /** systemd's "all capabilities" value (CAP_ALL = UINT64_MAX), the default bounding set. */
 export const CAP_ALL = (1n << 64n) - 1n;
-const KNOWN_CAPS_MASK = (1n << BigInt(CAPABILITIES.length)) - 1n;
+export const KNOWN_CAPS_MASK = (1n << BigInt(CAPABILITIES.length)) - 1n;
 
 export function capBit(name: Capability): bigint {
   return 1n << BigInt(CAPABILITIES.indexOf(name));
