@@ -684,3 +684,46 @@ describe('determinism', () => {
     expect(JSON.stringify(p2.chosen)).toBe(JSON.stringify(p1.chosen));
   });
 });
+
+describe('filesystem whitelisting (aggressive)', () => {
+  it('untouched trees become inaccessible; a tree only read becomes an empty tmpfs with read-only binds', () => {
+    const p = plan(
+      [act.path('read', '/opt/tool/share/data.bin'), act.path('exec', '/opt/tool/bin/tool', 'mmap')],
+      {
+        settings: { mode: 'aggressive' },
+      },
+    );
+    expect(chosen(p, 'InaccessiblePaths')).toMatch(/-\/boot .*-\/srv/);
+    expect(chosen(p, 'InaccessiblePaths')!.split(' ')).not.toContain('-/opt');
+    expect(chosen(p, 'TemporaryFileSystem')).toBe('/opt:ro');
+    expect(chosen(p, 'BindReadOnlyPaths')).toBe('-/opt/tool/bin/tool -/opt/tool/share/data.bin');
+  });
+
+  it('listing or writing the tree keeps it as it is', () => {
+    const ls = act.path('read', '/srv');
+    expectBlockedBy(
+      plan([ls], { settings: { mode: 'aggressive' } }),
+      'InaccessiblePaths',
+      'TemporaryFileSystem=/srv:ro',
+      ls,
+    );
+    const w = act.path('write', '/srv/www/log');
+    expectBlockedBy(
+      plan([w], { settings: { mode: 'aggressive' } }),
+      'InaccessiblePaths',
+      'TemporaryFileSystem=/srv:ro',
+      w,
+    );
+  });
+
+  it('NoExecPaths needs the interpreters of executed files to be known', () => {
+    const facts = facts257({ binaries: [{ path: '/usr/bin/app', mode: 0o100755, fileCapabilities: '' }] });
+    const p = plan([], { settings: { mode: 'aggressive' }, facts });
+    expect(chosen(p, 'NoExecPaths')).toBeUndefined();
+    expect(rejected(p, 'NoExecPaths')!.why).toMatch(/interpreter of \/usr\/bin\/app is unknown/);
+    const ok = plan([], { settings: { mode: 'aggressive' } });
+    expect(chosen(ok, 'ExecPaths')).toBe(
+      '-/lib64/ld-linux-x86-64.so.2 -/usr/bin/app -/usr/lib/x86_64-linux-gnu/libc.so.6',
+    );
+  });
+});

@@ -447,6 +447,18 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
       });
       continue;
     }
+    // Listing the tree itself would show the empty tmpfs instead of its entries.
+    const listing = uses.find(
+      (p) => p.path === tree && p.access === 'read' && OPENING_SYSCALLS.has(p.action.ev.syscall),
+    );
+    if (listing) {
+      rejected.push({
+        value: `TemporaryFileSystem=${tree}:ro`,
+        why: `lists ${tree}`,
+        action: listing.action,
+      });
+      continue;
+    }
     const below = uses.filter((p) => p.path !== tree).map((p) => p.path);
     const merged = mergePaths(below, threshold);
     if (merged.length > threshold) {
