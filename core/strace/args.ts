@@ -18,7 +18,7 @@
  * Errors never throw: a parse returns null and `error` says why.
  */
 import type { Arg } from './types';
-import { decodeDecoration, decodeEscaped, decoded } from './decode';
+import { decodeDecoration, decodeEscaped, decodeText, decoded, isDecorationEnd } from './decode';
 
 /** Guards recursion on hostile input (`[[[[…`): real strace output nests a handful of levels. */
 const MAX_DEPTH = 64;
@@ -340,6 +340,24 @@ export class ArgParser {
       : { t: 'str', value: decoded.value, truncated };
   }
 
+  /**
+   * Index of the `>` closing the decoration opened at the cursor (`<`), cursor moved past it;
+   * -1 when there is none. Path bytes are escaped by strace, so the first `>` followed by a
+   * delimiter closes it (a -yy socket's `->` is followed by an address).
+   */
+  private decorationEnd(): number {
+    const s = this.s;
+    let k = s.indexOf('>', this.i + 1);
+    while (k >= 0 && k < this.end) {
+      if (isDecorationEnd(s, k + 1, this.end)) {
+        this.i = k + 1;
+        return k;
+      }
+      k = s.indexOf('>', k + 1);
+    }
+    return -1;
+  }
+
   /** `<…>` fd decoration right after a value; returns the decoded text or null. */
   private parseDecoration(): string | null {
     if (!decodeDecoration(this.s, this.i + 1, this.end)) return null;
@@ -401,6 +419,11 @@ export class ArgParser {
     }
     this.i = k;
     if (k < end && s.charCodeAt(k) === C_LT && s.charCodeAt(k + 1) !== C_LT) {
+      if (this.lazy) {
+        const close = this.decorationEnd();
+        if (close < 0) return this.fail('bad fd decoration');
+        return new LazyFd(value, s.slice(k + 1, close));
+      }
       const path = this.parseDecoration();
       if (path === null) return this.fail('bad fd decoration');
       return { t: 'fd', fd: value, path };
@@ -448,6 +471,11 @@ export class ArgParser {
     }
     if (name === 'NULL') return { t: 'null' };
     if (k < this.end && c === C_LT && s.charCodeAt(k + 1) !== C_LT) {
+      if (this.lazy) {
+        const close = this.decorationEnd();
+        if (close < 0) return this.fail('bad decoration');
+        return new LazySym(name, s.slice(k + 1, close));
+      }
       const path = this.parseDecoration();
       if (path === null) return this.fail('bad decoration');
       return { t: 'sym', name, path };
@@ -625,6 +653,53 @@ export class LazyStruct {
   }
 }
 
+/**
+ * A decorated fd (`3</etc/passwd>`) whose path is decoded when first read: most handlers need
+ * only some of the paths (a relative path needs its dirfd's, an absolute one does not).
+ */
+export class LazyFd {
+  readonly t = 'fd' as const;
+  private decodedPath: string | undefined = undefined;
+  constructor(
+    readonly fd: number,
+    private text: string,
+  ) {}
+
+  get path(): string {
+    if (this.decodedPath === undefined) {
+      this.decodedPath = decodeText(this.text);
+      this.text = '';
+    }
+    return this.decodedPath;
+  }
+
+  toJSON(): Arg {
+    return { t: 'fd', fd: this.fd, path: this.path };
+  }
+}
+
+/** A decorated symbolic fd (`AT_FDCWD</srv>`), its path decoded when first read. */
+export class LazySym {
+  readonly t = 'sym' as const;
+  private decodedPath: string | undefined = undefined;
+  constructor(
+    readonly name: string,
+    private text: string,
+  ) {}
+
+  get path(): string {
+    if (this.decodedPath === undefined) {
+      this.decodedPath = decodeText(this.text);
+      this.text = '';
+    }
+    return this.decodedPath;
+  }
+
+  toJSON(): Arg {
+    return { t: 'sym', name: this.name, path: this.path };
+  }
+}
+
 /** An array (of structs) whose items are parsed when first read; see {@link LazyStruct}. */
 export class LazyArray {
   readonly t = 'array' as const;
@@ -679,6 +754,10 @@ export function toPlainArg(a: Arg): Arg {
       return { t: 'op', op: a.op, left: toPlainArg(a.left), right: toPlainArg(a.right) };
     case 'inout':
       return { t: 'inout', in: toPlainArg(a.in), out: toPlainArg(a.out) };
+    case 'fd':
+      return { t: 'fd', fd: a.fd, path: a.path };
+    case 'sym':
+      return a.path === undefined ? { t: 'sym', name: a.name } : { t: 'sym', name: a.name, path: a.path };
     default:
       return a;
   }
