@@ -20,6 +20,10 @@ module.exports = {
       testEnvironment: 'node',
       transform: tsJest,
       testMatch: ['<rootDir>/test/host/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      // Boots each test host image once per run (and stops every VM of the run at the end, on
+      // failure or interrupt too): test/host/globalSetup.ts.
+      globalSetup: '<rootDir>/test/host/globalSetup.ts',
+      globalTeardown: '<rootDir>/test/host/globalTeardown.ts',
     },
   ],
 };
