@@ -727,3 +727,21 @@ describe('filesystem whitelisting (aggressive)', () => {
     );
   });
 });
+
+describe('floor of accumulating options', () => {
+  it.each([
+    ['DevicePolicy', { DevicePolicy: 'strict', DeviceAllow: '/dev/null rw' }],
+    ['IPAddressDeny', { IPAddressDeny: '0.0.0.0/0 ::/0', IPAddressAllow: '127.0.0.0/8' }],
+    ['SocketBindDeny', { SocketBindDeny: 'ipv4:tcp' }],
+  ])('a unit that already sets %s gets no entries that would add to its lists', (option, props) => {
+    const p = plan(
+      [act.path('read', '/dev/ttyS0'), act.socket('AF_INET'), act.net('connect', 'AF_INET', '127.0.0.1', 80)],
+      {
+        facts: withUnit(props),
+        settings: { mode: 'aggressive' },
+      },
+    );
+    expect(chosen(p, option)).toBeUndefined();
+    expect(rejected(p, option, '*')!.why).toMatch(/already sets/);
+  });
+});

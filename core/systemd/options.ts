@@ -228,7 +228,26 @@ export function privilegedExec(t: TargetView): { action: Action; why: string } |
 // ---------------------------------------------------------------------------------------------
 // Derived options
 
+/**
+ * Derived options add entries (DeviceAllow=, SocketBindAllow=, IPAddressAllow=) that accumulate with
+ * the unit's own: over a unit that already restricts, hush adds nothing rather than widening it.
+ */
+function unitAlreadyRestricts(
+  t: TargetView,
+  option: string,
+  unrestricted: readonly string[] = [''],
+): DerivedResult | undefined {
+  const v = (t.unitProps[option] ?? '').trim();
+  if (unrestricted.includes(v)) return undefined;
+  return {
+    assignments: [],
+    rejected: [{ value: '*', why: `the unit already sets ${option}=${v}; hush leaves it as it is` }],
+  };
+}
+
 function deviceAllow(t: TargetView): DerivedResult {
+  const floor = unitAlreadyRestricts(t, 'DevicePolicy', ['', 'auto']);
+  if (floor) return floor;
   const rejected: DerivedResult['rejected'] = [];
   const mknod = t.actions.find(
     (a) => a.kind === 'mknod' && (a.nodeType === 'char' || a.nodeType === 'block'),
@@ -266,6 +285,8 @@ function deviceAllow(t: TargetView): DerivedResult {
 }
 
 function socketBind(t: TargetView): DerivedResult {
+  const floor = unitAlreadyRestricts(t, 'SocketBindDeny') ?? unitAlreadyRestricts(t, 'SocketBindAllow');
+  if (floor) return floor;
   const binds = t.actions.filter(
     (a): a is Extract<Action, { kind: 'net' }> =>
       a.kind === 'net' && a.op === 'bind' && IP_FAMILIES.has(a.family),
@@ -322,6 +343,8 @@ function socketBind(t: TargetView): DerivedResult {
 }
 
 function ipAddress(t: TargetView): DerivedResult {
+  const floor = unitAlreadyRestricts(t, 'IPAddressDeny') ?? unitAlreadyRestricts(t, 'IPAddressAllow');
+  if (floor) return floor;
   const ipSockets = t.actions.filter((a) => a.kind === 'socket' && IP_FAMILIES.has(a.family));
   const ipNet = t.actions.filter(
     (a): a is Extract<Action, { kind: 'net' }> => a.kind === 'net' && IP_FAMILIES.has(a.family),
