@@ -699,21 +699,24 @@ describe('filesystem whitelisting (aggressive)', () => {
     expect(chosen(p, 'BindReadOnlyPaths')).toBe('-/opt/tool/bin/tool -/opt/tool/share/data.bin');
   });
 
-  it('listing or writing the tree keeps it as it is', () => {
+  it('listing the tree, or creating an entry in it, keeps it as it is', () => {
+    const agg = { settings: { mode: 'aggressive' as const } };
     const ls = act.path('read', '/srv');
-    expectBlockedBy(
-      plan([ls], { settings: { mode: 'aggressive' } }),
-      'InaccessiblePaths',
-      'TemporaryFileSystem=/srv:ro',
-      ls,
+    expectBlockedBy(plan([ls], agg), 'InaccessiblePaths', 'TemporaryFileSystem=/srv:ro', ls);
+    const c = act.path('create', '/srv/new-entry');
+    expectBlockedBy(plan([c], agg), 'InaccessiblePaths', 'TemporaryFileSystem=/srv:ro', c);
+  });
+
+  it('written paths below the tree are bound read-write (their directory for creates)', () => {
+    const p = plan(
+      [act.path('read', '/srv/www/index.html'), act.path('create', '/srv/www/logs/access.log')],
+      {
+        settings: { mode: 'aggressive' },
+      },
     );
-    const w = act.path('write', '/srv/www/log');
-    expectBlockedBy(
-      plan([w], { settings: { mode: 'aggressive' } }),
-      'InaccessiblePaths',
-      'TemporaryFileSystem=/srv:ro',
-      w,
-    );
+    expect(chosen(p, 'TemporaryFileSystem')).toBe('/srv:ro');
+    expect(chosen(p, 'BindPaths')).toBe('-/srv/www/logs');
+    expect(chosen(p, 'BindReadOnlyPaths')).toBe('-/srv/www/index.html');
   });
 
   it('NoExecPaths needs the interpreters of executed files to be known', () => {

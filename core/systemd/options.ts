@@ -20,7 +20,7 @@ import type {
   TargetView,
 } from './model';
 import { ALL_ACCESSES, WRITE_ACCESSES } from './model';
-import { coversSensitiveRoot, isUnder, mergePaths } from './paths';
+import { coversSensitiveRoot, isUnder, mergePaths, parentDir } from './paths';
 import { expandSyscallGroup } from './syscallFilter';
 
 const BOOL_ALIASES = { true: 'yes', '1': 'yes', on: 'yes', false: 'no', '0': 'no', off: 'no' } as const;
@@ -450,7 +450,8 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
   const rejected: DerivedResult['rejected'] = [];
   const inaccessible: string[] = [];
   const tmpfs: string[] = [];
-  const binds: string[] = [];
+  const roBinds: string[] = [];
+  const rwBinds: string[] = [];
   const bindReasons: string[] = [];
   const protectHome = t.effective('ProtectHome');
   for (const tree of HIDEABLE_TREES) {
@@ -461,39 +462,41 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
       inaccessible.push(tree);
       continue;
     }
-    const write = uses.find((p) => p.access !== 'read' && p.access !== 'exec');
-    if (write) {
-      rejected.push({
-        value: `TemporaryFileSystem=${tree}:ro`,
-        why: `${write.access} ${write.path}`,
-        action: write.action,
-      });
-      continue;
-    }
-    // Listing the tree itself would show the empty tmpfs instead of its entries.
-    const listing = uses.find(
-      (p) => p.path === tree && p.access === 'read' && OPENING_SYSCALLS.has(p.action.ev.syscall),
+    const value = `TemporaryFileSystem=${tree}:ro`;
+    // Listing the tree itself would show the empty tmpfs instead of its entries; creating or
+    // removing an entry of the tree itself would need the tmpfs writable and the entry on the host.
+    const blocker = uses.find(
+      (p) =>
+        (p.path === tree && p.access === 'read' && OPENING_SYSCALLS.has(p.action.ev.syscall)) ||
+        ((p.access === 'create' || p.access === 'remove') && parentDir(p.path) === tree) ||
+        (p.path === tree && p.access !== 'read' && p.access !== 'exec'),
     );
-    if (listing) {
-      rejected.push({
-        value: `TemporaryFileSystem=${tree}:ro`,
-        why: `lists ${tree}`,
-        action: listing.action,
-      });
+    if (blocker) {
+      rejected.push({ value, why: `${blocker.access} ${blocker.path}`, action: blocker.action });
       continue;
     }
-    const below = uses.filter((p) => p.path !== tree).map((p) => p.path);
-    const merged = mergePaths(below, threshold);
-    if (merged.length > threshold) {
+    // Written paths are bound read-write (their directory when entries are created or removed).
+    const written = uses
+      .filter((p) => WRITE_ACCESSES.includes(p.access))
+      .map((p) => (p.access === 'create' || p.access === 'remove' ? parentDir(p.path) : p.path));
+    const rw = mergePaths(written, threshold);
+    const ro = mergePaths(
+      uses.filter((p) => p.path !== tree && !rw.some((w) => isUnder(p.path, w))).map((p) => p.path),
+      threshold,
+    );
+    if (rw.length + ro.length > threshold) {
       rejected.push({
-        value: `TemporaryFileSystem=${tree}:ro`,
-        why: `reads ${merged.length} separate paths under ${tree}`,
+        value,
+        why: `uses ${rw.length + ro.length} separate paths under ${tree} (threshold ${threshold})`,
       });
       continue;
     }
     tmpfs.push(`${tree}:ro`);
-    for (const m of merged) binds.push(`-${m}`);
-    bindReasons.push(`${tree}: reads only ${merged.join(', ') || 'the directory itself'}`);
+    roBinds.push(...ro.map((m) => `-${m}`));
+    rwBinds.push(...rw.map((m) => `-${m}`));
+    bindReasons.push(
+      `${tree}: ${ro.length ? `reads ${ro.join(', ')}` : ''}${ro.length && rw.length ? '; ' : ''}${rw.length ? `writes ${rw.join(', ')}` : ''}${ro.length + rw.length === 0 ? 'only the directory itself' : ''}`,
+    );
   }
   if (inaccessible.length) {
     assignments.push({
@@ -504,8 +507,10 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
   }
   if (tmpfs.length) {
     assignments.push({ option: 'TemporaryFileSystem', value: tmpfs, reasons: bindReasons });
-    if (binds.length)
-      assignments.push({ option: 'BindReadOnlyPaths', value: binds.sort(), reasons: bindReasons });
+    if (roBinds.length)
+      assignments.push({ option: 'BindReadOnlyPaths', value: roBinds.sort(), reasons: bindReasons });
+    if (rwBinds.length)
+      assignments.push({ option: 'BindPaths', value: rwBinds.sort(), reasons: bindReasons });
   }
   return { assignments, rejected };
 }
