@@ -141,7 +141,9 @@ describe.each(TEST_HOST_IMAGES)('%s test host', (image) => {
         await host.exec('touch /root/left-by-previous-test; systemctl stop nginx.service');
       });
       await withTestHost(image, async (host) => {
-        const r = await host.exec('test -e /root/left-by-previous-test && echo present; systemctl is-active nginx');
+        const r = await host.exec(
+          'test -e /root/left-by-previous-test && echo present; systemctl is-active nginx',
+        );
         expect(r.stdout.trim()).toBe('active');
       });
     },
@@ -149,7 +151,7 @@ describe.each(TEST_HOST_IMAGES)('%s test host', (image) => {
   );
 
   test(
-    'has no network beyond the guest: slirp\'s host alias and DNS are unreachable (restrict=on)',
+    "has no network beyond the guest: slirp's host alias and DNS are unreachable (restrict=on)",
     () =>
       withTestHost(image, async (host) => {
         // 10.0.2.2 is slirp's alias of the host: restrict=on must drop it like any other address
@@ -191,7 +193,8 @@ describe('instance lifecycle', () => {
         expect(qemuProcessesOf(name)).toBe(1);
         owner.kill('SIGKILL');
         const deadline = Date.now() + 30_000;
-        while (qemuProcessesOf(name) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+        while (qemuProcessesOf(name) > 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 250));
         expect(qemuProcessesOf(name)).toBe(0);
       } finally {
         owner.kill('SIGKILL');
