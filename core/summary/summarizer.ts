@@ -88,6 +88,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   private readonly names = new Map<string, number>();
   private readonly failed = new Map<string, number>();
+  private readonly internedNames = new Map<string, string>();
   private readonly actions = new Map<string, Entry>();
   /**
    * Path actions, the bulk of them, keyed by access then path: no key string to build, and the
@@ -288,16 +289,29 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   }
 
   private evidence(): Action['ev'] {
-    return { pid: this.sc.pid, line: this.sc.line, syscall: this.sc.name, text: formatSyscall(this.sc) };
+    return {
+      pid: this.sc.pid,
+      line: this.sc.line,
+      syscall: this.internName(this.sc.name),
+      text: flatCopy(formatSyscall(this.sc)),
+    };
+  }
+
+  /** Our own copy of a syscall name (the event's may be a slice that keeps its whole line alive). */
+  private internName(name: string): string {
+    let own = this.internedNames.get(name);
+    if (own === undefined) this.internedNames.set(name, (own = flatCopy(name)));
+    return own;
   }
 
   emit(body: ActionBody): void {
     const order = this.nextOrder();
+    // A copy through JSON: flat strings of its own (see flatCopy), and no reference into the event.
     this.record(
       this.actions,
       actionKey(body as Action),
       order,
-      () => ({ ...body, ev: this.evidence() }) as Action,
+      () => ({ ...(JSON.parse(JSON.stringify(body)) as ActionBody), ev: this.evidence() }) as Action,
     );
   }
 
@@ -392,6 +406,15 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const p = this.sc.ret.fdPath;
     return p === undefined || this.sc.ret.errno !== undefined ? undefined : parseDecoration(p);
   }
+}
+
+/**
+ * A flat copy of a string. Strings built from the parser's output can be slices or concatenations
+ * that keep whole log lines (or chunks) reachable; a profile entry lives until the end of the
+ * trace, so what it keeps must be its own characters only.
+ */
+function flatCopy(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 function sortedRecord(m: Map<string, number>, exclude?: Map<string, number>): Record<string, number> {

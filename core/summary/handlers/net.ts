@@ -188,8 +188,14 @@ export const netHandlers: HandlerTable = {
 function accept(c: HandlerContext): void {
   const listening = sockOf(c, c.args[0]);
   const sa = parseSockaddr(c.args[1]);
-  if (sa && sa.family !== 'AF_UNSPEC') netAction(c, 'accept', listening, sa);
-  else
+  // The peer's port is its ephemeral source port: noise that would make every connection a new
+  // action. The peer address is what IP allow/deny lists are about.
+  if (sa && sa.family !== 'AF_UNSPEC') {
+    netAction(c, 'accept', listening, {
+      family: sa.family,
+      ...(sa.address !== undefined ? { address: sa.address } : {}),
+    });
+  } else
     c.emit({
       kind: 'net',
       op: 'accept',
