@@ -153,7 +153,9 @@ function resolveList(decl: ListOption, t: TargetView): Outcome {
       }
       picked.push(el.item);
       reasons.push(
-        `${el.item}: ${conflict.why}${conflict.action ? ` (${evidenceText(conflict.action)})` : ''}`,
+        conflict.action
+          ? `${el.item}: used (${evidenceText(conflict.action)})`
+          : `${el.item}: ${conflict.why}`,
       );
       rejections.push(rejection(decl.name, `without ${el.item}`, conflict.why, conflict.action));
     }
