@@ -29,7 +29,8 @@ export interface WorkerResult {
   check: string;
 }
 
-const CHUNK = 256 * 1024;
+/** fs.createReadStream's default: what `hush summarize FILE` reads with. */
+const CHUNK = 64 * 1024;
 
 /** The file's chunks, replayed until `minBytes` went through (whole passes only). */
 async function* chunks(file: string, minBytes: number): AsyncIterable<Buffer> {

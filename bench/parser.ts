@@ -48,7 +48,8 @@ function best(mode: WorkerMode, file: string): WorkerResult {
   let keep: WorkerResult | undefined;
   for (let i = 0; i < REPEATS; i++) {
     const r = runWorker(mode, file);
-    if (!keep || r.seconds < keep.seconds) keep = { ...r, maxRss: Math.max(r.maxRss, keep?.maxRss ?? 0) };
+    if (!keep || r.cpuSeconds < keep.cpuSeconds)
+      keep = { ...r, maxRss: Math.max(r.maxRss, keep?.maxRss ?? 0) };
   }
   return keep!;
 }
@@ -60,44 +61,57 @@ export interface ParserBenchFigures {
   raw: WorkerResult;
   parse: WorkerResult;
   summarize: WorkerResult;
-  big: WorkerResult;
+  bigParse: WorkerResult;
+  bigSummarize: WorkerResult;
 }
 
+/**
+ * Rates are per CPU second of the measuring process (user + system): "on one core", and stable
+ * when the machine is shared; wall-clock rates are printed beside them.
+ */
 export async function runParserBench(print: (line: string) => void): Promise<ParserBenchFigures> {
   const log = ensureBenchLog();
   const size = fs.statSync(log).size;
   print(
-    `# strace parser  (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg()[0]?.toFixed(1)})`,
+    `# strace parser  (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cpus, load ${os.loadavg()[0]?.toFixed(1)})`,
   );
   print(`log: ${log} (${mb(size)} MiB); best of ${REPEATS} runs, each in a fresh process`);
   const raw = best('raw', log);
   const parse = best('parse', log);
   const summarize = best('summarize', log);
-  print(`log lines: ${fmt(raw.lines)}; unparsed: ${parse.unparsed}; result: ${summarize.check}`);
+  print(`log lines: ${fmt(raw.lines)}; unparsed: ${parse.unparsed}; summary: ${summarize.check}`);
   print('');
-  print('stage                 lines/s        MB/s   vs raw   peak RSS MiB');
+  print('stage              lines/s (cpu)   MB/s (cpu)   vs raw   lines/s (wall)   peak RSS MiB');
   for (const r of [raw, parse, summarize]) {
-    const lps = r.lines / r.seconds;
-    const mbs = r.bytes / 1024 ** 2 / r.seconds;
-    const ratio = r.seconds > 0 ? raw.seconds / r.seconds : 0;
     const label = r.mode === 'raw' ? 'raw line split' : r.mode === 'parse' ? 'parse' : 'parse+summarize';
     print(
-      `${label.padEnd(18)} ${fmt(lps).padStart(12)} ${mbs.toFixed(1).padStart(10)} ${ratio.toFixed(2).padStart(8)} ${mb(r.maxRss).padStart(14)}`,
+      `${label.padEnd(18)} ${fmt(r.lines / r.cpuSeconds).padStart(13)} ${(r.bytes / 1024 ** 2 / r.cpuSeconds).toFixed(1).padStart(12)}` +
+        ` ${(raw.cpuSeconds / r.cpuSeconds).toFixed(2).padStart(8)} ${fmt(r.lines / r.seconds).padStart(16)} ${mb(r.maxRss).padStart(14)}`,
     );
   }
   print('');
-  print(`streaming ${mb(BIG_BYTES)} MiB (the log replayed) through parse+summarize…`);
-  const big = runWorker('summarize', log, BIG_BYTES);
-  print(
-    `2 GB input: ${mb(big.bytes)} MiB, ${fmt(big.lines)} lines in ${big.seconds.toFixed(1)} s, peak RSS ${mb(big.maxRss)} MiB`,
-  );
-  const sumLps = summarize.lines / summarize.seconds;
-  const ratio = raw.seconds / summarize.seconds;
+  print(`streaming ${mb(BIG_BYTES)} MiB (the log replayed, never stored)…`);
+  const bigParse = runWorker('parse', log, BIG_BYTES);
+  const bigSummarize = runWorker('summarize', log, BIG_BYTES);
+  for (const r of [bigParse, bigSummarize]) {
+    print(
+      `  ${(r.mode === 'parse' ? 'parse' : 'parse+summarize').padEnd(16)} ${mb(r.bytes)} MiB, ${fmt(r.lines)} lines, ` +
+        `${fmt(r.lines / r.cpuSeconds)} lines/s (cpu), peak RSS ${mb(r.maxRss)} MiB`,
+    );
+  }
+  const sumLps = summarize.lines / summarize.cpuSeconds;
+  const ratio = raw.cpuSeconds / summarize.cpuSeconds;
+  const parseRatio = raw.cpuSeconds / parse.cpuSeconds;
   print('');
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   print(
-    `targets: parse+summarize >= ${fmt(TARGET_LINES_PER_S)} lines/s: ${sumLps >= TARGET_LINES_PER_S ? 'met' : 'NOT met'}; ` +
-      `>= 1/3 of raw: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)}); ` +
-      `RSS <= 200 MB on 2 GB: ${big.maxRss <= TARGET_RSS ? 'met' : 'NOT met'}`,
+    `targets (issue 2), parse+summarize: >= ${fmt(TARGET_LINES_PER_S)} lines/s: ${verdict(sumLps >= TARGET_LINES_PER_S)} (${fmt(sumLps)});`,
   );
-  return { raw, parse, summarize, big };
+  print(
+    `  >= 1/3 of raw: ${verdict(ratio >= TARGET_RATIO)} (${ratio.toFixed(2)}; parse alone ${parseRatio.toFixed(2)});`,
+  );
+  print(
+    `  peak RSS <= 200 MB on 2 GB: ${verdict(bigSummarize.maxRss <= TARGET_RSS)} (${mb(bigSummarize.maxRss)} MiB; parse alone ${mb(bigParse.maxRss)} MiB)`,
+  );
+  return { raw, parse, summarize, bigParse, bigSummarize };
 }

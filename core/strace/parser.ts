@@ -99,19 +99,28 @@ export class StraceParser {
   /** Parses a chunk; returns the events completed by it (a new array each call). */
   push(chunk: Buffer | string): TraceEvent[] {
     const out: TraceEvent[] = (this.out = []);
-    let s: string;
-    if (typeof chunk === 'string') {
-      s = toLatin1(chunk);
-    } else {
-      s = latin1(chunk, 0, chunk.length);
+    const buf = typeof chunk === 'string' ? toLatin1Buffer(chunk) : chunk;
+    if (typeof buf === 'string') {
+      this.scan(buf);
+      return out;
     }
+    // Text is scanned in slices of at most SLICE bytes: V8 puts strings above ~128 KiB in its
+    // large-object space, freed only by full collections, so big chunks would inflate the RSS.
+    for (let at = 0; at < buf.length; at += SLICE) {
+      this.scan(latin1(buf, at, Math.min(buf.length, at + SLICE)));
+    }
+    return out;
+  }
+
+  /** Splits latin1 text into lines (the partial last line carried over) and parses them. */
+  private scan(s: string): void {
     this.stats.bytes += s.length;
     let pos = 0;
     if (this.carry.length > 0 || this.skipping) {
       const nl = s.indexOf('\n');
       if (nl < 0) {
         this.extendCarry(s);
-        return out;
+        return;
       }
       if (this.skipping) {
         this.skipping = false;
@@ -129,7 +138,6 @@ export class StraceParser {
       pos = nl + 1;
     }
     if (pos < s.length) this.extendCarry(pos === 0 ? s : s.slice(pos));
-    return out;
   }
 
   /** Ends the input: parses a last line without newline and flushes calls that never resumed. */
@@ -500,13 +508,19 @@ function isInformational(s: string, i: number): boolean {
   );
 }
 
-/** Text handed in as a JS string is re-encoded to the byte-per-char latin1 form the parser reads. */
-function toLatin1(s: string): string {
+/**
+ * Text handed in as a JS string: kept as is when it is ASCII (latin1 already), else re-encoded to
+ * the bytes the parser reads one per char.
+ */
+function toLatin1Buffer(s: string): string | Buffer {
   for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8');
   }
   return s;
 }
+
+/** Largest piece of input turned into one string (see push). */
+const SLICE = 64 * 1024;
 
 /**
  * Copies a slice so it no longer pins the chunk it was cut from (V8 keeps sliced strings as views
