@@ -18,8 +18,7 @@ export interface Conflict {
 /** Companion option → path → the first action that needed it. */
 export type Exceptions = Map<string, Map<string, Action>>;
 
-function inPathSet(path: string, set: PathSet, t: TargetView): boolean {
-  const except = [...(set.except ?? []), ...(set.exceptWhen?.(t) ?? [])];
+function inPathSet(path: string, set: PathSet, t: TargetView, except: readonly string[]): boolean {
   if (except.some((e) => isUnder(path, e))) return false;
   if (set.exact?.includes(path)) return true;
   if (set.under?.some((b) => isUnder(path, b))) return true;
@@ -45,8 +44,10 @@ export function checkEffect(effect: Effect, t: TargetView, exceptions: Exception
   if (effect.modes && !effect.modes.includes(t.mode)) return undefined;
   switch (effect.kind) {
     case 'pathAccess': {
+      // Exemptions can depend on the plan so far (exceptWhen): computed once per check, not per path.
+      const except = [...(effect.paths.except ?? []), ...(effect.paths.exceptWhen?.(t) ?? [])];
       for (const use of t.paths) {
-        if (!effect.accesses.includes(use.access) || !inPathSet(use.path, effect.paths, t)) continue;
+        if (!effect.accesses.includes(use.access) || !inPathSet(use.path, effect.paths, t, except)) continue;
         const relax = effect.relax;
         if (relax) {
           const needsDir =

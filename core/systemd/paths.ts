@@ -63,11 +63,15 @@ export function coversSensitiveRoot(path: string): boolean {
   return SENSITIVE_ROOTS.some((root) => isUnder(root, path));
 }
 
-/** Sort, and drop paths already covered by another path in the list. */
+/** Sort, and drop paths already covered by another path in the list (O(n · depth)). */
 export function minimalCover(paths: Iterable<string>): string[] {
-  const sorted = [...new Set(paths)].sort();
+  const all = new Set(paths);
   const out: string[] = [];
-  for (const p of sorted) if (!out.some((q) => isUnder(p, q))) out.push(p);
+  for (const p of [...all].sort()) {
+    let covered = all.has('/') && p !== '/';
+    for (let q = parentDir(p); !covered && q !== '/'; q = parentDir(q)) covered = all.has(q);
+    if (!covered) out.push(p);
+  }
   return out;
 }
 
