@@ -1,0 +1,173 @@
+/**
+ * `hush profile UNIT`: profile a service on a host over SSH (remote/profile.ts) and write the
+ * profile. The unit is restarted under strace for the window, then restarted on its own
+ * configuration; a watchdog on the host restores it if hush dies meanwhile.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { profileService, type ProfileServiceResult } from '../../remote/profile';
+import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
+import { UsageError, type CliCommand, type CliIo } from '../command';
+import { connectFromFlags, parseDuration, progress, TARGET_FLAGS, TARGET_USAGE } from '../remoteTarget';
+
+const usage = `usage: hush profile UNIT --host H --host-key KEY [FLAGS]
+
+Profiles UNIT on the host: adds a runtime drop-in that runs each of its Exec commands under
+strace, restarts it, streams the traces back over SSH and parses them here, then restarts UNIT
+on its own configuration and checks it is active. Restarts during the window are profiled too.
+Without --duration or a workload, profiling lasts until Ctrl-C.
+
+window flags:
+  --duration D           length of the profiling window (e.g. 60s, 5m); with a workload, the
+                         window lasts until both the duration and the workload are over
+  --workload CMD         shell command run on the host (as root) during the window
+  --workload-local CMD   shell command run here during the window (e.g. a curl loop)
+output flags:
+  -o, --output FILE      write the profile (hush.profile/v1 JSON) to FILE; default: stdout
+session flags:
+  --watchdog-timeout D   the host restores UNIT this long after hush stops answering (default 60s)
+  --no-compress          send the traces uncompressed (default: gzip -1 on the host)
+${TARGET_USAGE}
+With --json, stdout carries one JSON object: the profile (unless -o) and the session report.
+Exit codes: 0 profiled, 1 error (the unit is on its own configuration), 2 usage.
+`;
+
+export const command: CliCommand = {
+  name: 'profile',
+  summary: 'profile a service on a host over SSH (strace under a runtime drop-in)',
+  usage,
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          ...TARGET_FLAGS,
+          duration: { type: 'string' },
+          workload: { type: 'string' },
+          'workload-local': { type: 'string' },
+          output: { type: 'string', short: 'o' },
+          'watchdog-timeout': { type: 'string' },
+          'no-compress': { type: 'boolean' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
+    let unit: string;
+    try {
+      unit = parseRunnableUnitName(positionals[0] as string).unit;
+    } catch (err) {
+      if (err instanceof InvalidUnitNameError) throw new UsageError(err.message);
+      throw err;
+    }
+    const durationMs =
+      values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
+    const watchdogTimeoutSec =
+      values['watchdog-timeout'] !== undefined
+        ? Math.round(parseDuration(values['watchdog-timeout'], '--watchdog-timeout') / 1000)
+        : undefined;
+    if (watchdogTimeoutSec !== undefined && watchdogTimeoutSec < 5) {
+      throw new UsageError('--watchdog-timeout must be at least 5s');
+    }
+    const log = progress(io, 'profile');
+    const untilStopped =
+      durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
+
+    const stop = new AbortController();
+    const interrupts = onInterrupt(io, stop, untilStopped, watchdogTimeoutSec ?? 60);
+    let result: ProfileServiceResult;
+    try {
+      if (untilStopped) log('profiling until Ctrl-C');
+      result = await profileService({
+        unit,
+        connect: () => connectFromFlags(values, io, 'profile'),
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
+        ...(values['workload-local'] !== undefined ? { localWorkload: values['workload-local'] } : {}),
+        ...(watchdogTimeoutSec !== undefined ? { watchdogTimeoutSec } : {}),
+        compress: !values['no-compress'],
+        signal: stop.signal,
+        log,
+      });
+    } finally {
+      interrupts.dispose();
+    }
+
+    const report = {
+      unit: result.unit,
+      session: result.session,
+      traceBytes: result.traceBytes,
+      traces: result.segments,
+      notTraced: result.slots.filter((s) => !s.traced).map((s) => ({ slot: s.id, reason: s.skipReason })),
+      workloads: result.workloads,
+      restored: result.restored,
+      reconnects: result.reconnects,
+      timings: result.timings,
+      warnings: result.warnings,
+    };
+    const profileJson = JSON.stringify(result.profile, null, 2) + '\n';
+    if (values.output !== undefined) writeFileSync(values.output, profileJson);
+    if (values.json) {
+      io.stdout.write(
+        JSON.stringify(
+          values.output !== undefined
+            ? { ...report, output: values.output }
+            : { ...report, profile: result.profile },
+        ) + '\n',
+      );
+    } else if (values.output === undefined) {
+      io.stdout.write(profileJson);
+    }
+    for (const w of result.warnings) log(`warning: ${w}`);
+    const p = result.profile;
+    log(
+      `${unit}: ${p.actions.length} actions, ${Object.keys(p.syscalls).length} syscalls from ${p.runs.length} trace(s) ` +
+        `(${(result.traceBytes / 1024).toFixed(0)} KiB); unit ${result.restored.activeState} on its own configuration` +
+        (values.output !== undefined ? `; profile written to ${values.output}` : ''),
+    );
+    return 0;
+  },
+};
+
+/**
+ * Ctrl-C closes the window (the session then finishes normally and restores the unit); a second
+ * one says what is happening; a third leaves at once, and the host's watchdog restores the unit.
+ */
+function onInterrupt(
+  io: CliIo,
+  stop: AbortController,
+  untilStopped: boolean,
+  watchdogSec: number,
+): { dispose(): void } {
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) {
+      io.stderr.write(
+        `\nhush profile: ${untilStopped ? 'stopping' : 'closing the window early'}; restoring the unit (Ctrl-C twice more to abandon)\n`,
+      );
+      stop.abort();
+    } else if (count === 2) {
+      io.stderr.write(
+        'hush profile: still restoring the unit; one more Ctrl-C abandons it to the host watchdog\n',
+      );
+    } else {
+      io.stderr.write(
+        `hush profile: abandoned; the host watchdog restores the unit within ${watchdogSec} s\n`,
+      );
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
