@@ -211,8 +211,11 @@ export class StraceParser {
     if (isIdentStart(c)) return this.call(s, body, end, pid, ts, lineNo);
     if (c === 60 /* < */) {
       if (s.startsWith('<... ', body)) {
-        const r = s.indexOf(' resumed>', body + 5);
-        if (r > body + 5 && r < end) return this.resume(pid, s.slice(body + 5, r), s, r + 9, end, lineNo);
+        let r = body + 5;
+        while (r < end && isIdentChar(s.charCodeAt(r))) r++;
+        if (r > body + 5 && s.startsWith(' resumed>', r) && r + 9 <= end) {
+          return this.resume(pid, s.slice(body + 5, r), s, r + 9, end, lineNo);
+        }
       }
       return this.report(s, start, end, 'bad "<... resumed>" line');
     }
@@ -262,10 +265,10 @@ export class StraceParser {
   ): void {
     const retEnd = stripDuration(s, paren, end);
     const duration = tail.duration;
-    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    const eq = lastEquals(s, retEnd, paren);
     if (eq <= paren) {
-      const msg = resumed ? -1 : s.indexOf('strace: Process ', paren);
-      if (msg >= 0 && msg < end && s.endsWith('attached', end)) {
+      const msg = resumed ? -1 : processNotice(s, paren, end);
+      if (msg >= 0) {
         // stderr logs: strace's notice landed inside the call; the call goes on next line
         this.fragment = s.slice(this.lineStart, msg);
         this.stats.ignored++;
@@ -352,7 +355,7 @@ export class StraceParser {
     // name-only: the return value is all we need from the resumed line
     const retEnd = stripDuration(s, restStart, end);
     const duration = tail.duration;
-    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    const eq = lastEquals(s, retEnd, restStart);
     if (eq < restStart) return this.report(s, restStart, end, 'no "= return value" in resumed call');
     const ret = parseReturn(s, eq + 3, retEnd);
     if (!ret) return this.report(s, restStart, end, 'bad return value');
@@ -375,7 +378,7 @@ export class StraceParser {
   ): void {
     const retEnd = stripDuration(s, restStart, end);
     const duration = tail.duration;
-    const eq = s.lastIndexOf(' = ', retEnd - 3);
+    const eq = lastEquals(s, retEnd, restStart);
     const ret: SyscallReturn | null = eq >= restStart ? parseReturn(s, eq + 3, retEnd) : null;
     if (!ret) return this.report(s, restStart, end, 'bad resumed call');
     const ev: Syscall = { type: 'syscall', pid, name, args: null, ret, line: lineNo, resumed: true };
@@ -493,6 +496,29 @@ export class StraceParser {
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/**
+ * Index of the last ` = ` that starts at or after `lo` and ends before `end`, or -1. The return
+ * value is the last ` = ` of a call line (arguments never print one: strings are escaped, the
+ * wait-status `==` has no space inside). A bounded backward scan: on a line without one it must
+ * not run on into the lines before it in the chunk.
+ */
+function lastEquals(s: string, end: number, lo: number): number {
+  for (let k = end - 2; k > lo; k--) {
+    if (s.charCodeAt(k) === 61 && s.charCodeAt(k - 1) === 32 && s.charCodeAt(k + 1) === 32) return k - 1;
+  }
+  return -1;
+}
+
+/** Start of a trailing `strace: Process N attached` (stderr logs) in s[from, end), or -1. */
+function processNotice(s: string, from: number, end: number): number {
+  const tailWord = ' attached';
+  if (!s.endsWith(tailWord, end)) return -1;
+  let k = end - tailWord.length;
+  while (k > from && s.charCodeAt(k - 1) >= 48 && s.charCodeAt(k - 1) <= 57) k--;
+  const head = 'strace: Process ';
+  return k - head.length >= from && s.startsWith(head, k - head.length) ? k - head.length : -1;
 }
 function isIdentChar(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
