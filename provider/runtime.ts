@@ -21,6 +21,16 @@ import {
 
 type Outs = Record<string, unknown>;
 
+/**
+ * The user's inputs out of what the engine hands over: without the serialized provider
+ * (`__provider`) and without unset values, so the strict schemas see only real fields.
+ */
+function userInputs(raw: Outs): Outs {
+  const out: Outs = {};
+  for (const [k, v] of Object.entries(raw)) if (k !== '__provider' && v !== undefined) out[k] = v;
+  return out;
+}
+
 /** Runs `fn` with a fresh connection and always closes it. */
 async function withConnection<T>(connection: unknown, fn: (conn: Connection) => Promise<T>): Promise<T> {
   const conn = await connect(connection as ProfileIn['connection']);
@@ -45,7 +55,7 @@ function changedKeys(olds: Outs, news: Outs, keys: readonly string[]): string[] 
 
 export const serviceProfile = {
   async check(_olds: Outs, news: Outs): Promise<pulumi.dynamic.CheckResult> {
-    const failures = checkFailures(ServiceProfileInputs, news);
+    const failures = checkFailures(ServiceProfileInputs, userInputs(news));
     return failures.length ? { inputs: news, failures } : { inputs: news };
   },
 
@@ -63,7 +73,7 @@ export const serviceProfile = {
   },
 
   async create(inputs: Outs): Promise<pulumi.dynamic.CreateResult> {
-    const args = ServiceProfileInputs.parse(inputs);
+    const args = ServiceProfileInputs.parse(userInputs(inputs));
     const result = await profileService({
       unit: args.unit,
       connect: () => connect(args.connection),
@@ -133,7 +143,7 @@ async function applyAndMeasure(args: DropInArgs) {
 
 export const hardeningDropIn = {
   async check(_olds: Outs, news: Outs): Promise<pulumi.dynamic.CheckResult> {
-    const failures = checkFailures(HardeningDropInInputs, news);
+    const failures = checkFailures(HardeningDropInInputs, userInputs(news));
     return failures.length ? { inputs: news, failures } : { inputs: news };
   },
 
@@ -153,7 +163,7 @@ export const hardeningDropIn = {
   },
 
   async create(inputs: Outs): Promise<pulumi.dynamic.CreateResult> {
-    const args = HardeningDropInInputs.parse(inputs);
+    const args = HardeningDropInInputs.parse(userInputs(inputs));
     const r = await applyAndMeasure(args);
     const outs = {
       ...inputs,
@@ -177,7 +187,7 @@ export const hardeningDropIn = {
   },
 
   async update(_id: string, olds: Outs, news: Outs): Promise<pulumi.dynamic.UpdateResult> {
-    const args = HardeningDropInInputs.parse(news);
+    const args = HardeningDropInInputs.parse(userInputs(news));
     const r = await applyAndMeasure(args);
     return {
       outs: {

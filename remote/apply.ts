@@ -337,7 +337,13 @@ export async function applyDropIn(
       await clearLeftovers(conn, name, opts.log ? { log: opts.log } : {});
       continue;
     }
-    if (r.code !== 0) {
+    if (!/^runRc=/m.test(r.stdout)) {
+      if (r.code === -1 || r.signal) {
+        throw new Error(
+          `lost the connection to ${conn.host} during the apply of ${name}: the host finishes the transaction on its own ` +
+            `(${transientUnit}: verify, or roll back on failure); \`hush status\` shows when it is done`,
+        );
+      }
       throw new Error(
         `apply on ${conn.host} failed before the transaction started (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(-600)}`,
       );

@@ -117,6 +117,7 @@ export const command: CliCommand = {
     }
 
     const conn = await connectFromFlags(values, io, 'apply');
+    let profiledNow = false;
     try {
       if (!profile) {
         const { profileService } = loadProfileModule();
@@ -134,13 +135,18 @@ export const command: CliCommand = {
         });
         for (const w of r.warnings) log(`warning: ${w}`);
         profile = r.profile;
+        profiledNow = true;
         if (values['save-profile']) {
           writeFileSync(values['save-profile'], JSON.stringify(profile, null, 2) + '\n');
           log(`profile written to ${values['save-profile']}`);
         }
       }
-      log(`probing ${unit} on ${conn.host}`);
-      const facts = await probe(conn, unit);
+      // Facts probed by the profiling session just now are current; otherwise probe (one round trip).
+      let facts = profiledNow ? profile.host : undefined;
+      if (!facts) {
+        log(`probing ${unit} on ${conn.host}`);
+        facts = await probe(conn, unit);
+      }
       if (facts.unit?.loadState !== 'loaded') {
         throw new Error(
           `${unit} is not loaded on ${conn.host} (LoadState=${facts.unit?.loadState ?? 'unknown'})`,

@@ -196,6 +196,29 @@ describe('driving the summarizer', () => {
     expect(b).toEqual(a);
   });
 
+  it('stops waiting for a parent after maxHoldLines lines, before the end of the trace', () => {
+    const s = createSummarizer({ cwd: '/', maxHoldLines: 2 });
+    const mk = (pid: number, line: number, path: string): Syscall => ({
+      type: 'syscall',
+      pid,
+      name: 'mkdir',
+      args: [
+        { t: 'str', value: path, truncated: false },
+        { t: 'int', value: 0o700, raw: '0700' },
+      ],
+      ret: { value: 0, raw: '0' },
+      line,
+    });
+    s.push(mk(1, 1, '/a'));
+    s.push(mk(2, 2, 'rel'));
+    s.push(mk(1, 3, '/b'));
+    expect(s.stats().orphanProcesses).toBe(0);
+    s.push(mk(1, 5, '/c'));
+    expect(s.stats().orphanProcesses).toBe(1);
+    expect(s.stats().unresolvedPaths).toBe(1);
+    expect(actionList(s.finish())).toEqual(['create /a', 'create /b', 'create /c']);
+  });
+
   it('stops holding events of processes with no known parent beyond the bound', () => {
     const s = createSummarizer({ cwd: '/', maxPendingEvents: 2 });
     const mk = (pid: number, line: number): Syscall => ({

@@ -37,8 +37,15 @@ export interface SummarizerOptions {
   source?: string;
   /** Host facts to embed in the profile. */
   host?: HostFacts;
-  /** Bound on events held for processes waiting for their parent's clone to return (default 100000). */
+  /** Bound on events held for processes waiting for their parent's clone to return (default 20000). */
   maxPendingEvents?: number;
+  /**
+   * How many log lines a process may wait for its parent's clone to return (default 5000). strace
+   * prints the parent's `<... clone resumed>` within a few lines of the child's first calls; a
+   * process still unclaimed after that has no parent in the trace (a unit restarted into the same
+   * log with -A, or a process attached with -p) and is taken as a new root.
+   */
+  maxHoldLines?: number;
   /**
    * What else the kernel runs when a file is executed: its ELF interpreter (PT_INTERP, e.g.
    * /lib64/ld-linux-x86-64.so.2) and `#!` interpreter chain. Not visible in a trace; probed on the
@@ -78,10 +85,12 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   readonly bindv6only: boolean;
   private readonly opts: SummarizerOptions;
   private readonly maxPending: number;
+  private readonly maxHoldLines: number;
 
   private readonly procs = new Map<number, Proc>();
   private readonly traced = new Set<number>();
-  private readonly pending = new Map<number, TraceEvent[]>();
+  /** Held events per process awaiting its parent; Map order = oldest first. */
+  private readonly pending = new Map<number, { firstLine: number; events: TraceEvent[] }>();
   private pendingTotal = 0;
   private rootPid: number | undefined;
   private readonly replayQueue: number[] = [];
@@ -112,11 +121,13 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   constructor(opts: SummarizerOptions) {
     this.opts = opts;
     this.bindv6only = opts.bindv6only ?? false;
-    this.maxPending = opts.maxPendingEvents ?? 100_000;
+    this.maxPending = opts.maxPendingEvents ?? 20_000;
+    this.maxHoldLines = opts.maxHoldLines ?? 5_000;
   }
 
   push(ev: TraceEvent): void {
     if (ev.line > this.maxLine) this.maxLine = ev.line;
+    if (this.pending.size !== 0) this.expireHolds(ev.line);
     if (ev.type === 'syscall') {
       this.counters.syscalls++;
       const pid = ev.pid;
@@ -191,23 +202,43 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   }
 
   private hold(pid: number, ev: TraceEvent): void {
-    let buf = this.pending.get(pid);
-    if (!buf) this.pending.set(pid, (buf = []));
-    buf.push(ev);
+    let held = this.pending.get(pid);
+    if (!held) this.pending.set(pid, (held = { firstLine: ev.line, events: [] }));
+    held.events.push(ev);
     if (++this.pendingTotal > this.maxPending) {
       // Bounded memory: give up waiting for the oldest orphan's parent.
-      const oldest = this.pending.keys().next().value as number;
-      this.adoptOrphan(oldest);
+      this.adoptOrphan(this.pending.keys().next().value as number);
       this.drainReplays();
     }
   }
 
-  /** A process whose clone we never saw: it starts with an unknown cwd and an empty fd table. */
+  /** Stop waiting for parents that would have shown up by now (see maxHoldLines). */
+  private expireHolds(line: number): void {
+    for (const [pid, held] of this.pending) {
+      if (line - held.firstLine <= this.maxHoldLines) break;
+      this.adoptOrphan(pid);
+    }
+    this.drainReplays();
+  }
+
+  /**
+   * A process whose clone we never saw. If it starts by executing a program it is a new root (a
+   * restarted unit appended to the log): it gets the configured cwd. Otherwise its cwd is unknown
+   * until the trace reveals it. Its fd table starts empty either way.
+   */
   private adoptOrphan(pid: number): void {
     const p = this.procs.get(pid);
     if (p?.awaitingParent) {
       p.awaitingParent = false;
       this.counters.orphanProcesses++;
+      const first = this.pending.get(pid)?.events[0];
+      if (
+        first?.type === 'syscall' &&
+        (first.name === 'execve' || first.name === 'execveat') &&
+        this.opts.cwd
+      ) {
+        p.fs.cwd = normalizeAbsolute(this.opts.cwd);
+      }
     }
     this.replayQueue.push(pid);
   }
@@ -228,9 +259,10 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   private drainReplays(): void {
     while (this.replayQueue.length > 0) {
       const pid = this.replayQueue.shift()!;
-      const events = this.pending.get(pid);
-      if (!events) continue;
+      const held = this.pending.get(pid);
+      if (!held) continue;
       this.pending.delete(pid);
+      const events = held.events;
       this.pendingTotal -= events.length;
       for (const ev of events) {
         if (ev.type === 'exit') {

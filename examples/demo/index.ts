@@ -20,7 +20,7 @@ const nginx = new HardenedService('nginx', {
   window: {
     durationSeconds: config.getNumber('profileSeconds') ?? 10,
     workload:
-      'for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1/; curl -fsS -o /dev/null http://127.0.0.1/missing || true; done',
+      'for i in $(seq 10); do curl -fsS -o /dev/null http://127.0.0.1/; curl -s -o /dev/null http://127.0.0.1/missing; done',
   },
   mode: (config.get('mode') as 'conservative' | 'standard' | 'aggressive' | undefined) ?? 'conservative',
   healthCommand: 'curl -fsS -o /dev/null http://127.0.0.1/',

@@ -59,6 +59,25 @@ describe('process creation and shared state', () => {
     expect(p.runs[0]!.unresolvedPaths).toBe(1);
   });
 
+  it('takes a parentless process that starts with execve as a new root with the configured cwd (a restart appended with -A)', () => {
+    const p = summarizeLines(
+      [
+        '10 execve("/usr/bin/app", ["app"], 0x1 /* 1 var */) = 0',
+        '10 mkdir("run1", 0755) = 0',
+        '10 exit_group(0) = ?',
+        '10 +++ exited with 0 +++',
+        '20 execve("/usr/bin/app", ["app"], 0x1 /* 1 var */) = 0',
+        '20 mkdir("run2", 0755) = 0',
+      ],
+      { cwd: '/var/lib/app', maxHoldLines: 1 },
+    );
+    expect(actionList(p)).toEqual([
+      'exec /usr/bin/app',
+      'create /var/lib/app/run1',
+      'create /var/lib/app/run2',
+    ]);
+  });
+
   it('splits the fd table and fs context on unshare(CLONE_FILES|CLONE_FS)', () => {
     expect(
       run([

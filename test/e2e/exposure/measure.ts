@@ -23,20 +23,18 @@ async function run(exec: Exec, command: ShellCommand, stdin?: string): Promise<s
   return r.stdout;
 }
 
-export async function measureUnit(
-  exec: Exec,
-  unit: string,
-): Promise<{ properties: UnitProperties; live: LiveScore }> {
+const MARK = '\n@@hush-exposure@@\n';
+
+/** One round trip: `systemctl show`, the debug JSON and the text summary, separated by a marker line. */
+export async function measureUnit(exec: Exec, unit: string): Promise<{ properties: UnitProperties; live: LiveScore }> {
   if (!UNIT_NAME.test(unit)) throw new Error(`unexpected unit name ${unit}`);
-  const show = parseSystemctlShow(await run(exec, sh`systemctl show -- ${unit}`));
-  const properties = Object.fromEntries(
-    MODELLED_PROPERTIES.filter((k) => k in show).map((k) => [k, show[k] as string]),
-  );
-  const json = await run(
+  const out = await run(
     exec,
-    sh`SYSTEMD_ANALYZE_DEBUG=1 systemd-analyze security --no-pager --json=short -- ${unit}`,
+    sh`systemctl show -- ${unit} && printf '\n@@hush-exposure@@\n' && SYSTEMD_ANALYZE_DEBUG=1 systemd-analyze security --no-pager --json=short -- ${unit} && printf '\n@@hush-exposure@@\n' && LC_ALL=C systemd-analyze security --no-pager -- ${unit}`,
   );
-  const text = await run(exec, sh`LC_ALL=C systemd-analyze security --no-pager -- ${unit}`);
+  const [showText = '', json = '', text = ''] = out.split(MARK);
+  const show = parseSystemctlShow(showText);
+  const properties = Object.fromEntries(MODELLED_PROPERTIES.filter((k) => k in show).map((k) => [k, show[k] as string]));
   const overall = /Overall exposure level for \S+: ([0-9.]+) ([A-Z]+)/.exec(text);
   if (!overall) throw new Error(`no overall exposure line for ${unit}:\n${text.slice(-500)}`);
   const rows = z.array(DebugRow).parse(JSON.parse(json));
@@ -46,9 +44,7 @@ export async function measureUnit(
       score: overall[1] as string,
       label: overall[2] as string,
       // N/A rows carry UINT64_MAX, printed as a huge number.
-      checks: Object.fromEntries(
-        rows.map((r) => [r.json_field, Number(r.badness) > 1e6 ? null : Number(r.badness)]),
-      ),
+      checks: Object.fromEntries(rows.map((r) => [r.json_field, Number(r.badness) > 1e6 ? null : Number(r.badness)])),
     },
   };
 }
