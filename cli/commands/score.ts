@@ -106,6 +106,7 @@ export const command: CliCommand = {
     const prediction = predictExposure(base, [...unitAssignments, ...dropIn], {
       syscallGroups: groups.groups,
       mode: values.offline ? 'offline' : 'online',
+      systemdVersion: version,
     });
     if (values.json) {
       const { properties: _p, ...rest } = prediction;

@@ -15,7 +15,21 @@ export type SyscallGroups = Record<string, readonly string[]>;
 export interface ApplyContext {
   /** Needed to expand `@group` entries of SystemCallFilter=. */
   syscallGroups?: SyscallGroups;
+  /**
+   * The target's systemd: from 257 on, PrivateTmp=, PrivateUsers=, ProtectHostname= and
+   * ProtectControlGroups= also take non-boolean modes (disconnected, self, private, strict…),
+   * which older releases reject. Default: the newest behaviour.
+   */
+  systemdVersion?: number;
 }
+
+/** systemd ≥ 257 modes of former booleans; each counts as "yes" for the D-Bus boolean the score reads. */
+const V257_MODES: Record<string, string[]> = {
+  PrivateTmp: ['connected', 'disconnected'],
+  PrivateUsers: ['self', 'identity', 'full'],
+  ProtectHostname: ['private'],
+  ProtectControlGroups: ['private', 'strict'],
+};
 
 export interface ApplyResult {
   settings: SecuritySettings;
@@ -103,6 +117,7 @@ const BOOLEAN_FIELDS = {
   RestrictRealtime: 'restrictRealtime',
   RestrictSUIDSGID: 'restrictSUIDSGID',
   DynamicUser: 'dynamicUser',
+  PrivateTmp: 'privateTmp',
   DefaultDependencies: 'defaultDependencies',
 } as const satisfies Record<string, keyof SecuritySettings>;
 
@@ -173,6 +188,11 @@ export function applyAssignments(
         s[field] = field === 'defaultDependencies';
         continue;
       }
+      const mode = scalarOf(a.value).toLowerCase();
+      if ((ctx.systemdVersion ?? Infinity) >= 257 && V257_MODES[option]?.includes(mode)) {
+        s[field] = true;
+        continue;
+      }
       const b = parseBoolean(scalarOf(a.value));
       if (b === undefined) warnings.push(`${option}=${scalarOf(a.value)}: not a boolean, ignored`);
       else s[field] = b;
@@ -187,12 +207,6 @@ export function applyAssignments(
       continue;
     }
     switch (option) {
-      case 'PrivateTmp': {
-        // systemd 257 also accepts connected/disconnected; the D-Bus boolean is "not no".
-        const v = scalarOf(a.value).toLowerCase();
-        s.privateTmp = empty ? false : v === 'connected' || v === 'disconnected' || parseBoolean(v) === true;
-        break;
-      }
       case 'ProtectSystem':
       case 'ProtectHome': {
         const v = scalarOf(a.value).toLowerCase();

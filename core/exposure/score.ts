@@ -80,6 +80,8 @@ export interface PredictOptions {
    * IPAddressAllow= localhost entries by address alone.
    */
   mode?: 'online' | 'offline';
+  /** The target's systemd major version (which option values it accepts); default: newest. */
+  systemdVersion?: number;
 }
 
 const isLocalhost = (prefix: string): boolean => {

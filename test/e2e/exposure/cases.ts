@@ -9,12 +9,15 @@ export interface DropInCase {
   text: string;
 }
 
-/** Corpus units (test/host/corpus/services.tsv) and a few system units with rich existing hardening. */
+/**
+ * Corpus units (test/host/corpus/services.tsv; patterns are resolved on the host, e.g. PostgreSQL
+ * 15 on Debian 12 and 17 on Debian 13) and a few system units with rich existing hardening.
+ */
 export const CORPUS_UNITS = [
   'nginx.service',
   'caddy.service',
   'redis-server.service',
-  'postgresql@15-main.service',
+  'postgresql@*-main.service',
   'hush-testsvc-notify.service',
   'hush-testsvc-forking.service',
   'hush-testsvc-restart.service',
@@ -90,6 +93,16 @@ export const DROP_INS: readonly DropInCase[] = [
       'AmbientCapabilities=CAP_NET_BIND_SERVICE',
       'KeyringMode=shared',
       'ProtectProc=noaccess',
+    ),
+  },
+  {
+    // systemd 257 modes of former booleans (systemd 252 rejects them: the score must not move).
+    name: 'v257-modes',
+    text: lines(
+      'PrivateTmp=disconnected',
+      'PrivateUsers=self',
+      'ProtectHostname=private',
+      'ProtectControlGroups=strict',
     ),
   },
   {

@@ -23,7 +23,14 @@ import {
   type TestHostImage,
 } from '../../host/testhost';
 import { CORPUS_UNITS, DROP_INS, SYSTEM_UNITS } from './cases';
-import { measureUnit, syscallFilterListing, systemdVersion, withDropIn, type Exec } from './measure';
+import {
+  measureUnit,
+  resolveUnit,
+  syscallFilterListing,
+  systemdVersion,
+  withDropIn,
+  type Exec,
+} from './measure';
 
 const IMAGES: TestHostImage[] = ['debian-12', 'debian-13'];
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'core', 'exposure', 'fixtures');
@@ -82,7 +89,10 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
           live: Measurement,
         ) => {
           const assignments = text === null ? [] : parseDropIn(text).assignments;
-          const p = predictExposure(before.properties, assignments, { syscallGroups: groups });
+          const p = predictExposure(before.properties, assignments, {
+            syscallGroups: groups,
+            systemdVersion: version,
+          });
           const ours = Object.fromEntries(p.checks.map((c) => [c.jsonField, c.badness]));
           const differing = Object.keys(live.live.checks).filter((k) => live.live.checks[k] !== ours[k]);
           rows.push({
@@ -93,11 +103,13 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
             differingChecks: differing.map((k) => `${k}: live ${live.live.checks[k]} predicted ${ours[k]}`),
           });
         };
-        for (const unit of [...CORPUS_UNITS, ...SYSTEM_UNITS]) {
+        const version = Number(rec.systemd.split(' ')[0]);
+        for (const pattern of [...CORPUS_UNITS, ...SYSTEM_UNITS]) {
+          const unit = await resolveUnit(exec, pattern);
           const before = await measureUnit(exec, unit);
           compare(unit, 'before', before, null, before);
           const dropIns = [];
-          if ((CORPUS_UNITS as readonly string[]).includes(unit)) {
+          if ((CORPUS_UNITS as readonly string[]).includes(pattern)) {
             for (const d of DROP_INS) {
               const after = await withDropIn(exec, unit, d.text, () => measureUnit(exec, unit));
               compare(unit, d.name, before, d.text, after);

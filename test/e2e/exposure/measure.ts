@@ -26,7 +26,10 @@ async function run(exec: Exec, command: ShellCommand, stdin?: string): Promise<s
 const MARK = '\n@@hush-exposure@@\n';
 
 /** One round trip: `systemctl show`, the debug JSON and the text summary, separated by a marker line. */
-export async function measureUnit(exec: Exec, unit: string): Promise<{ properties: UnitProperties; live: LiveScore }> {
+export async function measureUnit(
+  exec: Exec,
+  unit: string,
+): Promise<{ properties: UnitProperties; live: LiveScore }> {
   if (!UNIT_NAME.test(unit)) throw new Error(`unexpected unit name ${unit}`);
   const out = await run(
     exec,
@@ -34,7 +37,9 @@ export async function measureUnit(exec: Exec, unit: string): Promise<{ propertie
   );
   const [showText = '', json = '', text = ''] = out.split(MARK);
   const show = parseSystemctlShow(showText);
-  const properties = Object.fromEntries(MODELLED_PROPERTIES.filter((k) => k in show).map((k) => [k, show[k] as string]));
+  const properties = Object.fromEntries(
+    MODELLED_PROPERTIES.filter((k) => k in show).map((k) => [k, show[k] as string]),
+  );
   const overall = /Overall exposure level for \S+: ([0-9.]+) ([A-Z]+)/.exec(text);
   if (!overall) throw new Error(`no overall exposure line for ${unit}:\n${text.slice(-500)}`);
   const rows = z.array(DebugRow).parse(JSON.parse(json));
@@ -44,7 +49,9 @@ export async function measureUnit(exec: Exec, unit: string): Promise<{ propertie
       score: overall[1] as string,
       label: overall[2] as string,
       // N/A rows carry UINT64_MAX, printed as a huge number.
-      checks: Object.fromEntries(rows.map((r) => [r.json_field, Number(r.badness) > 1e6 ? null : Number(r.badness)])),
+      checks: Object.fromEntries(
+        rows.map((r) => [r.json_field, Number(r.badness) > 1e6 ? null : Number(r.badness)]),
+      ),
     },
   };
 }
@@ -67,6 +74,18 @@ export async function withDropIn<T>(
       sh`rm -f -- ${file} && rmdir --ignore-fail-on-non-empty -- ${dir} && systemctl daemon-reload`,
     );
   }
+}
+
+/** Resolves a unit name pattern (`postgresql@*-main.service`) to the loaded unit it names. */
+export async function resolveUnit(exec: Exec, pattern: string): Promise<string> {
+  if (!pattern.includes('*')) return pattern;
+  const out = await run(
+    exec,
+    sh`systemctl list-units --all --plain --no-legend --type=service -- ${pattern}`,
+  );
+  const unit = out.split('\n')[0]?.split(/\s+/)[0];
+  if (!unit) throw new Error(`no unit matches ${pattern}`);
+  return unit;
 }
 
 export async function systemdVersion(exec: Exec): Promise<string> {
