@@ -60,7 +60,10 @@ export interface SecuritySettings {
   deviceAllow: string[];
 }
 
-/** `systemctl show` property map; a key printed several times (DeviceAllow=) is joined with newlines. */
+/**
+ * `systemctl show` property map; a key printed several times (DeviceAllow=) is joined with newlines.
+ * As in systemctl's output, a missing key means an empty value.
+ */
 export type UnitProperties = Record<string, string>;
 
 /** Parses `systemctl show UNIT` output. */
@@ -165,7 +168,9 @@ export function settingsFromProperties(props: UnitProperties): SecuritySettings 
     dynamicUser: bool(p('DynamicUser')),
     supplementaryGroups: words(p('SupplementaryGroups')),
     ambientCapabilities: capabilitiesFromShow(p('AmbientCapabilities') ?? ''),
-    capabilityBoundingSet: capabilitiesFromShow(p('CapabilityBoundingSet') ?? ''),
+    // `systemctl show` omits empty values: a missing bounding set is an empty one (redis-server's
+    // `CapabilityBoundingSet=`), not the default. Describe partial units from DEFAULT_SERVICE_PROPERTIES.
+    capabilityBoundingSet: capabilitiesFromShow(props.CapabilityBoundingSet ?? ''),
     noNewPrivileges: bool(p('NoNewPrivileges')),
     privateDevices: bool(p('PrivateDevices')),
     privateMounts: bool(p('PrivateMounts')),
