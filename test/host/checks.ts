@@ -41,7 +41,8 @@ const CheckNameSchema = z.string().regex(/^[a-z0-9-]+$/);
 
 /** Runs the functional check of one corpus service on the host; ok is true when it passed. */
 export interface CheckOptions {
-  /** how long the check waits for a service that is still (re)starting (default 30 s) */
+  /** how long the check waits for a service that is still (re)starting (default 60 s: a Python
+   * service start can take tens of seconds under TCG on a busy machine) */
   waitSeconds?: number;
 }
 
@@ -56,7 +57,7 @@ export async function checkService(
     .int()
     .min(0)
     .max(600)
-    .parse(options.waitSeconds ?? 30);
+    .parse(options.waitSeconds ?? 60);
   if (!corpusServices().some((s) => s.name === service)) {
     throw new Error(`no functional check named ${service}`);
   }

@@ -8,8 +8,8 @@ export LC_ALL=C
 cd /
 FAILS=0
 # how long a check waits for a service that is still (re)starting; a negative test lowers it
-WAIT=${HUSH_CHECK_WAIT:-30}
-[[ "$WAIT" =~ ^[0-9]+$ ]] || WAIT=30
+WAIT=${HUSH_CHECK_WAIT:-60}
+[[ "$WAIT" =~ ^[0-9]+$ ]] || WAIT=60
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 # expect DESCRIPTION CMD...: one assertion
