@@ -57,7 +57,7 @@ import {
   type SessionPaths,
   wakeReadersCommand,
 } from './profile/session';
-import { readUnitInfo, type UnitInfo } from './profile/unitInfo';
+import { parseTimespanMs, readUnitInfo, type UnitInfo } from './profile/unitInfo';
 import { buildWrapper, type Slot, type Wrapper } from './profile/wrapper';
 
 export interface ProfileServiceOptions {
@@ -158,6 +158,12 @@ export async function profileService(opts: ProfileServiceOptions): Promise<Profi
   for (const s of wrapper.slots.filter((x) => !x.traced))
     warnings.push(`${s.id} not traced: ${s.skipReason}`);
   const wasActive = info.properties.ActiveState === 'active' || info.properties.ActiveState === 'reloading';
+  // A restart may take as long as the unit's own start and stop timeouts allow (strace slows
+  // start-up a lot on a busy or emulated host); hush waits for systemd's verdict, not its own.
+  const restartTimeoutMs =
+    (parseTimespanMs(info.properties.TimeoutStartUSec) ?? 30 * 60_000) +
+    (parseTimespanMs(info.properties.TimeoutStopUSec) ?? 30 * 60_000) +
+    60_000;
   log(
     `profiling ${unit} on ${conn.target}: ${traced.length} traced command(s) (${traced.map((s) => s.id).join(', ')})`,
   );
@@ -188,7 +194,7 @@ export async function profileService(opts: ProfileServiceOptions): Promise<Profi
   const restoreNow = async (why: string) => {
     log(`restoring ${unit} (${why})`);
     const c = await link.get();
-    await c.exec(sh`sh -c ${restoreScript(paths)} hush-restore`, { timeoutMs: 300_000 });
+    await c.exec(sh`sh -c ${restoreScript(paths)} hush-restore`, { timeoutMs: restartTimeoutMs });
     await disarmWatchdog(c, paths);
   };
 
@@ -211,7 +217,7 @@ export async function profileService(opts: ProfileServiceOptions): Promise<Profi
     await conn.writeFileAtomic(paths.dropIn, wrapper.dropIn, { mode: 0o644 });
     const tr = Date.now();
     const restart = await conn.exec(sh`systemctl daemon-reload && systemctl restart -- ${unit}`, {
-      timeoutMs: settleMs + 120_000,
+      timeoutMs: restartTimeoutMs,
     });
     const state = restart.code === 0 ? await waitActive(conn, unit, settleMs) : 'failed';
     wrappedRestartMs = Date.now() - tr;
@@ -262,13 +268,13 @@ export async function profileService(opts: ProfileServiceOptions): Promise<Profi
     }
     log(`closing the window: stopping ${unit} under the wrapper`);
     const tr = Date.now();
-    const stop = await conn.exec(sh`systemctl stop -- ${unit}`, { timeoutMs: 300_000 });
+    const stop = await conn.exec(sh`systemctl stop -- ${unit}`, { timeoutMs: restartTimeoutMs });
     if (stop.code !== 0) warnings.push(`systemctl stop ${unit} under the wrapper: ${stop.stderr.trim()}`);
     const back = await conn.exec(
       sh`rm -f -- ${paths.dropIn}; rmdir -- ${paths.dropInDir} 2>/dev/null; systemctl daemon-reload && ${
         wasActive ? sh`systemctl start -- ${unit}` : sh`true`
       }`,
-      { timeoutMs: settleMs + 120_000 },
+      { timeoutMs: restartTimeoutMs },
     );
     const activeState = wasActive ? await waitActive(conn, unit, settleMs) : await activeStateOf(conn, unit);
     restoreMs = Date.now() - tr;
