@@ -203,11 +203,12 @@ describe('PrivateTmp (create before read)', () => {
     expectBlockedBy(plan([c]), 'PrivateTmp', 'yes', c);
   });
 
-  it('disconnected: aggressive mode on systemd 257 only', () => {
-    expect(chosen(plan([], { settings: { mode: 'aggressive' } }), 'PrivateTmp')).toBe('disconnected');
-    const old = plan([], { settings: { mode: 'aggressive' }, facts: facts252() });
-    expect(chosen(old, 'PrivateTmp')).toBe('yes');
-    expect(rejected(old, 'PrivateTmp', 'disconnected')!.why).toMatch(/systemd ≥ 257/);
+  it('disconnected: aggressive mode on systemd 258+ only (257 transient units reject it)', () => {
+    const at258 = plan([], { settings: { mode: 'aggressive' }, facts: facts257({ systemdVersion: 258 }) });
+    expect(chosen(at258, 'PrivateTmp')).toBe('disconnected');
+    const at257 = plan([], { settings: { mode: 'aggressive' } });
+    expect(chosen(at257, 'PrivateTmp')).toBe('yes');
+    expect(rejected(at257, 'PrivateTmp', 'disconnected')!.why).toMatch(/systemd ≥ 258/);
   });
 });
 

@@ -636,7 +636,10 @@ export function optionRegistry(threshold: number = DEFAULT_MERGE_THRESHOLD): rea
         {
           value: 'disconnected',
           gives: '/tmp and /var/tmp are private tmpfs instances not tied to the host /tmp at all',
-          gate: { minSystemd: 257, modes: AGGRESSIVE },
+          // systemd 257 accepts it in unit files, but its transient-unit API (systemd-run -p) still
+          // parses PrivateTmp= as a boolean ("Failed to parse PrivateTmp: disconnected", seen in the
+          // Debian 13 test VM); a plan must hold for both, so 258.
+          gate: { minSystemd: 258, modes: AGGRESSIVE },
           effects: [{ kind: 'emptyPath', bases: ['/tmp', '/var/tmp'], writable: true }],
         },
       ],
