@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { TEST_HOST_IMAGES, withTestHost, type TestHost } from '../host';
+import { withTestHost, type TestHost } from '../host';
 import { connect } from '../../remote/connection';
 import { profileService, StraceMissingError } from '../../remote/profile';
 import { sessionPaths } from '../../remote/profile/session';
@@ -19,6 +19,7 @@ import {
   connectionArgs,
   connector,
   CuttableRelay,
+  profileImages,
   profilingLeftovers,
   sleep,
   unitSnapshot,
@@ -72,7 +73,7 @@ async function restoredAndClean(host: TestHost, cat: string): Promise<boolean> {
   return now.active === 'active' && now.cat === cat && (await profilingLeftovers(host, UNIT)) === '';
 }
 
-describe.each(TEST_HOST_IMAGES)('profiling faults on %s', (image) => {
+describe.each(profileImages())('profiling faults on %s', (image) => {
   const log = (l: string) => process.stderr.write(`[${image}] ${l}\n`);
 
   test(

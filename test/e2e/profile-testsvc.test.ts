@@ -6,14 +6,14 @@
  * on the untouched host: exit codes (Restart=on-failure), sd_notify (READY, STATUS, MAINPID,
  * WATCHDOG), PIDFile, argv[0], privileges of each prefix.
  */
-import { checkService, TEST_HOST_IMAGES, withTestHost } from '../host';
+import { checkService, withTestHost } from '../host';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
-import { connector, profilingLeftovers, unitSnapshot } from './profile-support';
+import { connector, profileImages, profilingLeftovers, unitSnapshot } from './profile-support';
 
 const TIMEOUT = 30 * 60_000;
 const UNITS = ['hush-testsvc-notify.service', 'hush-testsvc-forking.service', 'hush-testsvc-restart.service'];
 
-describe.each(TEST_HOST_IMAGES)('hush-testsvc under profiling on %s', (image) => {
+describe.each(profileImages())('hush-testsvc under profiling on %s', (image) => {
   test(
     'notify, forking and restarting services behave as before while wrapped, and come back unchanged',
     () =>
