@@ -50,7 +50,7 @@ export const act = {
   }),
   simple: (
     kind: 'mmapWX' | 'setClock' | 'wakeAlarm' | 'kernelLog' | 'setHostname' | 'ptrace',
-    syscall = kind,
+    syscall: string = kind,
   ): Action => ({ kind, ev: ev(syscall) }) as Action,
   realtime: (): Action => ({ kind: 'realtime', policy: 'SCHED_FIFO', ev: ev('sched_setscheduler') }),
   namespace: (
