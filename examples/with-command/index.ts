@@ -1,8 +1,10 @@
 /**
  * Provision, then harden: @pulumi/command's remote.Command installs and starts a small service
  * (a unit file written on the host), and HardenedService hardens it once it exists. Needs the
- * `pulumi-resource-command` plugin: `scripts/install-pulumi --with-command` builds it from its Go
- * module. Same config as examples/one-host, except that `hostKey` must be the host's public key
+ * `pulumi-resource-command` plugin on the engine's PATH. `scripts/install-pulumi --with-command`
+ * tries to build it from its Go module; on the project's machines the Go proxy refuses
+ * github.com/pulumi/pulumi-command/provider (403 at every version), so this example runs only
+ * where the plugin can be installed (e.g. `pulumi plugin install resource command v1.2.1`). Same config as examples/one-host, except that `hostKey` must be the host's public key
  * line (`ssh-ed25519 AAAA…`, e.g. from ssh-keyscan), the form both tools can pin.
  */
 import * as fs from 'node:fs';
