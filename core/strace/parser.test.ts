@@ -142,6 +142,31 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
     expect(restarted).toMatchObject({ name: 'wait4', resumed: true, ret: { value: null, raw: '?' } });
   });
 
+  it("joins a thread's execve to its resumption under the thread-group leader", () => {
+    const text = lines(v, 'thread-exec.log');
+    const { events, unparsed } = parse(v, 'thread-exec.log');
+    expect(unparsed).toEqual([]);
+    const leader = Number(text[0]?.split(' ')[0]);
+    const thread = Number(/superseded by execve in pid (\d+)/.exec(text.join('\n'))?.[1]);
+    expect(thread).not.toBe(leader);
+    const clone3 = syscalls(events).find((e) => e.name === 'clone3');
+    const io = clone3?.args?.[0] && toPlainArg(clone3.args[0]);
+    expect(io).toMatchObject({
+      t: 'inout',
+      out: { t: 'struct', fields: { parent_tid: { t: 'array', items: [{ t: 'int', value: thread }] } } },
+    });
+    expect(clone3?.ret.value).toBe(thread);
+    const execs = syscalls(events).filter((e) => e.name === 'execve');
+    expect(execs.map((e) => [e.pid, e.line, e.resumed === true, e.ret.raw])).toEqual([
+      [leader, 1, false, '0'],
+      [leader, 3, true, '0'],
+    ]);
+    expect(execs[1]?.args?.[0]).toEqual({ t: 'str', value: '/bin/true', truncated: false });
+    expect(events.filter((e) => e.type === 'exit')).toEqual([
+      { type: 'exit', pid: leader, code: 0, line: text.length - 1 },
+    ]);
+  });
+
   it('reads every timestamp column variant', () => {
     const first = (name: string): Syscall => syscalls(parse(v, name).events)[0] as Syscall;
     const hms = (l: string): number => {
