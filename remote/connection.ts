@@ -179,6 +179,9 @@ export class RemoteCommandError extends RemoteError {
   }
 }
 
+/** How long after the host-side `timeout` the controller gives up on its own. */
+const TIMEOUT_GRACE_MS = 10_000;
+
 function abbreviate(s: string, max = 200): string {
   const one = s.replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max)}…` : one;
@@ -189,7 +192,11 @@ function abbreviate(s: string, max = 200): string {
 export interface ExecOptions {
   /** Written to the command's stdin, then stdin is closed. */
   stdin?: string | Buffer;
-  /** Kill the command (TERM, then close the channel) after this long. Default: none. */
+  /**
+   * Stop the command after this long (rounded up to whole seconds): the host runs it under
+   * `timeout` (TERM, KILL 5 s later); exit code 124/137 then means timed out and throws
+   * CommandTimeoutError. Default: no limit.
+   */
   timeoutMs?: number;
   /** Throw RemoteCommandError when the exit code is not 0. Default false. */
   check?: boolean;
@@ -364,10 +371,12 @@ function dialOnce(
       settled = true;
       resolve({ client, presented });
     });
-    client.once('error', (err: Error & { level?: string }) => {
+    // ssh2 may emit more than one error (e.g. a handshake timeout after a refused host key): keep
+    // a listener for the client's whole life, or a late one would crash the process.
+    client.on('error', (err: Error & { level?: string }) => {
       if (settled) return;
       settled = true;
-      client.end();
+      client.destroy();
       reject(mismatch ?? err);
     });
     client.once('close', () => {
@@ -458,7 +467,16 @@ export class Connection {
     client.on('close', () => {
       this.#closed = true;
     });
+    // Errors after the handshake (connection reset, keepalive timeout) end the session: running
+    // and later commands fail with a RemoteError instead of crashing the process.
+    client.on('error', (err: Error) => {
+      this.#closed = true;
+      this.lastError = redact(err.message, this.#secrets);
+    });
   }
+
+  /** The error that ended the session, if one did. */
+  lastError: string | undefined;
 
   /** The host key fingerprint the host presented, e.g. `SHA256:… (ssh-ed25519)`. */
   readonly presentedHostKey: string;
@@ -517,7 +535,21 @@ export class Connection {
 
   /** Runs a command as root and collects its output. */
   async exec(cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> {
-    const raw = await this.#execRaw(asRoot(cmd, this.viaSudo), opts);
+    // With a time limit the host's coreutils `timeout` runs the command: it stops the whole
+    // process group (TERM, then KILL 5 s later), which works whatever sshd does with signals.
+    const limited =
+      opts.timeoutMs !== undefined
+        ? sh`exec timeout -k 5 ${Math.max(1, Math.ceil(opts.timeoutMs / 1000))} sh -c ${cmd.text}`
+        : cmd;
+    const t0 = Date.now();
+    const raw = await this.#execRaw(asRoot(limited, this.viaSudo), opts);
+    if (
+      opts.timeoutMs !== undefined &&
+      (raw.code === 124 || raw.code === 137) &&
+      Date.now() - t0 >= opts.timeoutMs - 1000
+    ) {
+      raw.timedOut = true;
+    }
     const result: ExecResult = {
       code: raw.code,
       stdout: raw.stdout.toString('utf8'),
@@ -609,7 +641,13 @@ export class Connection {
   }
 
   #open(full: ShellCommand): Promise<ClientChannel> {
-    if (this.#closed) return Promise.reject(new RemoteError(`connection to ${this.target} is closed`));
+    if (this.#closed) {
+      return Promise.reject(
+        new RemoteError(
+          `connection to ${this.target} is closed${this.lastError ? ` (${this.lastError})` : ''}`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.#client.exec(full.text, (err, ch) => {
         if (err)
@@ -649,25 +687,11 @@ export class Connection {
         if (c === null || c === undefined) signal = sig ?? 'unknown';
         else code = c;
       });
-      const timer =
-        opts.timeoutMs !== undefined
-          ? setTimeout(() => {
-              timedOut = true;
-              try {
-                ch.signal('TERM');
-              } catch {
-                /* closed */
-              }
-              setTimeout(() => ch.close(), 1000).unref();
-            }, opts.timeoutMs)
-          : undefined;
-      ch.once('close', (c?: number | null, sig?: string) => {
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
         if (timer) clearTimeout(timer);
-        // ssh2 repeats the exit status on 'close'; take it from there if 'exit' was not seen.
-        if (code === -1 && signal === undefined) {
-          if (typeof c === 'number') code = c;
-          else if (sig) signal = sig;
-        }
         const r: { code: number; signal?: string; stdout: Buffer; stderr: Buffer; timedOut: boolean } = {
           code,
           stdout: Buffer.concat(out),
@@ -676,6 +700,30 @@ export class Connection {
         };
         if (signal) r.signal = signal;
         resolve(r);
+      };
+      // The host's `timeout` (see exec) stops the command itself; this is the backstop for a host
+      // that does not answer: ask sshd to signal the session, close the channel, and stop waiting
+      // (sshd keeps a channel open until its process exits).
+      const timer =
+        opts.timeoutMs !== undefined
+          ? setTimeout(() => {
+              timedOut = true;
+              try {
+                ch.signal('KILL');
+              } catch {
+                /* closed */
+              }
+              ch.close();
+              setTimeout(finish, 2000).unref();
+            }, opts.timeoutMs + TIMEOUT_GRACE_MS)
+          : undefined;
+      ch.once('close', (c?: number | null, sig?: string) => {
+        // ssh2 repeats the exit status on 'close'; take it from there if 'exit' was not seen.
+        if (code === -1 && signal === undefined) {
+          if (typeof c === 'number') code = c;
+          else if (sig) signal = sig;
+        }
+        finish();
       });
       if (opts.stdin !== undefined) ch.end(opts.stdin);
       else ch.end();
