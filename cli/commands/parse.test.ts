@@ -46,7 +46,7 @@ describe('hush parse', () => {
 
   it('prints one JSON object per syscall of a real traced program', async () => {
     const version = parseStraceVersion(execFileSync('strace', ['-V'], { encoding: 'utf8' }));
-    const log = join(dir, 'cat.log');
+    const log = join(dir, 'cat.strace');
     const argv = straceArgs({ version: version!, output: log, command: ['/bin/cat', '/etc/hostname'] });
     const r = spawnSync('strace', argv, { env: { PATH: '/usr/bin:/bin', ...STRACE_ENV }, cwd: '/' });
     expect(r.status).toBe(0);
@@ -83,7 +83,7 @@ describe('hush parse', () => {
   it('reads a committed strace 6.13 log from stdin, with structs, in/out values and exits (--all)', async () => {
     const { code, stdout } = await hush(
       ['parse', '--all', '-'],
-      readFileSync(join(FIXTURES, '6.x', 'net.log')),
+      readFileSync(join(FIXTURES, '6.x', 'net.strace')),
     );
     expect(code).toBe(0);
     const out = jsonLines(stdout);
@@ -96,7 +96,7 @@ describe('hush parse', () => {
     expect(connect).toMatchObject({ ret: -1, errno: 'ECONNREFUSED', comment: '(Connection refused)' });
     const gsn = out.find((c) => JSON.stringify(c.args).includes('"in":128'));
     expect((gsn?.args as unknown[])[2]).toEqual({ in: 128, out: 28 });
-    const sig = jsonLines((await hush(['parse', '--all', join(FIXTURES, '6.x', 'signals.log')])).stdout);
+    const sig = jsonLines((await hush(['parse', '--all', join(FIXTURES, '6.x', 'signals.strace')])).stdout);
     expect(sig).toEqual(
       expect.arrayContaining([expect.objectContaining({ exit: null, killedBy: 'SIGKILL' })]),
     );
@@ -116,14 +116,14 @@ describe('hush parse', () => {
   });
 
   it('skips arguments with --names-only', async () => {
-    const r = await hush(['parse', '--names-only', join(FIXTURES, '6.1', 'interleaved.log')]);
+    const r = await hush(['parse', '--names-only', join(FIXTURES, '6.1', 'interleaved.strace')]);
     const out = jsonLines(r.stdout);
     expect(out.length).toBeGreaterThan(10);
     expect(out.every((c) => c.args === null)).toBe(true);
   });
 
   it('fails with a message on a missing file and on bad usage', async () => {
-    const missing = await hush(['parse', join(dir, 'nope.log')]);
+    const missing = await hush(['parse', join(dir, 'nope.strace')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^hush parse: .*ENOENT/);
     const bad = await hush(['parse', 'a', 'b']);

@@ -27,7 +27,7 @@ const realLines: string[] = (() => {
   for (const v of fs.readdirSync(dir)) {
     const sub = path.join(dir, v);
     if (!fs.statSync(sub).isDirectory()) continue;
-    for (const f of fs.readdirSync(sub).filter((n) => n.endsWith('.log'))) {
+    for (const f of fs.readdirSync(sub).filter((n) => n.endsWith('.strace'))) {
       out.push(...fs.readFileSync(path.join(sub, f), 'latin1').split('\n').filter(Boolean));
     }
   }

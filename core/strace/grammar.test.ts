@@ -43,7 +43,7 @@ const fn = (name: string, ...args: Arg[]): Arg => ({ t: 'call', fn: name, args }
 
 describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   it('decodes -xx strings, -y fd decorations and a failed call with its errno', () => {
-    const c = call(findLine(v, 'net.log', 'sin_addr=inet_addr'));
+    const c = call(findLine(v, 'net.strace', 'sin_addr=inet_addr'));
     expect(c.name).toBe('connect');
     expect(c.args).toEqual([
       { t: 'fd', fd: 3, path: expect.stringMatching(/^socket:\[\d+\]$/) },
@@ -58,7 +58,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('stores a bare inet_pton(…, &dest) member under its destination name', () => {
-    const c = call(findLine(v, 'net.log', 'bind(4'));
+    const c = call(findLine(v, 'net.strace', 'bind(4'));
     expect(c.args?.[1]).toEqual(
       struct({
         sa_family: sym('AF_INET6'),
@@ -72,7 +72,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('marks abstract unix socket names', () => {
-    const c = call(findLine(v, 'net.log', 'sun_path=@'));
+    const c = call(findLine(v, 'net.strace', 'sun_path=@'));
     expect(c.args?.[1]).toEqual(
       struct({
         sa_family: sym('AF_UNIX'),
@@ -82,14 +82,14 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses in/out values [128 => 28] and plain [28]', () => {
-    const c = call(findLine(v, 'net.log', '[128 => 28]'));
+    const c = call(findLine(v, 'net.strace', '[128 => 28]'));
     expect(c.args?.[2]).toEqual({ t: 'inout', in: int(128), out: int(28) });
-    const plain = call(findLine(v, 'net.log', 'getsockname(4'));
+    const plain = call(findLine(v, 'net.strace', 'getsockname(4'));
     expect(plain.args?.[2]).toEqual({ t: 'array', items: [int(28)], truncated: false });
   });
 
   it('parses an array of decorated fds (socketpair, pipe2)', () => {
-    const c = call(findLine(v, 'net.log', 'socketpair('));
+    const c = call(findLine(v, 'net.strace', 'socketpair('));
     expect(c.args?.slice(0, 3)).toEqual([
       sym('AF_UNIX'),
       flags(sym('SOCK_STREAM'), sym('SOCK_CLOEXEC')),
@@ -97,7 +97,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
     ]);
     const pair = c.args?.[3];
     expect(pair?.t === 'array' && pair.items.map((a) => a.t)).toEqual(['fd', 'fd']);
-    const pipe = call(findLine(v, 'interleaved.log', 'pipe2('));
+    const pipe = call(findLine(v, 'interleaved.strace', 'pipe2('));
     expect(pipe.args?.[1]).toEqual(int(0));
     expect(pipe.args?.[0]).toEqual({
       t: 'array',
@@ -110,7 +110,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses multiplication and named constants inside a struct', () => {
-    const c = call(findLine(v, 'files.log', 'prlimit64(0, RLIMIT_STACK, NULL, {'));
+    const c = call(findLine(v, 'files.strace', 'prlimit64(0, RLIMIT_STACK, NULL, {'));
     expect(c.args).toEqual([
       int(0),
       sym('RLIMIT_STACK'),
@@ -123,7 +123,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses signal sets, negated sets and empty sets', () => {
-    const c = call(findLine(v, 'files.log', 'rt_sigaction(SIGCHLD'));
+    const c = call(findLine(v, 'files.strace', 'rt_sigaction(SIGCHLD'));
     const act = c.args?.[1];
     expect(act?.t === 'struct' && act.fields.sa_mask).toEqual({
       t: 'set',
@@ -131,7 +131,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
       items: ['RTMIN', 'RT_1'],
     });
     expect(act?.t === 'struct' && act.fields.sa_flags).toEqual(sym('SA_RESTORER'));
-    const old = call(findLine(v, 'files.log', 'rt_sigaction(SIGINT, NULL'));
+    const old = call(findLine(v, 'files.strace', 'rt_sigaction(SIGINT, NULL'));
     expect(old.args?.[2]).toEqual(
       struct({
         sa_handler: sym('SIG_DFL'),
@@ -140,13 +140,13 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
       }),
     );
     const mask = call(
-      findLine(v, 'stderr.log', 'rt_sigprocmask(SIG_SETMASK, [], ~[KILL STOP RTMIN RT_1], 8)'),
+      findLine(v, 'stderr.strace', 'rt_sigprocmask(SIG_SETMASK, [], ~[KILL STOP RTMIN RT_1], 8)'),
     );
     expect(mask.args?.[2]).toEqual({ t: 'set', negated: true, items: ['KILL', 'STOP', 'RTMIN', 'RT_1'] });
   });
 
   it('keeps a decorated fd return value and its path', () => {
-    const c = call(findLine(v, 'files.log', 'F_DUPFD'));
+    const c = call(findLine(v, 'files.strace', 'F_DUPFD'));
     expect(c.args?.[1]).toEqual(sym('F_DUPFD'));
     expect(c.args?.[2]).toEqual(int(10));
     expect(c.ret.value).toBe(11);
@@ -155,7 +155,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses a stat struct with makedev(), octal modes and /* comments */', () => {
-    const c = call(findLine(v, 'files.log', 'newfstatat('), false);
+    const c = call(findLine(v, 'files.strace', 'newfstatat('), false);
     if (v === '6.1') {
       // glibc 2.36 fstat()s the opened ld.so.cache
       expect(c.args?.[0]).toEqual(fd(3, '/etc/ld.so.cache'));
@@ -182,7 +182,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses AT_FDCWD with its cwd decoration', () => {
-    const c = call(findLine(v, 'dirs.log', 'O_DIRECTORY'));
+    const c = call(findLine(v, 'dirs.strace', 'O_DIRECTORY'));
     expect(c.args).toEqual([
       { t: 'sym', name: 'AT_FDCWD', path: '/' },
       str('/usr/share/doc/strace'),
@@ -192,7 +192,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('parses getdents64 entries (lazily or not, the same tree)', () => {
-    const text = findLine(v, 'dirs.log', 'getdents64(3<');
+    const text = findLine(v, 'dirs.strace', 'getdents64(3<');
     const lazy = call(text, true);
     const eager = call(text, false);
     expect(JSON.stringify(lazy)).toBe(JSON.stringify(eager));
@@ -211,13 +211,13 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
         d_name: expect.anything(),
       }),
     );
-    const empty = call(findLine(v, 'dirs.log', ', [], 32768'));
+    const empty = call(findLine(v, 'dirs.strace', ', [], 32768'));
     expect(empty.args?.[1]).toEqual({ t: 'array', items: [], truncated: false });
     expect(empty.ret).toEqual({ value: 0, raw: '0' });
   });
 
   it('parses statx with nested timestamp structs followed by comments', () => {
-    const c = call(findLine(v, 'files.log', 'statx('), false);
+    const c = call(findLine(v, 'files.strace', 'statx('), false);
     expect(c.args?.[2]).toEqual(
       flags(sym('AT_STATX_SYNC_AS_STAT'), sym('AT_SYMLINK_NOFOLLOW'), sym('AT_NO_AUTOMOUNT')),
     );
@@ -229,7 +229,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
 
   it('parses the wait status expression (&&, ==, macros)', () => {
     const c = call(
-      findLine(v, 'signals.log', 'WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL)').replace(
+      findLine(v, 'signals.strace', 'WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL)').replace(
         /^(\d+) <\.\.\. wait4 resumed>/,
         '$1 wait4(-1, ',
       ),
@@ -251,7 +251,7 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('returns ? with a restart errno', () => {
-    const text = findLine(v, 'signals.log', 'ERESTARTSYS').replace(
+    const text = findLine(v, 'signals.strace', 'ERESTARTSYS').replace(
       /^(\d+) <\.\.\. wait4 resumed>/,
       '$1 wait4(-1, ',
     );
@@ -265,14 +265,14 @@ describe.each(VERSIONS)('strace %s argument grammar', (v) => {
   });
 
   it('keeps hex return values exact in raw', () => {
-    const c = call(findLine(v, 'stderr.log', 'brk(NULL)'));
+    const c = call(findLine(v, 'stderr.strace', 'brk(NULL)'));
     expect(c.args).toEqual([{ t: 'null' }]);
     expect(c.ret.raw).toMatch(/^0x[0-9a-f]+$/);
     expect(c.ret.value).toBe(parseInt(c.ret.raw, 16));
   });
 
   it('parses -yy socket decorations whose text holds brackets and colons', () => {
-    const c = call(findLine(v, 'net-yy.log', '<TCP:['));
+    const c = call(findLine(v, 'net-yy.strace', '<TCP:['));
     expect(c.ret.fdPath ?? (c.args?.[0] as { path?: string }).path).toMatch(/^TCP:\[\d+\]$/);
   });
 });

@@ -31,7 +31,7 @@ function parse(v: Version, name: string, lazy = false): { events: TraceEvent[]; 
 }
 const syscalls = (evs: TraceEvent[]): Syscall[] => evs.filter((e): e is Syscall => e.type === 'syscall');
 const fixtureNames = (v: Version): string[] =>
-  fs.readdirSync(path.join(FIXTURES, v)).filter((f) => f.endsWith('.log'));
+  fs.readdirSync(path.join(FIXTURES, v)).filter((f) => f.endsWith('.strace'));
 
 describe.each(VERSIONS)('strace %s logs', (v) => {
   it('parse without a single unparsed line, lazily and eagerly alike', () => {
@@ -62,8 +62,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('merges <unfinished ...> with <... resumed> per pid, keeping the start line and the final return', () => {
-    const text = lines(v, 'interleaved.log');
-    const { events } = parse(v, 'interleaved.log');
+    const text = lines(v, 'interleaved.strace');
+    const { events } = parse(v, 'interleaved.strace');
     const merged = syscalls(events).filter((e) => e.resumed);
     expect(merged.length).toBe(text.filter((l) => l.includes('<unfinished ...>')).length);
     for (const e of merged) {
@@ -103,8 +103,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('reports exits with their status, in log order', () => {
-    const text = lines(v, 'interleaved.log');
-    const { events } = parse(v, 'interleaved.log');
+    const text = lines(v, 'interleaved.strace');
+    const { events } = parse(v, 'interleaved.strace');
     const expected = text.flatMap((l, i) => {
       const m = /^(\d+) \+\+\+ exited with (\d+) \+\+\+$/.exec(l);
       return m ? [{ type: 'exit', pid: Number(m[1]), code: Number(m[2]), line: i + 1 }] : [];
@@ -114,8 +114,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('reports kills, signals, a restart and a call cut by SIGKILL', () => {
-    const text = lines(v, 'signals.log');
-    const { events } = parse(v, 'signals.log');
+    const text = lines(v, 'signals.strace');
+    const { events } = parse(v, 'signals.strace');
     const killedLine = text.findIndex((l) => l.includes('+++ killed by SIGKILL +++'));
     const victim = Number(text[killedLine]?.split(' ')[0]);
     expect(events.find((e) => e.type === 'exit' && e.pid === victim)).toEqual({
@@ -143,8 +143,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it("joins a thread's execve to its resumption under the thread-group leader", () => {
-    const text = lines(v, 'thread-exec.log');
-    const { events, unparsed } = parse(v, 'thread-exec.log');
+    const text = lines(v, 'thread-exec.strace');
+    const { events, unparsed } = parse(v, 'thread-exec.strace');
     expect(unparsed).toEqual([]);
     const leader = Number(text[0]?.split(' ')[0]);
     const thread = Number(/superseded by execve in pid (\d+)/.exec(text.join('\n'))?.[1]);
@@ -174,15 +174,15 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
       return (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0);
     };
     const l = (name: string): string => lines(v, name)[0] ?? '';
-    expect(first('columns-t.log').ts).toBe(hms(l('columns-t.log')));
-    expect(first('columns-tt.log').ts).toBeCloseTo(hms(l('columns-tt.log')), 6);
-    expect(first('columns-ttt.log').ts).toBeCloseTo(Number(l('columns-ttt.log').split(/ +/)[1]), 6);
-    expect(first('columns-ns.log').ts).toBeCloseTo(Number(l('columns-ns.log').split(/ +/)[1]), 6);
-    expect(first('columns-r.log').ts).toBe(0);
-    expect(first('columns-tr.log').ts).toBe(hms(l('columns-tr.log')));
-    const timed = syscalls(parse(v, 'columns-T.log').events);
+    expect(first('columns-t.strace').ts).toBe(hms(l('columns-t.strace')));
+    expect(first('columns-tt.strace').ts).toBeCloseTo(hms(l('columns-tt.strace')), 6);
+    expect(first('columns-ttt.strace').ts).toBeCloseTo(Number(l('columns-ttt.strace').split(/ +/)[1]), 6);
+    expect(first('columns-ns.strace').ts).toBeCloseTo(Number(l('columns-ns.strace').split(/ +/)[1]), 6);
+    expect(first('columns-r.strace').ts).toBe(0);
+    expect(first('columns-tr.strace').ts).toBe(hms(l('columns-tr.strace')));
+    const timed = syscalls(parse(v, 'columns-T.strace').events);
     for (const e of timed) {
-      const text = lines(v, 'columns-T.log')[e.line - 1] ?? '';
+      const text = lines(v, 'columns-T.strace')[e.line - 1] ?? '';
       if (e.resumed) continue;
       const d = /<([\d.]+)>$/.exec(text)?.[1];
       expect(e.duration).toBe(d === undefined ? undefined : Number(d));
@@ -190,12 +190,12 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
     }
     expect(timed.some((e) => e.duration !== undefined)).toBe(true);
     // exits carry the column too
-    const exit = parse(v, 'columns-r.log').events.find((e) => e.type === 'exit');
+    const exit = parse(v, 'columns-r.strace').events.find((e) => e.type === 'exit');
     expect(exit?.ts).toEqual(expect.any(Number));
   });
 
   it('reads logs without a pid column (no -f) as pid 0', () => {
-    const { events, unparsed } = parse(v, 'nopid.log');
+    const { events, unparsed } = parse(v, 'nopid.strace');
     expect(unparsed).toEqual([]);
     expect(new Set(events.map((e) => e.pid))).toEqual(new Set([0]));
     expect(events[0]).toMatchObject({ type: 'syscall', name: 'execve', ret: { value: 0 } });
@@ -203,8 +203,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('reads stderr logs: [pid N] columns and a call cut by strace\'s "Process N attached"', () => {
-    const text = lines(v, 'stderr.log');
-    const { events, unparsed } = parse(v, 'stderr.log');
+    const text = lines(v, 'stderr.strace');
+    const { events, unparsed } = parse(v, 'stderr.strace');
     expect(unparsed).toEqual([]);
     expect(text[0]).toMatch(/^vfork\(strace: Process \d+ attached$/);
     const child = Number(/Process (\d+)/.exec(text[0] ?? '')?.[1]);
@@ -215,8 +215,8 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('takes the name-only fast path for syscalls outside the full-parse set', () => {
-    const full = parseStraceText(raw(v, 'interleaved.log')).events;
-    const fast = parseStraceText(raw(v, 'interleaved.log'), { fullParse: (n) => n === 'execve' }).events;
+    const full = parseStraceText(raw(v, 'interleaved.strace')).events;
+    const fast = parseStraceText(raw(v, 'interleaved.strace'), { fullParse: (n) => n === 'execve' }).events;
     expect(fast.length).toBe(full.length);
     fast.forEach((e, i) => {
       const f = full[i] as TraceEvent;
@@ -227,7 +227,7 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('gives the same events whatever the chunking (every split point of a log)', () => {
-    const buf = raw(v, 'signals.log');
+    const buf = raw(v, 'signals.strace');
     const whole = JSON.stringify(parseStraceText(buf).events);
     for (let cut = 1; cut < buf.length; cut += 97) {
       const p = new StraceParser({ lazy: false });
@@ -243,7 +243,7 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
   });
 
   it('streams from a Node Readable and from an async iterable of strings', async () => {
-    const buf = raw(v, 'net.log');
+    const buf = raw(v, 'net.strace');
     const expected = JSON.stringify(parseStraceText(buf).events);
     const fromStream: TraceEvent[] = [];
     for await (const ev of parseStrace(Readable.from([buf.subarray(0, 1000), buf.subarray(1000)])))
@@ -262,10 +262,10 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
 
 describe('strace 6.1 --status prefix-less continuation lines (SHH trap)', () => {
   it('joins each prefix-less line to the call left unfinished on the line before', () => {
-    const text = lines('6.1', 'status.log');
+    const text = lines('6.1', 'status.strace');
     const orphans = text.map((l, i) => [l, i] as const).filter(([l]) => l && !/^\d/.test(l));
     expect(orphans.length).toBeGreaterThanOrEqual(2);
-    const { events, unparsed } = parse('6.1', 'status.log');
+    const { events, unparsed } = parse('6.1', 'status.strace');
     expect(unparsed).toEqual([]);
     for (const [cont, i] of orphans) {
       const start = text[i - 1] ?? '';
@@ -292,8 +292,8 @@ describe('strace 6.1 --status prefix-less continuation lines (SHH trap)', () => 
   });
 
   it('does not happen with strace 6.13: every line has its pid', () => {
-    expect(lines('6.x', 'status.log').filter((l) => l && !/^\d/.test(l))).toEqual([]);
-    expect(parse('6.x', 'status.log').unparsed).toEqual([]);
+    expect(lines('6.x', 'status.strace').filter((l) => l && !/^\d/.test(l))).toEqual([]);
+    expect(parse('6.x', 'status.strace').unparsed).toEqual([]);
   });
 });
 

@@ -1,0 +1,189 @@
+import { spawnSync } from 'node:child_process';
+import { planWrapper, ProfileError, StraceMissingError, unitCwd, wrapperStraceArgs } from '../profile';
+import {
+  armWatchdogCommand,
+  holdCommand,
+  killStragglersCommand,
+  parseState,
+  prepareCommand,
+  readerCommand,
+  renderState,
+  restoreScript,
+  sessionPaths,
+  unitSlug,
+  wakeReadersCommand,
+  watchdogScript,
+} from './session';
+import { parseTimespanMs, parseUnitInfo, type UnitInfo } from './unitInfo';
+
+/** `sh -n`: the generated shell at least parses. */
+function shParses(script: string): boolean {
+  return spawnSync('sh', ['-n', '-c', script]).status === 0;
+}
+
+describe('session layout and host scripts', () => {
+  test('slugs are safe path and (non-template) unit names, distinct per unit', () => {
+    expect(unitSlug('nginx.service')).toMatch(/^nginx-[0-9a-f]{8}$/);
+    const inst = unitSlug('postgresql@15-main.service');
+    expect(inst).toMatch(/^postgresql_15-main-[0-9a-f]{8}$/);
+    expect(unitSlug('a\\x2db.service')).not.toContain('\\');
+    expect(unitSlug('a@b.service')).not.toBe(unitSlug('a_b.service'));
+    const p = sessionPaths('postgresql@15-main.service');
+    expect(p.dropIn).toBe('/run/systemd/system/postgresql@15-main.service.d/zz-hush-profile.conf');
+    expect(p.holdUnit).not.toContain('@');
+  });
+
+  test('every generated script parses', () => {
+    const p = sessionPaths('nginx.service');
+    const state = {
+      session: 'abc',
+      wasActive: true,
+      watchdogTimeoutSec: 60,
+      startedAt: '2026-01-01T00:00:00Z',
+    };
+    const cmds = [
+      prepareCommand(p, state, [{ slot: 'ExecStart-0', owner: 'www-data', worldWritable: false }]),
+      readerCommand(p, 'ExecStart-0', true),
+      readerCommand(p, 'ExecStart-0', false),
+      wakeReadersCommand(p),
+      killStragglersCommand(p, '/usr/bin/strace'),
+      holdCommand(p, ['ExecStart-0']),
+      armWatchdogCommand(p, 5),
+    ];
+    for (const c of cmds) expect(shParses(c.text)).toBe(true);
+    expect(shParses(restoreScript(p))).toBe(true);
+    expect(shParses(watchdogScript(p, 60))).toBe(true);
+  });
+
+  test('the restore script removes the drop-in before restarting, and only restarts if it changed something', () => {
+    const s = restoreScript(sessionPaths('nginx.service'));
+    const rm = s.indexOf('rm -f -- "$dropin"');
+    const reload = s.indexOf('systemctl daemon-reload');
+    const restart = s.indexOf('systemctl restart -- "$unit"');
+    expect(rm).toBeGreaterThan(0);
+    expect(reload).toBeGreaterThan(rm);
+    expect(restart).toBeGreaterThan(reload);
+    expect(s).toMatch(/if \[ "\$changed" = yes \]; then\n {2}systemctl daemon-reload/);
+  });
+
+  test('the watchdog and holder run scripts from files: a transient unit would expand $VARS in arguments', () => {
+    const p = sessionPaths('nginx.service');
+    expect(armWatchdogCommand(p, 5).text).not.toContain('$');
+    expect(holdCommand(p, ['ExecStart-0']).text).not.toContain('$');
+  });
+
+  test('state round-trips', () => {
+    const st = { session: 'abc', wasActive: false, watchdogTimeoutSec: 15, startedAt: 'x' };
+    expect(parseState(renderState(st))).toEqual(st);
+  });
+});
+
+const CAT = `# /lib/systemd/system/nginx.service
+[Service]
+Type=forking
+ExecStartPre=/usr/sbin/nginx -t -q -g 'daemon on; master_process on;'
+ExecStart=/usr/sbin/nginx -g 'daemon on; master_process on;'
+`;
+
+function info(over: Partial<UnitInfo> = {}, props: Record<string, string> = {}): UnitInfo {
+  return {
+    properties: { LoadState: 'loaded', ActiveState: 'active', ...props },
+    catText: CAT,
+    strace: { path: '/usr/bin/strace', version: 'strace -- version 6.13', supportsArgv0: true },
+    execCounts: { ExecStartPre: 1, ExecStart: 1 },
+    ...over,
+  };
+}
+
+describe('planWrapper refuses before anything is changed', () => {
+  const p = sessionPaths('nginx.service');
+  test('strace missing', () => {
+    const { strace: _, ...noStrace } = info();
+    expect(() => planWrapper('nginx.service', noStrace, undefined, 's', p)).toThrow(StraceMissingError);
+  });
+  test('unit files and manager disagree', () => {
+    expect(() =>
+      planWrapper(
+        'nginx.service',
+        info({ execCounts: { ExecStart: 2, ExecStartPre: 1 } }),
+        undefined,
+        's',
+        p,
+      ),
+    ).toThrow(/ExecStart has 2 command\(s\) in the manager but 1/);
+  });
+  test('a unit in its own root, or not loaded', () => {
+    expect(() =>
+      planWrapper('nginx.service', info({}, { RootDirectory: '/srv/root' }), undefined, 's', p),
+    ).toThrow(ProfileError);
+    expect(() =>
+      planWrapper('nginx.service', info({}, { LoadState: 'not-found' }), undefined, 's', p),
+    ).toThrow(/LoadState=not-found/);
+  });
+  test('a good unit gets a wrapper using the probe-independent Exec lines', () => {
+    const w = planWrapper('nginx.service', info(), undefined, 'sess', p);
+    expect(w.slots.map((s) => s.id)).toEqual(['ExecStartPre-0', 'ExecStart-0']);
+    expect(w.dropIn).toContain(
+      `-o ${p.fifoDir}/ExecStart-0 -- /usr/sbin/nginx -g 'daemon on; master_process on;'`,
+    );
+  });
+});
+
+describe('small parsers', () => {
+  test('strace flags for the wrapper: -D, never --kill-on-exit, no -o', () => {
+    const d13 = wrapperStraceArgs('strace -- version 6.13');
+    expect(d13).toContain('-D');
+    expect(d13).not.toContain('--kill-on-exit');
+    expect(d13).not.toContain('-o');
+    expect(wrapperStraceArgs('strace -- version 6.1')).toEqual(
+      expect.arrayContaining(['-f', '-xx', '-y', '-v', '-D']),
+    );
+  });
+  test('WorkingDirectory to cwd', () => {
+    expect(unitCwd('')).toBe('/');
+    expect(unitCwd('-/srv/app')).toBe('/srv/app');
+    expect(unitCwd('~')).toBeUndefined();
+  });
+  test('time spans', () => {
+    expect(parseTimespanMs('1min 30s')).toBe(90_000);
+    expect(parseTimespanMs('500ms')).toBe(500);
+    expect(parseTimespanMs('infinity')).toBeUndefined();
+  });
+  test('unit info sections', () => {
+    const m = '@@m@@';
+    const text = [
+      '',
+      `${m}show`,
+      'LoadState=loaded',
+      'User=www-data',
+      `${m}exec`,
+      'ExecStart={ path=/usr/sbin/nginx ; argv[]=/usr/sbin/nginx -g daemon on; master_process on; ; ignore_errors=no }',
+      'ExecStartPost={ path=/bin/a ; argv[]=/bin/a ; ignore_errors=no }',
+      'ExecStartPost={ path=/bin/b ; argv[]=/bin/b ; ignore_errors=no }',
+      `${m}cat`,
+      '# /x.service',
+      '[Service]',
+      '', // systemctl's own final newline, then the section marker's
+      `${m}catrc`,
+      '0',
+      `${m}strace`,
+      '/usr/bin/strace',
+      'strace -- version 6.1',
+      'no-argv0',
+      `${m}bash`,
+      '/usr/bin/bash',
+      `${m}end`,
+      '',
+    ].join('\n');
+    const u = parseUnitInfo(text, m);
+    expect(u.properties).toEqual({ LoadState: 'loaded', User: 'www-data' });
+    expect(u.execCounts).toEqual({ ExecStart: 1, ExecStartPost: 2 });
+    expect(u.catText).toBe('# /x.service\n[Service]\n');
+    expect(u.strace).toEqual({
+      path: '/usr/bin/strace',
+      version: 'strace -- version 6.1',
+      supportsArgv0: false,
+    });
+    expect(u.bashPath).toBe('/usr/bin/bash');
+  });
+});
