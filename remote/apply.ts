@@ -26,7 +26,8 @@
 import { z } from 'zod';
 import { parseDropIn } from '../core/dropin/parse';
 import type { Connection } from './connection';
-import { loadClearLeftovers } from './leftovers';
+import { clearLeftovers } from './watchdog';
+
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
 import { sh, trustedScript, type ShellCommand } from './shell';
 
@@ -333,7 +334,6 @@ export async function applyDropIn(
     if (r.code === 76 && attempt === 0) {
       // An earlier profiling session left its runtime wrapper: clear it (restores the unit) first.
       opts.log?.(`apply: found leftovers of a profiling session of ${name}; clearing them first`);
-      const clearLeftovers = loadClearLeftovers();
       await clearLeftovers(conn, name, opts.log ? { log: opts.log } : {});
       continue;
     }

@@ -59,3 +59,12 @@ export {
 } from './apply';
 export { reset, ResetError, type ResetOptions, type ResetResult } from './reset';
 export { status, HushStatus, HardenedUnit } from './status';
+export {
+  profileService,
+  ProfileError,
+  StraceMissingError,
+  WrappedStartError,
+  type ProfileServiceOptions,
+  type ProfileServiceResult,
+} from './profile';
+export { clearLeftovers, ProfilingInProgressError, type LeftoverReport } from './watchdog';

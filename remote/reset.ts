@@ -11,7 +11,8 @@
  * One SSH round trip (two when a profiling session left something behind).
  */
 import type { Connection } from './connection';
-import { loadClearLeftovers } from './leftovers';
+import { clearLeftovers } from './watchdog';
+
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
 import { sh, trustedScript } from './shell';
 
@@ -91,7 +92,6 @@ export async function reset(conn: Connection, unit: string, opts: ResetOptions =
     }
     if (r.code === 76 && attempt === 0) {
       opts.log?.(`reset: clearing leftovers of a profiling session of ${name}`);
-      const clearLeftovers = loadClearLeftovers();
       const cleared = await clearLeftovers(conn, name, opts.log ? { log: opts.log } : {});
       clearedProfiling.push(...cleared.found);
       continue;

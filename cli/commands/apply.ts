@@ -10,8 +10,8 @@ import { parseProfile } from '../../core/profile';
 import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
 import { applyDropIn, ApplyError } from '../../remote/apply';
-import type { Connection } from '../../remote/connection';
 import { probe } from '../../remote/probe';
+import { profileService } from '../../remote/profile';
 import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
@@ -44,26 +44,6 @@ apply flags:
 ${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
 ${TARGET_USAGE}
 `;
-
-interface ProfileModule {
-  profileService(opts: {
-    unit: string;
-    connect: () => Promise<Connection>;
-    durationMs?: number;
-    remoteWorkload?: string;
-    log?: (line: string) => void;
-  }): Promise<{ profile: Profile; warnings: string[] }>;
-}
-
-function loadProfileModule(): ProfileModule {
-  try {
-    // Loaded on demand: only apply-without-a-profile needs the profiling session.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../../remote/profile') as ProfileModule;
-  } catch {
-    throw new UsageError('this build cannot profile (remote/profile is missing): pass --profile FILE');
-  }
-}
 
 export const command: CliCommand = {
   name: 'apply',
@@ -120,7 +100,6 @@ export const command: CliCommand = {
     let profiledNow = false;
     try {
       if (!profile) {
-        const { profileService } = loadProfileModule();
         log(`no --profile: profiling ${unit} first`);
         const r = await profileService({
           unit,
