@@ -16,19 +16,23 @@ export interface ApplyContext {
   /** Needed to expand `@group` entries of SystemCallFilter=. */
   syscallGroups?: SyscallGroups;
   /**
-   * The target's systemd: from 257 on, PrivateTmp=, PrivateUsers=, ProtectHostname= and
-   * ProtectControlGroups= also take non-boolean modes (disconnected, self, private, strict…),
-   * which older releases reject. Default: the newest behaviour.
+   * The target's systemd: from 257 on, PrivateTmp=, PrivateUsers= and ProtectControlGroups= (from
+   * 258 ProtectHostname=) also take non-boolean modes (disconnected, self, strict, private…), which
+   * older releases reject. Default: the newest behaviour.
    */
   systemdVersion?: number;
 }
 
-/** systemd ≥ 257 modes of former booleans; each counts as "yes" for the D-Bus boolean the score reads. */
-const V257_MODES: Record<string, string[]> = {
-  PrivateTmp: ['connected', 'disconnected'],
-  PrivateUsers: ['self', 'identity', 'full'],
-  ProtectHostname: ['private'],
-  ProtectControlGroups: ['private', 'strict'],
+/**
+ * Modes of former booleans and the systemd release that accepts them; each counts as "yes" for the
+ * D-Bus boolean the score reads. Older releases log "Failed to parse" and ignore the line
+ * (ProtectHostname=private: rejected by 257.13 on the debian-13 test host, new in 258).
+ */
+const NEWER_MODES: Record<string, { since: number; modes: string[] }> = {
+  PrivateTmp: { since: 257, modes: ['connected', 'disconnected'] },
+  PrivateUsers: { since: 257, modes: ['self', 'identity', 'full'] },
+  ProtectControlGroups: { since: 257, modes: ['private', 'strict'] },
+  ProtectHostname: { since: 258, modes: ['private'] },
 };
 
 export interface ApplyResult {
@@ -189,7 +193,8 @@ export function applyAssignments(
         continue;
       }
       const mode = scalarOf(a.value).toLowerCase();
-      if ((ctx.systemdVersion ?? Infinity) >= 257 && V257_MODES[option]?.includes(mode)) {
+      const newer = NEWER_MODES[option];
+      if (newer && (ctx.systemdVersion ?? Infinity) >= newer.since && newer.modes.includes(mode)) {
         s[field] = true;
         continue;
       }

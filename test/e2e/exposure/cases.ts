@@ -96,7 +96,7 @@ export const DROP_INS: readonly DropInCase[] = [
     ),
   },
   {
-    // systemd 257 modes of former booleans (systemd 252 rejects them: the score must not move).
+    // Modes of former booleans: 257 accepts the first three, 252 none, ProtectHostname=private is 258+.
     name: 'v257-modes',
     text: lines(
       'PrivateTmp=disconnected',
