@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 import path from 'node:path';
 import { parseDropIn } from '../../../core/dropin';
 import { parseSyscallGroupListing, predictExposure } from '../../../core/exposure';
@@ -136,7 +137,10 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
         return HostRecording.parse(rec);
       });
       if (RECORD) {
-        writeFileSync(path.join(FIXTURES, `${image}.json`), JSON.stringify(recording, null, 1) + '\n');
+        const file = path.join(FIXTURES, `${image}.json`);
+        // Formatted as `npm run lint` (prettier --check .) expects.
+        const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+        writeFileSync(file, await prettier.format(JSON.stringify(recording), options));
         rmSync(path.join(FIXTURES, `${image}.partial.json`), { force: true });
       }
       process.stderr.write(
