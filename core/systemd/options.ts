@@ -1134,9 +1134,16 @@ export function optionRegistry(threshold: number = DEFAULT_MERGE_THRESHOLD): rea
           : new Set<string>();
         const kept = items.filter((f) => !deniedSet.has(f));
         if (kept.length) return [{ option: 'RestrictAddressFamilies', value: [...kept] }];
-        return t.systemdVersion >= 249
-          ? [{ option: 'RestrictAddressFamilies', value: 'none' }]
-          : [{ option: 'RestrictAddressFamilies', value: ['AF_UNIX'] }];
+        // No socket at all would be `none`, but systemd 257's transient-unit API rejects it ("Failed to
+        // set unit properties: Invalid argument", seen in the Debian 13 VM) and systemd < 249 lacks it:
+        // AF_UNIX alone is the strictest list every target accepts (it costs 25 of 56460 exposure weight).
+        return [
+          {
+            option: 'RestrictAddressFamilies',
+            value: ['AF_UNIX'],
+            reasons: ['no socket family is used; AF_UNIX alone, as `none` is not accepted everywhere'],
+          },
+        ];
       },
     },
     yesOption(
