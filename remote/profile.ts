@@ -124,9 +124,11 @@ export class StraceMissingError extends ProfileError {}
 /** The unit failed under the wrapper; it was put back on its own configuration. */
 export class WrappedStartError extends ProfileError {}
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+const sleep = (ms: number, signal?: AbortSignal, opts: { unref?: boolean } = {}) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
+    // a timer that only bounds a race must not keep the process alive once the race is won
+    if (opts.unref) t.unref();
     signal?.addEventListener('abort', () => {
       clearTimeout(t);
       resolve();
@@ -135,6 +137,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** Runs one profiling session; see the module comment. */
 export async function profileService(opts: ProfileServiceOptions): Promise<ProfileServiceResult> {
+  const link = new Link(opts.connect, opts.log ?? (() => undefined));
+  try {
+    return await runSession(opts, link);
+  } finally {
+    await link.close();
+  }
+}
+
+async function runSession(opts: ProfileServiceOptions, link: Link): Promise<ProfileServiceResult> {
   const t0 = Date.now();
   const log = opts.log ?? (() => undefined);
   const unit = parseRunnableUnitName(opts.unit).unit;
@@ -145,7 +156,6 @@ export async function profileService(opts: ProfileServiceOptions): Promise<Profi
   const warnings: string[] = [];
   const paths = sessionPaths(unit);
 
-  const link = new Link(opts.connect, log);
   let conn = await link.get();
 
   // ---------------------------------------------------------------- 1. look before touching
@@ -567,13 +577,19 @@ class Readers {
     if (this.#active.size < this.slots.length) await this.start(conn); // re-attach after a late cut
     await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: 60_000 });
     const all = () => Promise.all([...this.#active.values()].map((r) => r.done));
-    const timedOut = await Promise.race([all().then(() => false), sleep(timeoutMs).then(() => true)]);
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      sleep(timeoutMs, undefined, { unref: true }).then(() => true),
+    ]);
     if (timedOut) {
       this.log('some traces did not end after the stop (processes left behind?); detaching strace');
       conn = await link.get();
       await conn.exec(killStragglersCommand(this.paths, stracePath), { timeoutMs: 60_000 });
       await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: 60_000 });
-      const still = await Promise.race([all().then(() => false), sleep(10_000).then(() => true)]);
+      const still = await Promise.race([
+        all().then(() => false),
+        sleep(10_000, undefined, { unref: true }).then(() => true),
+      ]);
       if (still) this.abort();
     }
     await all();
@@ -691,6 +707,6 @@ async function runWindow(
     }),
   ]);
   stop.abort();
-  await Promise.race([Promise.all(waits), sleep(5000)]);
+  await Promise.race([Promise.all(waits), sleep(5000, undefined, { unref: true })]);
   return result;
 }

@@ -32,7 +32,7 @@ function streamOf(chunks: (string | Buffer)[]): PassThrough {
 
 function readPaths(p: { actions: { action: { kind: string } }[] }): string[] {
   return p.actions.flatMap((a) =>
-    a.action.kind === 'path' && (a.action as { access: string }).access === 'read'
+    a.action.kind === 'path' && (a.action as unknown as { access: string }).access === 'read'
       ? [(a.action as unknown as { path: string }).path]
       : [],
   );
