@@ -73,7 +73,11 @@ export interface ProfileServiceOptions {
   localWorkload?: string;
   /** Ends the window now (CLI Ctrl-C); without duration/workloads the window lasts until it fires. */
   signal?: AbortSignal;
-  /** gzip the trace on the host (less bandwidth, some host CPU). Default true. */
+  /**
+   * gzip the trace on the host: less bandwidth, some host CPU. Default false: gzip holds up to
+   * tens of KiB before it writes anything, so traces arrive late, and what sits in its buffer is
+   * lost if the connection is cut (uncompressed, a cut loses only what was in flight).
+   */
   compress?: boolean;
   /** The watchdog restores the unit this long after the last heartbeat. Default 60 s. */
   watchdogTimeoutSec?: number;
@@ -149,7 +153,7 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   const t0 = Date.now();
   const log = opts.log ?? (() => undefined);
   const unit = parseRunnableUnitName(opts.unit).unit;
-  const compress = opts.compress ?? true;
+  const compress = opts.compress ?? false;
   const watchdogTimeoutSec = Math.max(5, Math.round(opts.watchdogTimeoutSec ?? DEFAULT_WATCHDOG_TIMEOUT_SEC));
   const periodSec = Math.max(1, Math.min(5, Math.floor(watchdogTimeoutSec / 4)));
   const settleMs = opts.settleTimeoutMs ?? 60_000;

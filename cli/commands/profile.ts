@@ -26,7 +26,8 @@ output flags:
   -o, --output FILE      write the profile (hush.profile/v1 JSON) to FILE; default: stdout
 session flags:
   --watchdog-timeout D   the host restores UNIT this long after hush stops answering (default 60s)
-  --no-compress          send the traces uncompressed (default: gzip -1 on the host)
+  --compress             gzip -1 the traces on the host (less bandwidth; traces arrive in larger
+                         delayed blocks, and a cut connection loses what gzip still holds)
 ${TARGET_USAGE}
 With --json, stdout carries one JSON object: the profile (unless -o) and the session report.
 Exit codes: 0 profiled, 1 error (the unit is on its own configuration), 2 usage.
@@ -49,7 +50,7 @@ export const command: CliCommand = {
           'workload-local': { type: 'string' },
           output: { type: 'string', short: 'o' },
           'watchdog-timeout': { type: 'string' },
-          'no-compress': { type: 'boolean' },
+          compress: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -89,7 +90,7 @@ export const command: CliCommand = {
         ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
         ...(values['workload-local'] !== undefined ? { localWorkload: values['workload-local'] } : {}),
         ...(watchdogTimeoutSec !== undefined ? { watchdogTimeoutSec } : {}),
-        compress: !values['no-compress'],
+        compress: values.compress === true,
         signal: stop.signal,
         log,
       });

@@ -28,6 +28,7 @@ describe.each(profileImages())('hush profile nginx on %s', (image) => {
           unit: 'nginx',
           connect: connector(host),
           remoteWorkload: CURL_LOOP,
+          compress: true, // the gzip path (the other tests use the uncompressed default)
           watchdogTimeoutSec: 120,
           log: (l) => process.stderr.write(`[${image}] ${l}\n`),
         });
