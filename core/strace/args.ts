@@ -163,6 +163,8 @@ export class ArgParser {
 
   /** Comments, then an in/out arrow. */
   private afterExpr(a: Arg): Arg | null {
+    // both forms start with a space; most values are followed by `,`, `)`, `}` or `]`
+    if (this.s.charCodeAt(this.i) !== C_SPACE) return a;
     this.skipComment();
     if (this.startsWith(' => ')) {
       this.i += 4;

@@ -69,7 +69,18 @@ export function decodeEscaped(s: string, start: number, stop: number, limit: num
   let n = 0;
   let high = false;
   let i = start;
+  if (scratch.length < (limit - start) >> 2) scratch = Buffer.allocUnsafe(((limit - start) >> 2) + 64);
   for (;;) {
+    // fast path: a run of `\xHH` (every byte of every string with -xx)
+    while (i + 3 < limit && s.charCodeAt(i) === 92 && s.charCodeAt(i + 1) === 120 && n < scratch.length) {
+      const h1 = HEX[s.charCodeAt(i + 2) & 0xff]!;
+      const h2 = HEX[s.charCodeAt(i + 3) & 0xff]!;
+      if ((h1 | h2) < 0 || s.charCodeAt(i + 2) > 0xff || s.charCodeAt(i + 3) > 0xff) break;
+      const b = (h1 << 4) | h2;
+      scratch[n++] = b;
+      if (b >= 0x80) high = true;
+      i += 4;
+    }
     if (i >= limit) {
       if (stop !== -1) return false;
       break;
