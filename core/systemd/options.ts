@@ -584,8 +584,14 @@ function renderSyscallFilter(
       });
     }
   }
-  if (items.length)
-    out.push({ option: 'SystemCallFilter', value: items.map((g, i) => `${i === 0 ? '~' : ''}${g}:EPERM`) });
+  // After an allow-list the `~` entries only take groups out of it, and their calls already fail with
+  // SystemCallErrorNumber=EPERM. systemd 252 refuses per-entry `:EPERM` there (exit 228, EXIT_SECCOMP,
+  // with SystemCallErrorNumber= set; seen in the Debian 12 VM), so the suffix is only written on a
+  // plain deny list.
+  const errno = out.length > 0 ? '' : ':EPERM';
+  if (items.length) {
+    out.push({ option: 'SystemCallFilter', value: items.map((g, i) => `${i === 0 ? '~' : ''}${g}${errno}`) });
+  }
   return out;
 }
 
