@@ -81,6 +81,12 @@ export interface ProfileServiceOptions {
   compress?: boolean;
   /** The watchdog restores the unit this long after the last heartbeat. Default 60 s. */
   watchdogTimeoutSec?: number;
+  /**
+   * The unit's TimeoutStartSec/TimeoutStopSec/WatchdogSec are multiplied by this while it runs
+   * under strace (default 3): tracing slows start-up, and a start timeout caused by the tracer
+   * would leave nothing to profile. 1 keeps them as they are.
+   */
+  timeoutScale?: number;
   /** How long the unit may take to come back active after each restart. Default 60 s. */
   settleTimeoutMs?: number;
   /** How long to wait for the last trace bytes after the unit stopped. Default 20 s. */
@@ -128,6 +134,11 @@ export class StraceMissingError extends ProfileError {}
 /** The unit failed under the wrapper; it was put back on its own configuration. */
 export class WrappedStartError extends ProfileError {}
 
+/** See ProfileServiceOptions.timeoutScale. */
+export const DEFAULT_TIMEOUT_SCALE = 3;
+/** Setup commands on the host (mkfifo, systemd-run…): generous, a busy host queues manager jobs. */
+const HOST_CMD_TIMEOUT_MS = 5 * 60_000;
+
 const sleep = (ms: number, signal?: AbortSignal, opts: { unref?: boolean } = {}) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -166,7 +177,9 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   await clearLeftovers(conn, unit, { log });
   const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
   const info = await readUnitInfo(conn, unit);
-  const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), paths);
+  const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), paths, {
+    timeoutScale: Math.max(1, opts.timeoutScale ?? DEFAULT_TIMEOUT_SCALE),
+  });
   const session = wrapper.session;
   const traced = wrapper.slots.filter((s) => s.traced);
   for (const s of wrapper.slots.filter((x) => !x.traced))
@@ -174,9 +187,11 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   const wasActive = info.properties.ActiveState === 'active' || info.properties.ActiveState === 'reloading';
   // A restart may take as long as the unit's own start and stop timeouts allow (strace slows
   // start-up a lot on a busy or emulated host); hush waits for systemd's verdict, not its own.
+  const scale = Math.max(1, opts.timeoutScale ?? DEFAULT_TIMEOUT_SCALE);
   const restartTimeoutMs =
-    (parseTimespanMs(info.properties.TimeoutStartUSec) ?? 30 * 60_000) +
-    (parseTimespanMs(info.properties.TimeoutStopUSec) ?? 30 * 60_000) +
+    ((parseTimespanMs(info.properties.TimeoutStartUSec) ?? 10 * 60_000) +
+      (parseTimespanMs(info.properties.TimeoutStopUSec) ?? 10 * 60_000)) *
+      scale +
     60_000;
   log(
     `profiling ${unit} on ${conn.target}: ${traced.length} traced command(s) (${traced.map((s) => s.id).join(', ')})`,
@@ -195,7 +210,7 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
         worldWritable: dynamicUser && !s.runsAsRoot,
       })),
     ),
-    { check: true, timeoutMs: 60_000 },
+    { check: true, timeoutMs: HOST_CMD_TIMEOUT_MS },
   );
   const readers = new Readers(
     paths,
@@ -223,7 +238,7 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
         paths,
         traced.map((s) => s.id),
       ),
-      { check: true, timeoutMs: 60_000 },
+      { check: true, timeoutMs: HOST_CMD_TIMEOUT_MS },
     );
     await readers.start(conn);
 
@@ -273,7 +288,9 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   let restoreMs = 0;
   try {
     conn = await link.get();
-    const alive = await conn.exec(sh`[ -e ${paths.dropIn} ] && [ -d ${paths.root} ]`, { timeoutMs: 60_000 });
+    const alive = await conn.exec(sh`[ -e ${paths.dropIn} ] && [ -d ${paths.root} ]`, {
+      timeoutMs: HOST_CMD_TIMEOUT_MS,
+    });
     if (alive.code !== 0) {
       throw new ProfileError(
         `the profiling session of ${unit} was ended on the host (watchdog timeout or another hush operation); ` +
@@ -313,7 +330,7 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   await stopHeartbeat();
   conn = await link.get();
   await conn.exec(sh`systemctl stop -- ${paths.holdUnit} 2>/dev/null; rm -rf -- ${paths.root}`, {
-    timeoutMs: 60_000,
+    timeoutMs: HOST_CMD_TIMEOUT_MS,
   });
   await disarmWatchdog(conn, paths);
   if (windowError) throw windowError;
@@ -376,6 +393,7 @@ export function planWrapper(
   facts: HostFacts | undefined,
   session: string,
   paths: SessionPaths,
+  opts: { timeoutScale?: number } = {},
 ): Wrapper & { session: string } {
   const props = info.properties;
   if (props.LoadState !== 'loaded') {
@@ -430,6 +448,7 @@ export function planWrapper(
     fifoFor: (slot) => fifoPath(paths, slot),
     properties: props,
     ...(info.bashPath ? { bashPath: info.bashPath } : {}),
+    ...(opts.timeoutScale !== undefined ? { timeoutScale: opts.timeoutScale } : {}),
   });
   if (!wrapper.slots.some((s) => s.traced)) {
     throw new ProfileError(`${unit} has no command that hush can trace. ${unit} was not changed.`);
@@ -459,7 +478,7 @@ export function unitCwd(value: string | undefined): string | undefined {
 }
 
 async function activeStateOf(conn: Connection, unit: string): Promise<string> {
-  const r = await conn.exec(sh`systemctl is-active -- ${unit}`, { timeoutMs: 60_000 });
+  const r = await conn.exec(sh`systemctl is-active -- ${unit}`, { timeoutMs: HOST_CMD_TIMEOUT_MS });
   return r.stdout.trim() || 'unknown';
 }
 
@@ -479,7 +498,7 @@ async function waitActive(conn: Connection, unit: string, timeoutMs: number): Pr
 
 async function journalTail(conn: Connection, unit: string): Promise<string> {
   const r = await conn.exec(sh`journalctl --no-pager -n 30 -o short-monotonic -u ${unit}`, {
-    timeoutMs: 60_000,
+    timeoutMs: HOST_CMD_TIMEOUT_MS,
   });
   return r.stdout.trim();
 }
@@ -579,7 +598,7 @@ class Readers {
     this.#finishing = true;
     let conn = await link.get();
     if (this.#active.size < this.slots.length) await this.start(conn); // re-attach after a late cut
-    await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: 60_000 });
+    await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: HOST_CMD_TIMEOUT_MS });
     const all = () => Promise.all([...this.#active.values()].map((r) => r.done));
     const timedOut = await Promise.race([
       all().then(() => false),
@@ -588,8 +607,8 @@ class Readers {
     if (timedOut) {
       this.log('some traces did not end after the stop (processes left behind?); detaching strace');
       conn = await link.get();
-      await conn.exec(killStragglersCommand(this.paths, stracePath), { timeoutMs: 60_000 });
-      await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: 60_000 });
+      await conn.exec(killStragglersCommand(this.paths, stracePath), { timeoutMs: HOST_CMD_TIMEOUT_MS });
+      await conn.exec(wakeReadersCommand(this.paths), { timeoutMs: HOST_CMD_TIMEOUT_MS });
       const still = await Promise.race([
         all().then(() => false),
         sleep(10_000, undefined, { unref: true }).then(() => true),
@@ -624,7 +643,7 @@ function startHeartbeat(
     while (!stopped) {
       try {
         const conn = await link.get();
-        const ok = await heartbeat(conn, paths, periodSec * 2000);
+        const ok = await heartbeat(conn, paths, Math.max(periodSec * 2000, 30_000));
         if (!ok) {
           warnings.push('the session directory disappeared on the host during the window');
           return;

@@ -37,7 +37,7 @@ export async function armWatchdog(
 ): Promise<void> {
   await conn.exec(armWatchdogCommand(p, Math.max(1, Math.round(opts.periodSec))), {
     check: true,
-    timeoutMs: 60_000,
+    timeoutMs: 5 * 60_000,
   });
 }
 
@@ -48,7 +48,7 @@ export async function heartbeat(conn: Connection, p: SessionPaths, timeoutMs = 3
 }
 
 export async function disarmWatchdog(conn: Connection, p: SessionPaths): Promise<void> {
-  await conn.exec(disarmWatchdogCommand(p), { timeoutMs: 60_000 });
+  await conn.exec(disarmWatchdogCommand(p), { timeoutMs: 5 * 60_000 });
 }
 
 /** A live profiling session holds the unit: another operation must not tear it down. */
@@ -101,7 +101,7 @@ export async function clearLeftovers(
   const p = sessionPaths(name);
   const r = await conn.exec(
     sh`set -- ${p.root} ${p.dropIn} ${p.watchdogUnit} ${p.holdUnit}; ${trustedScript(INSPECT)}`,
-    { check: true, timeoutMs: 60_000 },
+    { check: true, timeoutMs: 5 * 60_000 },
   );
   const found: string[] = [];
   let age: number | undefined;

@@ -24,6 +24,7 @@ export const SESSION_PROPERTIES = [
   'WorkingDirectory',
   'TimeoutStartUSec',
   'TimeoutStopUSec',
+  'WatchdogUSec',
   'NRestarts',
   'ExecMainPID',
   'MainPID',

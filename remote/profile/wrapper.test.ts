@@ -155,6 +155,17 @@ describe('the wrapper drop-in', () => {
     expect(w).toContain('ExecPaths=/usr/bin/strace\n');
   });
 
+  test('start/stop timeouts and the watchdog are scaled for the window; infinity and 0 stay', () => {
+    const props = { TimeoutStartUSec: '1min 30s', TimeoutStopUSec: 'infinity', WatchdogUSec: '30s' };
+    const w = buildWrapper(input(NGINX_CAT, { properties: props, timeoutScale: 3 })).dropIn;
+    expect(w).toContain('TimeoutStartSec=270s\n');
+    expect(w).toContain('WatchdogSec=90s\n');
+    expect(w).not.toContain('TimeoutStopSec');
+    expect(
+      buildWrapper(input(NGINX_CAT, { properties: { ...props, WatchdogUSec: '0' } })).dropIn,
+    ).not.toMatch(/Timeout|Watchdog/);
+  });
+
   test('refuses strace flags without -D', () => {
     expect(() =>
       buildWrapper(

@@ -28,6 +28,7 @@
  */
 import { type ExecCommand, parseExecPrefixes } from './execLines';
 import { execWord, takeRawWords } from './systemdWords';
+import { parseTimespanMs } from './unitInfo';
 
 export const PROFILE_DROPIN_NAME = 'zz-hush-profile.conf';
 export const PROFILE_DROPIN_MARKER = '# hush:profile-wrapper';
@@ -52,6 +53,12 @@ export interface WrapperInput {
   properties: Readonly<Record<string, string>>;
   /** bash for the `@` fallback on strace < 6.4. */
   bashPath?: string;
+  /**
+   * Start/stop timeouts and WatchdogSec= are multiplied by this during the window (default 1:
+   * unchanged). Tracing slows start-up (on an emulated or busy host by 10× and more), and a unit
+   * killed for a start timeout that only strace caused would profile nothing but its failure.
+   */
+  timeoutScale?: number;
 }
 
 /** One Exec command and what the wrapper does with it. */
@@ -96,6 +103,17 @@ export function buildWrapper(input: WrapperInput): Wrapper {
   if (hasValue(props.SystemCallFilter)) lines.push('SystemCallFilter=@debug');
   if (hasValue(props.RestrictAddressFamilies)) lines.push('RestrictAddressFamilies=AF_NETLINK');
   if (hasValue(props.NoExecPaths)) lines.push(`ExecPaths=${execWord(strace.path, { envExpansion: false })}`);
+  const scale = input.timeoutScale ?? 1;
+  if (scale > 1) {
+    for (const [prop, directive] of [
+      ['TimeoutStartUSec', 'TimeoutStartSec'],
+      ['TimeoutStopUSec', 'TimeoutStopSec'],
+      ['WatchdogUSec', 'WatchdogSec'],
+    ] as const) {
+      const ms = parseTimespanMs(props[prop]);
+      if (ms !== undefined && ms > 0) lines.push(`${directive}=${Math.ceil((ms * scale) / 1000)}s`);
+    }
+  }
 
   let current: string | undefined;
   for (const c of input.commands) {

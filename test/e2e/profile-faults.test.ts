@@ -150,7 +150,8 @@ describe.each(profileImages())('profiling faults on %s', (image) => {
     () =>
       withTestHost(image, async (host) => {
         const before = await unitSnapshot(host, UNIT);
-        const watchdogSec = 15;
+        // long enough that a heartbeat delayed by a busy emulated host does not fire it early
+        const watchdogSec = 20;
         const p = spawnProfiler(host, watchdogSec);
         await p.windowOpen;
         const wrapped = await host.exec(`systemctl cat ${UNIT} | grep -c zz-hush-profile.conf`);
@@ -178,7 +179,7 @@ describe.each(profileImages())('profiling faults on %s', (image) => {
     () =>
       withTestHost(image, async (host) => {
         const before = await unitSnapshot(host, UNIT);
-        const watchdogSec = 10;
+        const watchdogSec = 30;
         const p = spawnProfiler(host, watchdogSec);
         await p.windowOpen;
         p.child.kill('SIGKILL');
