@@ -259,6 +259,7 @@ export function predictExposure(
   const base = settingsFromProperties(properties);
   const { settings, ignored, warnings } = applyAssignments(base, assignments, {
     syscallGroups: opts.syscallGroups,
+    systemdVersion: opts.systemdVersion,
   });
   const { exposure, checks } = assessSecurity(securityInfo(settings, opts.mode ?? 'online'), opts);
   return {
