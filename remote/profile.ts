@@ -541,6 +541,7 @@ class Readers {
   #bytes = 0;
   #finishing = false;
   #started = false;
+  #starting: Promise<void> | undefined;
 
   constructor(
     private readonly paths: SessionPaths,
@@ -555,9 +556,19 @@ class Readers {
     return this.#bytes;
   }
 
-  /** Starts a reader for every slot that has none running. */
-  async start(conn: Connection): Promise<void> {
-    this.#started = true;
+  /**
+   * Starts a reader for every slot that has none running. Serialized: the heartbeat re-attaches
+   * readers concurrently with setup, and two readers on one FIFO would split a trace between them.
+   */
+  start(conn: Connection): Promise<void> {
+    this.#starting ??= this.#startMissing(conn).finally(() => {
+      this.#starting = undefined;
+      this.#started = true;
+    });
+    return this.#starting;
+  }
+
+  async #startMissing(conn: Connection): Promise<void> {
     for (const s of this.slots) {
       if (this.#active.has(s.id)) continue;
       const proc = await conn.execStream(readerCommand(this.paths, s.id, this.compress));
@@ -590,7 +601,8 @@ class Readers {
 
   /** Slots whose reader ended while the session goes on (a cut connection). */
   get missing(): number {
-    return this.#finishing || !this.#started ? 0 : this.slots.length - this.#active.size;
+    if (this.#finishing || !this.#started || this.#starting) return 0;
+    return this.slots.length - this.#active.size;
   }
 
   /** After the unit stopped: end the loops, wait for the last bytes; force stragglers out. */
