@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { interpreterOf, parseSystemctlVersion, readInterpreter } from './localHost';
+
+describe('readInterpreter (real files on this machine)', () => {
+  it('a dynamic ELF names its loader, a static one none, a script its #! program', () => {
+    expect(readInterpreter('/usr/bin/cat')).toMatch(/^\/lib64\/ld-linux-x86-64\.so\.2$|ld-linux/);
+    expect(readInterpreter('/sbin/ldconfig')).toBe('');
+    const dir = mkdtempSync(join(tmpdir(), 'hush-interp-'));
+    try {
+      writeFileSync(join(dir, 's'), '#!/usr/bin/env python3\nprint(1)\n');
+      expect(readInterpreter(join(dir, 's'))).toBe('/usr/bin/env');
+      writeFileSync(join(dir, 'data'), 'hello');
+      expect(readInterpreter(join(dir, 'data'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(readInterpreter('/nonexistent/x')).toBeUndefined();
+  });
+
+  it('a truncated ELF head is unknown, not static', () => {
+    const head = Buffer.alloc(64);
+    head.writeUInt32BE(0x7f454c46, 0);
+    head[4] = 2;
+    head[5] = 1;
+    head.writeBigUInt64LE(64n, 0x20); // program headers right after the header…
+    head.writeUInt16LE(56, 0x36);
+    head.writeUInt16LE(3, 0x38); // …three of them, none present in the bytes we have
+    expect(interpreterOf((o, n) => head.subarray(o, o + n))).toBeUndefined();
+  });
+});
+
+describe('parseSystemctlVersion', () => {
+  it('reads the version and the BPF framework flag', () => {
+    expect(parseSystemctlVersion('systemd 252 (252.38-1~deb12u1)\n+PAM -BPF_FRAMEWORK +XZ\n')).toEqual({
+      version: 252,
+      line: 'systemd 252 (252.38-1~deb12u1)',
+      bpfFramework: false,
+    });
+    expect(parseSystemctlVersion('systemd 257 (257.13-1~deb13u1)\n+BPF_FRAMEWORK +BTF\n')?.bpfFramework).toBe(
+      true,
+    );
+    expect(parseSystemctlVersion('bash: systemctl: not found')).toBeUndefined();
+  });
+});
