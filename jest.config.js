@@ -24,6 +24,7 @@ module.exports = {
       // failure or interrupt too): test/host/globalSetup.ts.
       globalSetup: '<rootDir>/test/host/globalSetup.ts',
       globalTeardown: '<rootDir>/test/host/globalTeardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/host/retry.ts'],
     },
   ],
 };
