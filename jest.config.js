@@ -1,12 +1,13 @@
 // Two projects: `unit` (pure logic, fast, no VM) and `host` (real systemd VMs over real SSH;
 // boots the test hosts once per run in globalSetup). `npm test` runs both.
 const tsJest = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+// dist/ holds compiled copies (and a package.json) that jest's module map must not see twice.
+const common = { testEnvironment: 'node', transform: tsJest, modulePathIgnorePatterns: ['<rootDir>/dist/'] };
 module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testEnvironment: 'node',
-      transform: tsJest,
+      ...common,
       testMatch: [
         '<rootDir>/core/**/*.test.ts',
         '<rootDir>/cli/**/*.test.ts',
@@ -17,8 +18,7 @@ module.exports = {
     },
     {
       displayName: 'host',
-      testEnvironment: 'node',
-      transform: tsJest,
+      ...common,
       testMatch: ['<rootDir>/test/host/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       // Boots each test host image once per run (and stops every VM of the run at the end, on
       // failure or interrupt too): test/host/globalSetup.ts.
