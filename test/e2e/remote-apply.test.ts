@@ -1,0 +1,278 @@
+/**
+ * apply / verify / roll back / reset / status against real systemd on the Debian 12 (systemd 252)
+ * and Debian 13 (systemd 257) test hosts, with the corpus services' functional checks as the
+ * oracle: a good drop-in is applied and the service still works; breaking drop-ins (a
+ * SystemCallFilter that kills nginx with SIGSYS, ProtectSystem=strict without /run, a sandbox that
+ * keeps nginx up but makes it fail the health command) are rolled back with the previous file
+ * restored byte-for-byte (mode too) or removed again; reset leaves `systemctl cat` byte-identical
+ * to before hush, also for a unit with an admin's drop-in and for a template instance.
+ */
+import { applyDropIn, ApplyError } from '../../remote/apply';
+import { connect, type Connection } from '../../remote/connection';
+import { applyPaths, hardeningPaths } from '../../remote/paths';
+import { probe } from '../../remote/probe';
+import { reset } from '../../remote/reset';
+import { sh } from '../../remote/shell';
+import { status } from '../../remote/status';
+import { checkService, HOST_TEST_TIMEOUT_MS, TEST_HOST_IMAGES, withTestHost, type TestHost } from '../host';
+
+const GOOD = `# written by the hush e2e test
+[Service]
+PrivateTmp=true
+ProtectHome=true
+ProtectSystem=full
+NoNewPrivileges=true
+`;
+const HEALTH = 'curl -fsS -o /dev/null http://127.0.0.1/';
+
+async function withConn<T>(host: TestHost, fn: (c: Connection) => Promise<T>): Promise<T> {
+  const conn = await connect({
+    host: host.host,
+    port: host.port,
+    user: host.user,
+    privateKey: host.privateKey,
+    hostKey: host.hostKey,
+    // Under TCG a busy guest (a daemon-reload takes up to a minute on Debian 13 here) answers the
+    // SSH handshake slowly.
+    perDialTimeout: 60,
+  });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.close();
+  }
+}
+
+async function catText(conn: Connection, unit: string): Promise<string> {
+  return conn.run(sh`systemctl cat --no-pager -- ${unit}`);
+}
+async function prop(conn: Connection, unit: string, name: string): Promise<string> {
+  return (await conn.run(sh`systemctl show -p ${name} --value -- ${unit}`)).trim();
+}
+async function expectCheck(host: TestHost, service: string): Promise<void> {
+  const r = await checkService(host, service, { waitSeconds: 60 });
+  if (!r.ok) throw new Error(`functional check ${service} failed:\n${r.output}`);
+}
+
+describe.each(TEST_HOST_IMAGES)('remote apply/reset on %s', (image) => {
+  test(
+    'a good drop-in is applied and verified, the service works, status lists it, reset restores systemctl cat',
+    () =>
+      withTestHost(image, async (host) =>
+        withConn(host, async (conn) => {
+          const unit = 'nginx.service';
+          const { file, dir } = hardeningPaths(unit);
+          // An admin's own drop-in is already there: hush must leave it alone.
+          await conn.writeFileAtomic(`${dir}/override.conf`, '[Service]\nEnvironment=HUSH_E2E_ADMIN=1\n');
+          await conn.run(sh`systemctl daemon-reload && systemctl restart nginx`);
+          const before = await catText(conn, unit);
+          const facts = await probe(conn, unit);
+          expect(facts.unit?.dropIns).toEqual([`${dir}/override.conf`]);
+
+          const r = await applyDropIn(conn, unit, GOOD, { health: HEALTH, settleMs: 3000 });
+          expect(r.verdict).toBe('applied');
+          expect(r.failures).toEqual([]);
+          expect((await conn.readFile(file))?.toString()).toBe(GOOD);
+          expect(await prop(conn, unit, 'ProtectSystem')).toBe('full');
+          expect(await prop(conn, unit, 'Environment')).toContain('HUSH_E2E_ADMIN=1');
+          await expectCheck(host, 'nginx');
+
+          // Same content again: nothing rewritten, no restart.
+          const invocation = await prop(conn, unit, 'InvocationID');
+          expect((await applyDropIn(conn, unit, GOOD)).verdict).toBe('unchanged');
+          expect(await prop(conn, unit, 'InvocationID')).toBe(invocation);
+
+          const s = await status(conn);
+          expect(s.hardened.map((h) => [h.unit, h.activeState, h.path])).toEqual([[unit, 'active', file]]);
+          expect(s.hardened[0]?.header[0]).toBe('written by the hush e2e test');
+
+          const rr = await reset(conn, unit);
+          expect(rr.removed).toEqual([file]); // the directory stays: the admin's drop-in is in it
+          expect(rr.restarted).toBe(true);
+          expect(rr.activeAfter).toBe('active');
+          expect(await catText(conn, unit)).toBe(before);
+          expect(await prop(conn, unit, 'ProtectSystem')).toBe('no');
+          await expectCheck(host, 'nginx');
+
+          const again = await reset(conn, unit);
+          expect(again).toMatchObject({ removed: [], restarted: false, activeAfter: 'active' });
+          expect((await status(conn)).hardened).toEqual([]);
+        }),
+      ),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'breaking drop-ins are rolled back: the previous file comes back byte-for-byte, or goes away again',
+    () =>
+      withTestHost(image, async (host) =>
+        withConn(host, async (conn) => {
+          const unit = 'nginx.service';
+          const { file, dir } = hardeningPaths(unit);
+          // A previous version of hush's file, hand-edited, odd bytes and mode.
+          const previous = Buffer.from(
+            '# edited by hand\r\n[Service]\nPrivateTmp=yes\n\n# no newline at the end',
+            'utf8',
+          );
+          await conn.writeFileAtomic(file, previous, { mode: 0o640 });
+          await conn.run(sh`systemctl daemon-reload && systemctl restart nginx`);
+          const before = await catText(conn, unit);
+
+          // nginx opens sockets: a filter denying @network-io kills it with SIGSYS.
+          const e1 = await applyDropIn(conn, unit, '[Service]\nSystemCallFilter=~@network-io\n', {
+            settleMs: 3000,
+          }).catch((e: unknown) => e);
+          expect(e1).toBeInstanceOf(ApplyError);
+          const r1 = (e1 as ApplyError).result;
+          expect(r1.verdict).toBe('rolled-back');
+          expect(r1.restoredIdentical).toBe(true);
+          expect(r1.failures.length).toBeGreaterThan(0);
+          expect(r1.journal.join('\n')).toMatch(/SYS|status=31|Bad system call/);
+          expect(await conn.readFile(file)).toEqual(previous);
+          expect((await conn.run(sh`stat -c %a -- ${file}`)).trim()).toBe('640');
+          expect(await catText(conn, unit)).toBe(before);
+          await expectCheck(host, 'nginx');
+
+          // No previous file (and no directory): after the rollback neither exists.
+          await reset(conn, unit);
+          const pristine = await catText(conn, unit);
+          const e2 = await applyDropIn(conn, unit, '[Service]\nProtectSystem=strict\n', {
+            settleMs: 3000,
+          }).catch((e: unknown) => e);
+          expect(e2).toBeInstanceOf(ApplyError);
+          const r2 = (e2 as ApplyError).result;
+          expect(r2).toMatchObject({
+            verdict: 'rolled-back',
+            previousExisted: false,
+            restoredIdentical: true,
+          });
+          expect(r2.journal.join('\n')).toMatch(/Read-only file system/);
+          expect((await conn.exec(sh`test -e ${dir}`)).code).toBe(1);
+          expect(await catText(conn, unit)).toBe(pristine);
+          await expectCheck(host, 'nginx');
+          expect((await status(conn)).applyStages).toEqual([]);
+        }),
+      ),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a drop-in that keeps the unit up but fails the health command is rolled back',
+    () =>
+      withTestHost(image, async (host) =>
+        withConn(host, async (conn) => {
+          const unit = 'nginx.service';
+          const before = await catText(conn, unit);
+          const e = await applyDropIn(conn, unit, '[Service]\nInaccessiblePaths=/var/www\n', {
+            health: HEALTH,
+            settleMs: 2000,
+          }).catch((err: unknown) => err);
+          expect(e).toBeInstanceOf(ApplyError);
+          const r = (e as ApplyError).result;
+          expect(r.verdict).toBe('rolled-back');
+          expect(r.failures.join('\n')).toMatch(/health command exited 22/); // curl -f: HTTP error
+          expect(await catText(conn, unit)).toBe(before);
+          await expectCheck(host, 'nginx');
+        }),
+      ),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a template instance gets its own drop-in directory, and reset restores it',
+    () =>
+      withTestHost(image, async (host) =>
+        withConn(host, async (conn) => {
+          const unit = (
+            await conn.run(sh`systemctl list-units --plain --no-legend 'postgresql@*-main.service'`)
+          )
+            .trim()
+            .split(/\s+/)[0] as string;
+          expect(unit).toMatch(/^postgresql@\d+-main\.service$/);
+          const before = await catText(conn, unit);
+          const { file } = hardeningPaths(unit);
+          expect(file).toBe(`/etc/systemd/system/${unit}.d/zz-hush-hardening.conf`);
+          const r = await applyDropIn(conn, unit, '[Service]\nPrivateTmp=true\nProtectHome=true\n', {
+            health: "runuser -u postgres -- psql -Atc 'select 1'",
+            settleMs: 3000,
+          });
+          expect(r.verdict).toBe('applied');
+          expect(await prop(conn, unit, 'PrivateTmp')).toBe('yes');
+          // The template and other instances are untouched.
+          expect(
+            (await conn.exec(sh`test -e /etc/systemd/system/postgresql@.service.d/zz-hush-hardening.conf`))
+              .code,
+          ).toBe(1);
+          await expectCheck(host, 'postgresql');
+          const rr = await reset(conn, unit);
+          expect(rr.activeAfter).toBe('active');
+          expect(await catText(conn, unit)).toBe(before);
+          await expectCheck(host, 'postgresql');
+        }),
+      ),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a controller that vanishes mid-apply leaves the host to finish: a breaking drop-in is still rolled back',
+    () =>
+      withTestHost(image, async (host) => {
+        const unit = 'nginx.service';
+        const { file, dir } = hardeningPaths(unit);
+        const { transientUnit, stage } = applyPaths(unit);
+        const conn = await connect({
+          host: host.host,
+          port: host.port,
+          privateKey: host.privateKey,
+          hostKey: host.hostKey,
+          perDialTimeout: 60,
+        });
+        const before = await catText(conn, unit);
+        const applying = applyDropIn(conn, unit, '[Service]\nProtectSystem=strict\n', { settleMs: 3000 });
+        // Cut the controller off once the transaction runs on the host.
+        await withConn(host, async (watcher) => {
+          const deadline = Date.now() + 120_000;
+          while ((await watcher.exec(sh`systemctl is-active --quiet -- ${transientUnit}`)).code !== 0) {
+            if (Date.now() > deadline) throw new Error('the apply transaction never started');
+          }
+          await conn.close();
+          await expect(applying).rejects.toThrow(
+            /lost the connection .* finishes the transaction on its own/,
+          );
+          while ((await watcher.exec(sh`systemctl is-active --quiet -- ${transientUnit}`)).code === 0) {
+            if (Date.now() > deadline + 300_000) throw new Error('the apply transaction never ended');
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          const result = (await watcher.run(sh`cat -- ${stage}/result`)).split('\n');
+          expect(result).toContain('verdict=rolled-back');
+          expect((await watcher.exec(sh`test -e ${file} || test -e ${dir}`)).code).toBe(1);
+          expect(await catText(watcher, unit)).toBe(before);
+          expect((await status(watcher)).applyStages).toEqual([stage]); // interrupted: shown until the next hush run
+          await expectCheck(host, 'nginx');
+          expect((await reset(watcher, unit)).removed).toEqual([stage]);
+        });
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'apply clears a profiling leftover (runtime drop-in) before changing anything',
+    () =>
+      withTestHost(image, async (host) =>
+        withConn(host, async (conn) => {
+          const unit = 'nginx.service';
+          const leftover = `/run/systemd/system/${unit}.d/zz-hush-profile.conf`;
+          await conn.writeFileAtomic(leftover, '[Service]\nEnvironment=HUSH_PROFILE_LEFTOVER=1\n');
+          await conn.run(sh`systemctl daemon-reload && systemctl restart nginx`);
+          expect(await prop(conn, unit, 'Environment')).toContain('HUSH_PROFILE_LEFTOVER=1');
+          const r = await applyDropIn(conn, unit, GOOD, { health: HEALTH, settleMs: 2000 });
+          expect(r.verdict).toBe('applied');
+          expect((await conn.exec(sh`test -e ${leftover}`)).code).toBe(1);
+          expect(await prop(conn, unit, 'Environment')).not.toContain('HUSH_PROFILE_LEFTOVER');
+          await expectCheck(host, 'nginx');
+          await reset(conn, unit);
+        }),
+      ),
+    HOST_TEST_TIMEOUT_MS,
+  );
+});

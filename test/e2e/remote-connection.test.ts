@@ -1,0 +1,250 @@
+/**
+ * remote/connection against real sshd on the Debian 12 and 13 test hosts: host-key pinning in
+ * every accepted form, refusal of a wrong host key and of a wrong private key, the non-root
+ * path (`sudo -n`), a proxy hop, quoting through the real remote shell, file helpers, streaming,
+ * timeouts, and hostile unit names refused before anything reaches the host.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyDropIn } from '../../remote/apply';
+import {
+  AuthenticationError,
+  CommandTimeoutError,
+  connect,
+  HostKeyMismatchError,
+  SudoRequiredError,
+  type Connection,
+  type ConnectionArgs,
+} from '../../remote/connection';
+import { fingerprintOf } from '../../remote/hostKey';
+import { probe } from '../../remote/probe';
+import { reset } from '../../remote/reset';
+import { argv, sh } from '../../remote/shell';
+import { InvalidUnitNameError } from '../../remote/unitName';
+import { HOST_TEST_TIMEOUT_MS, TEST_HOST_IMAGES, withTestHost, type TestHost } from '../host';
+
+function argsFor(host: TestHost, extra: Partial<ConnectionArgs> = {}): ConnectionArgs {
+  return {
+    host: host.host,
+    port: host.port,
+    user: host.user,
+    privateKey: host.privateKey,
+    hostKey: host.hostKey,
+    ...extra,
+  };
+}
+
+/** A fresh ed25519 key pair in OpenSSH format (the test hosts have never seen it). */
+function freshKey(): { privateKey: string; publicKey: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hush-key-'));
+  try {
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'hush-test',
+      '-f',
+      path.join(dir, 'k'),
+    ]);
+    return {
+      privateKey: readFileSync(path.join(dir, 'k'), 'utf8'),
+      publicKey: readFileSync(path.join(dir, 'k.pub'), 'utf8').trim(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HOSTILE_WORDS = [
+  "it's",
+  '$(id)',
+  '`id`',
+  '; reboot',
+  'a\nb',
+  '\\',
+  ' spaced ',
+  '*',
+  '"q"',
+  '${HOME}',
+  'ü',
+];
+
+describe.each(TEST_HOST_IMAGES)('remote connection on %s', (image) => {
+  test(
+    'pins the host key in every form, runs as root, quotes through the real shell, moves files and streams',
+    () =>
+      withTestHost(image, async (host) => {
+        const knownHosts = readFileSync(host.knownHostsPath, 'utf8');
+        for (const pin of [host.hostKey, host.hostKeyFingerprint, knownHosts]) {
+          const c = await connect(argsFor(host, { hostKey: pin }));
+          expect((await c.exec(sh`id -u`)).stdout.trim()).toBe('0');
+          expect(c.presentedHostKey).toContain(host.hostKeyFingerprint);
+          await c.close();
+        }
+
+        const conn = await connect(argsFor(host));
+        try {
+          // Every hostile word arrives as one argument, unchanged.
+          const echoed = await conn.run(argv(['printf', '%s\\0', ...HOSTILE_WORDS]));
+          expect(echoed.split('\0').slice(0, -1)).toEqual(HOSTILE_WORDS);
+
+          // exec: exit codes, stdin, stderr; run() throws with the exit code.
+          expect((await conn.exec(sh`exit 7`)).code).toBe(7);
+          expect((await conn.exec(sh`cat; echo err >&2`, { stdin: 'in put' })).stdout).toBe('in put');
+          await expect(conn.run(sh`echo boom >&2; exit 3`)).rejects.toThrow(/exit code 3.*boom/);
+
+          // Files: binary-exact, atomic, odd names, absence.
+          const dir = "/run/hush-e2e/it's a dir";
+          const file = `${dir}/f $(x).bin`;
+          const bytes = Buffer.from([0, 1, 2, 255, 10, 13, 39, 34, 92, 36]);
+          await conn.writeFileAtomic(file, bytes, { mode: 0o600 });
+          expect(await conn.readFile(file)).toEqual(bytes);
+          expect((await conn.run(sh`stat -c %a -- ${file}`)).trim()).toBe('600');
+          expect((await conn.run(sh`ls -A -- ${dir}`)).trim()).toBe('f $(x).bin'); // no temp file left
+          expect(await conn.readFile(`${dir}/absent`)).toBeUndefined();
+
+          // Streaming: stdout as a Readable while the command runs.
+          const p = await conn.execStream(sh`for i in 1 2 3; do echo line$i; sleep 0.2; done; exit 4`);
+          const chunks: Buffer[] = [];
+          for await (const c of p.stdout) chunks.push(c as Buffer);
+          expect(Buffer.concat(chunks).toString()).toBe('line1\nline2\nline3\n');
+          expect((await p.done).code).toBe(4);
+
+          // Timeout: the command is stopped and reported.
+          const t0 = Date.now();
+          await expect(conn.exec(sh`sleep 61`, { timeoutMs: 1500 })).rejects.toBeInstanceOf(
+            CommandTimeoutError,
+          );
+          expect(Date.now() - t0).toBeLessThan(30_000);
+          expect((await conn.exec(sh`pgrep -fx 'sleep 61' >/dev/null`)).code).not.toBe(0);
+        } finally {
+          await conn.close();
+        }
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'refuses a wrong or unpinned host key and a wrong private key, without leaking secrets',
+    () =>
+      withTestHost(image, async (host) => {
+        const other = freshKey();
+        const otherBlob = Buffer.from(other.publicKey.split(' ')[1] as string, 'base64');
+        const attempts: string[] = [];
+        for (const pin of [other.publicKey, fingerprintOf(otherBlob)]) {
+          const err = await connect(argsFor(host, { hostKey: pin }), { log: (l) => attempts.push(l) }).catch(
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(HostKeyMismatchError);
+          expect((err as Error).message).toContain(host.hostKeyFingerprint); // what it presented
+          expect((err as Error).message).toContain(fingerprintOf(otherBlob)); // what we expected
+        }
+        expect(attempts).toHaveLength(2); // never retried
+
+        await expect(
+          connect({ host: host.host, port: host.port, privateKey: host.privateKey } as ConnectionArgs),
+        ).rejects.toThrow(/hostKey: is required/);
+
+        const err = await connect(argsFor(host, { privateKey: other.privateKey })).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AuthenticationError);
+        const secretLines = other.privateKey
+          .split('\n')
+          .filter((l) => l.length > 20 && !l.startsWith('-----'));
+        for (const l of secretLines)
+          expect(`${(err as Error).message}\n${(err as Error).stack}`).not.toContain(l);
+
+        const pw = 'hush-secret-password-123';
+        const err2 = await connect(
+          argsFor(host, { privateKey: undefined, password: pw, dialErrorLimit: 1 }),
+        ).catch((e: unknown) => e);
+        expect(err2).toBeInstanceOf(AuthenticationError);
+        expect(String((err2 as Error).stack)).not.toContain(pw);
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a non-root user without working sudo gets a clear error; a proxy hop works',
+    () =>
+      withTestHost(image, async (host) => {
+        const key = freshKey();
+        const root = await connect(argsFor(host));
+        try {
+          await root.run(sh`id hushuser >/dev/null 2>&1 || useradd -m -s /bin/bash hushuser
+install -d -m 700 -o hushuser -g hushuser ~hushuser/.ssh
+printf '%s\n' ${key.publicKey} > ~hushuser/.ssh/authorized_keys
+chown hushuser: ~hushuser/.ssh/authorized_keys; chmod 600 ~hushuser/.ssh/authorized_keys`);
+          const hasSudo = (await root.exec(sh`command -v sudo`)).code === 0;
+          const err = await connect(argsFor(host, { user: 'hushuser', privateKey: key.privateKey })).catch(
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(SudoRequiredError);
+          expect((err as Error).message).toMatch(
+            hasSudo
+              ? /user 'hushuser' .* is not root and 'sudo -n' does not work/
+              : /is not root and sudo is not installed/,
+          );
+          expect((err as Error).message).toMatch(/NOPASSWD/);
+
+          // Proxy: hop through the host's own sshd to its port 22 (same host key inside).
+          const viaProxy = await connect({
+            host: '127.0.0.1',
+            port: 22,
+            privateKey: host.privateKey,
+            hostKey: host.hostKey,
+            proxy: { host: host.host, port: host.port, privateKey: host.privateKey, hostKey: host.hostKey },
+          });
+          expect((await viaProxy.run(sh`echo $SSH_CONNECTION`)).trim()).toMatch(
+            /^127\.0\.0\.1 \d+ 127\.0\.0\.1 22$/,
+          );
+          await viaProxy.close();
+        } finally {
+          await root.close();
+        }
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'hostile unit names are rejected before anything reaches the host',
+    () =>
+      withTestHost(image, async (host) => {
+        const conn: Connection = await connect(argsFor(host));
+        try {
+          await conn.run(sh`rm -f /tmp/pwned`);
+          const calls: string[] = [];
+          const realExec = conn.exec.bind(conn);
+          conn.exec = (cmd, o) => {
+            calls.push(cmd.text);
+            return realExec(cmd, o);
+          };
+          for (const name of [
+            'nginx;touch /tmp/pwned',
+            '$(touch /tmp/pwned)',
+            '../x',
+            '`touch /tmp/pwned`',
+            'a b',
+            'nginx.socket',
+            '-x',
+          ]) {
+            await expect(probe(conn, name)).rejects.toBeInstanceOf(InvalidUnitNameError);
+            await expect(applyDropIn(conn, name, '[Service]\nPrivateTmp=true\n')).rejects.toBeInstanceOf(
+              InvalidUnitNameError,
+            );
+            await expect(reset(conn, name)).rejects.toBeInstanceOf(InvalidUnitNameError);
+          }
+          expect(calls).toEqual([]);
+          conn.exec = realExec;
+          expect((await conn.exec(sh`test -e /tmp/pwned`)).code).toBe(1);
+        } finally {
+          await conn.close();
+        }
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+});
