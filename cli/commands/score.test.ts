@@ -75,6 +75,8 @@ CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID CAP_CHOWN CAP_D
 UMask=0027
 `;
 
+jest.setTimeout(60_000); // systemd-analyze and module loading on a loaded machine
+
 describe('hush score', () => {
   let dir: string;
   const file = (name: string, text: string): string => {
