@@ -32,6 +32,8 @@ function argsFor(host: TestHost, extra: Partial<ConnectionArgs> = {}): Connectio
     user: host.user,
     privateKey: host.privateKey,
     hostKey: host.hostKey,
+    // A busy TCG guest answers the handshake slowly: slow dials must not look like retries.
+    perDialTimeout: 60,
     ...extra,
   };
 }
