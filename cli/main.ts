@@ -62,8 +62,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await cmd.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`hush ${name}: ${err.message}\n\n${cmd.usage.trimEnd()}\n`);
+    // node's parseArgs rejects unknown or malformed flags with ERR_PARSE_ARGS_*: bad usage too.
+    const parseArgsError = String((err as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || parseArgsError) {
+      const message = err instanceof Error ? err.message : String(err);
+      io.stderr.write(`hush ${name}: ${message}\n\n${cmd.usage.trimEnd()}\n`);
       return 2;
     }
     io.stderr.write(`hush ${name}: ${err instanceof Error ? err.message : String(err)}\n`);

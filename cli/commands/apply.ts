@@ -50,27 +50,22 @@ export const command: CliCommand = {
   summary: 'harden a unit on a host over SSH: drop-in, restart, verify, roll back on failure',
   usage,
   async run(args, io: CliIo) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          ...HARDENING_FLAGS,
-          ...TARGET_FLAGS,
-          profile: { type: 'string' },
-          duration: { type: 'string' },
-          workload: { type: 'string' },
-          'save-profile': { type: 'string' },
-          health: { type: 'string' },
-          settle: { type: 'string' },
-          force: { type: 'boolean' },
-          'dry-run': { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...HARDENING_FLAGS,
+        ...TARGET_FLAGS,
+        profile: { type: 'string' },
+        duration: { type: 'string' },
+        workload: { type: 'string' },
+        'save-profile': { type: 'string' },
+        health: { type: 'string' },
+        settle: { type: 'string' },
+        force: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('expects exactly one UNIT');
     let unit: string;

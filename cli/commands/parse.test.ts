@@ -129,5 +129,9 @@ describe('hush parse', () => {
     const bad = await hush(['parse', 'a', 'b']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/one input at most/);
+    // Flag errors from node's parseArgs are usage errors too (handled once, in cli/main.ts).
+    const flag = await hush(['parse', '--no-such-flag']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^hush parse: .*--no-such-flag[\s\S]*usage/i);
   });
 });

@@ -116,20 +116,15 @@ export const command: CliCommand = {
   summary: 'strace log → one JSON object per syscall',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          all: { type: 'boolean' },
-          'names-only': { type: 'boolean' },
-          strict: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        all: { type: 'boolean' },
+        'names-only': { type: 'boolean' },
+        strict: { type: 'boolean' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length > 1) throw new UsageError('one input at most');
     const file = positionals[0] ?? '-';

@@ -38,24 +38,19 @@ export const command: CliCommand = {
   summary: 'profile a service on a host over SSH (strace under a runtime drop-in)',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...TARGET_FLAGS,
-          duration: { type: 'string' },
-          workload: { type: 'string' },
-          'workload-local': { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          'watchdog-timeout': { type: 'string' },
-          compress: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...TARGET_FLAGS,
+        duration: { type: 'string' },
+        workload: { type: 'string' },
+        'workload-local': { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'watchdog-timeout': { type: 'string' },
+        compress: { type: 'boolean' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
     let unit: string;

@@ -28,12 +28,7 @@ export const command: CliCommand = {
   summary: "remove hush's hardening (and any profiling leftovers) from a unit on a host",
   usage,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { ...TARGET_FLAGS } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({ args, allowPositionals: true, options: { ...TARGET_FLAGS } });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('expects exactly one UNIT');
     let unit: string;

@@ -41,21 +41,16 @@ export const command: CliCommand = {
   summary: 'profiles or strace logs → hardening drop-in (or JSON plan)',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          ...HARDENING_FLAGS,
-          'systemd-version': { type: 'string' },
-          facts: { type: 'string' },
-          unit: { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...HARDENING_FLAGS,
+        'systemd-version': { type: 'string' },
+        facts: { type: 'string' },
+        unit: { type: 'string' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('no input given');
     const settings = settingsFromFlags(values);

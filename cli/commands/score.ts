@@ -65,22 +65,17 @@ export const command: CliCommand = {
   summary: 'predicted systemd-analyze security exposure of a drop-in',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          unit: { type: 'string' },
-          properties: { type: 'string' },
-          'systemd-version': { type: 'string' },
-          offline: { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        unit: { type: 'string' },
+        properties: { type: 'string' },
+        'systemd-version': { type: 'string' },
+        offline: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('expected exactly one DROPIN file (or -)');
     if (values.unit !== undefined && values.properties !== undefined)

@@ -1,7 +1,7 @@
 /** `hush status`: what hush manages on a host (hardened units, profiling sessions, applies in flight). */
 import { parseArgs } from 'node:util';
 import { status, type HushStatus } from '../../remote/status';
-import { UsageError, type CliCommand } from '../command';
+import type { CliCommand } from '../command';
 import { connectFromFlags, connectionArgsFromFlags, TARGET_FLAGS, TARGET_USAGE } from '../remoteTarget';
 
 const usage = `usage: hush status --host H --host-key KEY [FLAGS]
@@ -40,12 +40,7 @@ export const command: CliCommand = {
   summary: 'list what hush manages on a host',
   usage,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: false, options: { ...TARGET_FLAGS } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({ args, allowPositionals: false, options: { ...TARGET_FLAGS } });
     const { values } = parsed;
     connectionArgsFromFlags(values);
     const conn = await connectFromFlags(values, io, 'status');

@@ -28,21 +28,16 @@ export const command: CliCommand = {
   summary: 'strace log → behaviour profile (JSON)',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          cwd: { type: 'string' },
-          bindv6only: { type: 'boolean' },
-          source: { type: 'string' },
-          compact: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        cwd: { type: 'string' },
+        bindv6only: { type: 'boolean' },
+        source: { type: 'string' },
+        compact: { type: 'boolean' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length > 1) throw new UsageError('one input at most (use hush resolve to merge several)');
     const file = positionals[0] ?? '-';
