@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { withTestHost, type TestHost } from '../host';
+import { imagesUnderTest, withTestHost, type TestHost } from '../host';
 import { connect } from '../../remote/connection';
 import { profileService, StraceMissingError } from '../../remote/profile';
 import { sessionPaths } from '../../remote/profile/session';
@@ -19,7 +19,6 @@ import {
   connectionArgs,
   connector,
   CuttableRelay,
-  profileImages,
   profilingLeftovers,
   sleep,
   unitSnapshot,
@@ -73,7 +72,7 @@ async function restoredAndClean(host: TestHost, cat: string): Promise<boolean> {
   return now.active === 'active' && now.cat === cat && (await profilingLeftovers(host, UNIT)) === '';
 }
 
-describe.each(profileImages())('profiling faults on %s', (image) => {
+describe.each(imagesUnderTest())('profiling faults on %s', (image) => {
   const log = (l: string) => process.stderr.write(`[${image}] ${l}\n`);
 
   test(

@@ -3,10 +3,10 @@
  * does (config reads, the :80 binds, log writes), a restart inside the window is profiled and
  * merged, and afterwards nginx runs on its own configuration with nothing of hush left.
  */
-import { checkService, withTestHost } from '../host';
+import { checkService, imagesUnderTest, withTestHost } from '../host';
 import type { Action } from '../../core/summary/actions';
 import { profileService } from '../../remote/profile';
-import { connector, profileImages, profilingLeftovers, unitSnapshot } from './profile-support';
+import { connector, profilingLeftovers, unitSnapshot } from './profile-support';
 
 const TIMEOUT = 25 * 60_000;
 const CURL_LOOP = 'for i in $(seq 1 20); do curl -fsS -o /dev/null http://127.0.0.1/ || exit 1; done';
@@ -17,7 +17,7 @@ function paths(actions: Action[], access: string): string[] {
   );
 }
 
-describe.each(profileImages())('hush profile nginx on %s', (image) => {
+describe.each(imagesUnderTest())('hush profile nginx on %s', (image) => {
   test(
     'a curl workload: /etc/nginx read, :80 bound, /var/log/nginx written; restored with no wrapper left',
     () =>

@@ -6,9 +6,9 @@
  * it must come out exactly as on the untouched unit: exit codes (Restart=on-failure), sd_notify
  * (READY, STATUS, MAINPID, WATCHDOG), PIDFile, argv[0], privileges of each prefix.
  */
-import { withTestHost, type TestHost } from '../host';
+import { imagesUnderTest, withTestHost, type TestHost } from '../host';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
-import { connector, profileImages, profilingLeftovers, unitSnapshot } from './profile-support';
+import { connector, profilingLeftovers, unitSnapshot } from './profile-support';
 
 const TIMEOUT = 30 * 60_000;
 const UNITS = ['hush-testsvc-notify.service', 'hush-testsvc-forking.service', 'hush-testsvc-restart.service'];
@@ -94,7 +94,7 @@ async function profileWhile(
   return session;
 }
 
-describe.each(profileImages())('hush-testsvc under profiling on %s', (image) => {
+describe.each(imagesUnderTest())('hush-testsvc under profiling on %s', (image) => {
   test(
     'notify, forking and restarting services behave as before while wrapped, and come back unchanged',
     () =>

@@ -14,7 +14,7 @@ import { probe } from '../../remote/probe';
 import { reset } from '../../remote/reset';
 import { sh } from '../../remote/shell';
 import { status } from '../../remote/status';
-import { checkService, HOST_TEST_TIMEOUT_MS, TEST_HOST_IMAGES, withTestHost, type TestHost } from '../host';
+import { checkService, HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
 
 const GOOD = `# written by the hush e2e test
 [Service]
@@ -54,7 +54,7 @@ async function expectCheck(host: TestHost, service: string): Promise<void> {
   if (!r.ok) throw new Error(`functional check ${service} failed:\n${r.output}`);
 }
 
-describe.each(TEST_HOST_IMAGES)('remote apply/reset on %s', (image) => {
+describe.each(imagesUnderTest())('remote apply/reset on %s', (image) => {
   test(
     'a good drop-in is applied and verified, the service works, status lists it, reset restores systemctl cat',
     () =>

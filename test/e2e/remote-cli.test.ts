@@ -13,7 +13,7 @@ import {
   checkService,
   HOST_TEST_TIMEOUT_MS,
   securityBaseline,
-  TEST_HOST_IMAGES,
+  imagesUnderTest,
   withTestHost,
   type TestHost,
 } from '../host';
@@ -46,7 +46,7 @@ const HEALTH = 'curl -fsS -o /dev/null http://127.0.0.1/';
 const WORKLOAD =
   'for i in $(seq 15); do curl -fsS -o /dev/null http://127.0.0.1/; curl -s -o /dev/null http://127.0.0.1/missing; sleep 0.3; done';
 
-describe.each(TEST_HOST_IMAGES)('hush CLI on %s', (image) => {
+describe.each(imagesUnderTest())('hush CLI on %s', (image) => {
   test(
     'profile → apply (verified) → check passes, exposure drops → status → reset → systemctl cat identical',
     () =>

@@ -23,7 +23,7 @@ import { probe } from '../../remote/probe';
 import { reset } from '../../remote/reset';
 import { argv, sh } from '../../remote/shell';
 import { InvalidUnitNameError } from '../../remote/unitName';
-import { HOST_TEST_TIMEOUT_MS, TEST_HOST_IMAGES, withTestHost, type TestHost } from '../host';
+import { HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
 
 function argsFor(host: TestHost, extra: Partial<ConnectionArgs> = {}): ConnectionArgs {
   return {
@@ -76,7 +76,7 @@ const HOSTILE_WORDS = [
   'ü',
 ];
 
-describe.each(TEST_HOST_IMAGES)('remote connection on %s', (image) => {
+describe.each(imagesUnderTest())('remote connection on %s', (image) => {
   test(
     'pins the host key in every form, runs as root, quotes through the real shell, moves files and streams',
     () =>

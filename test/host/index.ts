@@ -32,6 +32,16 @@ export type { TestHostConnection, TestHostImage, HostInfo } from './testhost';
 export { sshExec, connect, execOn } from './ssh';
 export type { ExecResult, ExecOptions } from './ssh';
 
+/**
+ * The images a host test file runs on: HUSH_TESTHOST_IMAGES (comma-separated) narrows the default
+ * of every image, so one can run a file against the host one is debugging without booting both.
+ */
+export function imagesUnderTest(): TestHostImage[] {
+  const wanted = (process.env.HUSH_TESTHOST_IMAGES ?? '').split(',').map((s) => s.trim());
+  const chosen = TEST_HOST_IMAGES.filter((i) => wanted.includes(i));
+  return chosen.length > 0 ? chosen : [...TEST_HOST_IMAGES];
+}
+
 /** A generous per-test timeout for host tests: everything runs under TCG emulation here. */
 export const HOST_TEST_TIMEOUT_MS = 10 * 60_000;
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { TEST_HOST_IMAGES, type TestHost, type TestHostImage } from '../../host';
+import { type TestHost } from '../../host';
 import { connect, type Connection, type ConnectionArgs } from '../../../remote/connection';
 import { sessionPaths } from '../../../remote/profile/session';
 
@@ -104,11 +104,4 @@ export async function waitFor(
     await sleep(everyMs);
   }
   return -1;
-}
-
-/** The test host images to run on: HUSH_TESTHOST_IMAGES (comma-separated) narrows the default all. */
-export function profileImages(): TestHostImage[] {
-  const wanted = (process.env.HUSH_TESTHOST_IMAGES ?? '').split(',').map((s) => s.trim());
-  const chosen = TEST_HOST_IMAGES.filter((i) => wanted.includes(i));
-  return chosen.length > 0 ? chosen : [...TEST_HOST_IMAGES];
 }
