@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseDropIn } from '../../../core/dropin';
 import { parseSyscallGroupListing, predictExposure } from '../../../core/exposure';
 import { HostRecording, type Measurement } from '../../../core/exposure/fixtures/recording';
-import { connect, execOn, HOST_TEST_TIMEOUT_MS, withTestHost } from '../../host';
+import { connect, execOn, HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost } from '../../host';
 import {
   parseHostInfo,
   TESTHOST_SCRIPT,
@@ -36,7 +36,7 @@ import {
   type Exec,
 } from './measure';
 
-const IMAGES: TestHostImage[] = ['debian-12', 'debian-13'];
+const IMAGES: TestHostImage[] = imagesUnderTest();
 const RECORD = process.env.HUSH_RECORD_EXPOSURE === '1';
 const REFERENCE_DROP_INS = ['three-lines', 'strong'];
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'core', 'exposure', 'fixtures');
