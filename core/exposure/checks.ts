@@ -5,42 +5,24 @@
  */
 import { capMask, X86_64_SYSCALLS, type Capability, type Namespace } from './linux';
 import type { SyscallGroups } from './apply';
+import type { SecuritySettings } from './settings';
 
-/** What the assess functions read (systemd's SecurityInfo). */
-export interface SecurityInfo {
-  defaultDependencies: boolean;
-  user: string;
-  dynamicUser: boolean;
-  supplementaryGroups: string[];
-  ambientCapabilities: bigint;
-  capabilityBoundingSet: bigint;
-  noNewPrivileges: boolean;
-  privateDevices: boolean;
-  privateMounts: boolean;
-  privateNetwork: boolean;
-  privateTmp: boolean;
-  privateUsers: boolean;
-  protectControlGroups: boolean;
-  protectKernelModules: boolean;
-  protectKernelTunables: boolean;
-  protectKernelLogs: boolean;
-  protectClock: boolean;
-  protectHostname: boolean;
-  protectHome: string;
-  protectSystem: string;
-  lockPersonality: boolean;
-  memoryDenyWriteExecute: boolean;
-  removeIPC: boolean;
-  restrictRealtime: boolean;
-  restrictSUIDSGID: boolean;
-  delegate: boolean;
-  keyringMode: string;
-  protectProc: string;
-  procSubset: string;
-  notifyAccess: string;
-  rootDirectory: string;
-  rootImage: string;
-  umask: number;
+/**
+ * What the assess functions read (systemd's SecurityInfo): the unit's settings as they are, except
+ * the list-valued ones, which systemd reduces to the sets and flags the checks ask about.
+ */
+export interface SecurityInfo extends Omit<
+  SecuritySettings,
+  | 'id'
+  | 'restrictNamespaces'
+  | 'addressFamilies'
+  | 'syscallFilter'
+  | 'syscallArchitectures'
+  | 'ipAddressAllow'
+  | 'ipAddressDeny'
+  | 'ipIngressFilterPath'
+  | 'ipEgressFilterPath'
+> {
   /** Namespace types that may still be created. */
   namespacesAllowed: ReadonlySet<Namespace>;
   afInet: boolean;
@@ -56,8 +38,6 @@ export interface SecurityInfo {
   ipAddressAllowLocalhost: boolean;
   ipAddressAllowOther: boolean;
   ipFiltersCustom: boolean;
-  devicePolicy: string;
-  deviceAllow: string[];
 }
 
 export interface Assessment {
