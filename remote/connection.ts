@@ -42,7 +42,12 @@ const must = (what: string) => ({
 
 const commonFields = {
   host: z.string(must('a string')).min(1, 'must not be empty'),
-  port: z.number(must('a number')).int('must be an integer').min(1).max(65535).default(22),
+  port: z
+    .number(must('a number'))
+    .int('must be an integer')
+    .min(1, 'must be 1 to 65535')
+    .max(65535, 'must be 1 to 65535')
+    .default(22),
   user: z.string(must('a string')).min(1, 'must not be empty').default('root'),
   password: z.string(must('a string')).optional(),
   /** The private key's contents (PEM / OpenSSH format), not a path: same as @pulumi/command. */
@@ -510,11 +515,13 @@ export class Connection {
    * SudoRequiredError with the reason and what to change.
    */
   async checkPrivileges(): Promise<void> {
+    // sudo's stderr is kept out of the uid it prints: a working sudo may still warn (e.g. "unable
+    // to resolve host") and must not read as a failure; on failure its message is the reason.
     const probe = trustedScript(
       'if [ "$(id -u)" = 0 ]; then echo root; ' +
         'elif ! command -v sudo >/dev/null 2>&1; then echo no-sudo; ' +
-        'elif out=$(sudo -n -- id -u 2>&1) && [ "$out" = 0 ]; then echo sudo; ' +
-        'else printf "sudo-failed %s\\n" "$(printf %s "$out" | tr "\\n" " ")"; fi',
+        'elif out=$(sudo -n -- id -u 2>/dev/null) && [ "$out" = 0 ]; then echo sudo; ' +
+        'else printf "sudo-failed %s\\n" "$(sudo -n -- id -u 2>&1 | tr "\\n" " ")"; fi',
     );
     const r = await this.#execRaw(argv0(probe), {});
     const out = r.stdout.toString('utf8').trim();
