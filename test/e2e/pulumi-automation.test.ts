@@ -1,13 +1,29 @@
 // The HardenedService component through the Automation API (inline program, real engine, file
-// backend) against a real Debian 13 VM: a hardening that breaks the service fails `up` with a
-// readable message and leaves the service healthy; bad input fails `preview` naming the field;
-// a good hardening applies and destroy returns the unit to exactly its previous state.
-import { readFileSync } from 'node:fs';
+// backend) against a real Debian 13 VM, on one stack:
+//
+//   bad input → preview fails naming the field
+//   a hardening that breaks the service (forced PrivateNetwork=yes hides port 80 from the health
+//   check) → `up` fails with a readable message, the drop-in is rolled back, nginx healthy
+//   → the same stack without the breaking override → `up` hardens without re-profiling (the
+//   profile taken by the failed `up` is kept), exposure drops, the key is not in the state
+//   → destroy → `systemctl cat nginx.service` exactly as before.
+//
+// pulumi-cli.test.ts covers the rest of the lifecycle (idempotent up without restart, drift and
+// restore, mode change, binary replaced → re-profile) through the `pulumi` CLI on Pulumi.yaml.
 import path from 'node:path';
 import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
 import { HardenedService } from '../../components/hardenedService';
 import { HOST_TEST_TIMEOUT_MS, checkService, withTestHost, type TestHost } from '../host';
-import { createEngine, REPO_ROOT, type Engine } from './pulumiEngine';
+import {
+  createEngine,
+  expectNoPrivateKey,
+  REPO_ROOT,
+  SERVICE_PROFILE_TYPE,
+  stateFilesText,
+  type Engine,
+} from './pulumiEngine';
+
+const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
 
 interface ProgramArgs {
   host: TestHost;
@@ -21,10 +37,11 @@ function program({ host, port, force }: ProgramArgs) {
       connection: {
         host: host.host,
         port: port ?? host.port,
-        privateKey: readFileSync(host.privateKeyPath, 'utf8'),
+        privateKey: host.privateKey,
         hostKey: host.hostKeyFingerprint,
       },
       unit: 'nginx.service',
+      // A short window: start-up under strace plus a few requests.
       window: {
         durationSeconds: 3,
         workload: 'for i in 1 2 3 4 5; do curl -fsS -o /dev/null http://127.0.0.1/; done',
@@ -61,40 +78,82 @@ async function stackFor(engine: Engine, args: ProgramArgs): Promise<Stack> {
   );
 }
 
+/** Outputs of the stack's one resource of `type`, from its exported state. */
+async function outputsOf(stack: Stack, type: string): Promise<Record<string, unknown>> {
+  const state = await stack.exportStack();
+  const resources = (state.deployment as { resources: { type: string; outputs?: Record<string, unknown> }[] })
+    .resources;
+  const matches = resources.filter((r) => r.type === type);
+  if (matches.length !== 1) throw new Error(`expected one ${type} in the state, found ${matches.length}`);
+  return matches[0]?.outputs ?? {};
+}
+
 test(
-  'Automation API: bad input fails preview naming the field; a breaking hardening rolls back; destroy restores',
+  'Automation API: bad input fails preview naming the field; a breaking hardening rolls back; the fixed stack applies without re-profiling; destroy restores',
   () =>
     withTestHost('debian-13', async (host) => {
       const engine = createEngine();
+      const t0 = Date.now();
+      const mark = (step: string) =>
+        console.log(`pulumi-automation: ${step} at ${Math.round((Date.now() - t0) / 1000)} s`);
       const catBefore = (await host.exec('systemctl cat nginx.service')).stdout;
+      const logs: string[] = [];
+      const onOutput = (line: string) => logs.push(line);
+      let stack: Stack | undefined;
       try {
-        // Bad input: preview fails and names connection.port.
+        // Bad input: the preview fails and names connection.port and what is wrong with it.
         const bad = await stackFor(engine, { host, port: 70000 });
-        await expect(bad.preview()).rejects.toThrow(/connection\.port/);
+        await expect(bad.preview({ onOutput })).rejects.toThrow(/connection\.port[^\n]*must be 1 to 65535/);
+        mark('bad input');
 
-        // A hardening that breaks the service (the network namespace hides port 80 from the health check).
+        // A hardening that breaks the service: up fails, readably; the host is as it was.
         const breaking = await stackFor(engine, { host, force: { PrivateNetwork: 'yes' } });
-        const failure = await breaking.up().then(
+        const failure = await breaking.up({ onOutput }).then(
           () => undefined,
           (e: Error) => e,
         );
         expect(failure).toBeInstanceOf(Error);
-        expect(String(failure?.message)).toMatch(/rolled back/);
-        expect(
-          (await host.exec('test -e /etc/systemd/system/nginx.service.d/zz-hush-hardening.conf')).code,
-        ).not.toBe(0);
-        expect((await checkService(host, 'nginx')).ok).toBe(true);
+        const message = String(failure?.message);
+        expect(message).toMatch(
+          /hardening of nginx\.service failed verification and was rolled back \(the unit runs on its previous configuration\)/,
+        );
+        expect(message).toMatch(/health command exited [1-9]/);
+        expect((await host.exec(`test -e ${DROPIN}`)).code).not.toBe(0);
+        expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
+        // The profile that failed `up` took is in the state; nothing of the drop-in is.
+        const profiled = await outputsOf(breaking, SERVICE_PROFILE_TYPE);
+        expect(typeof profiled.profile).toBe('string');
+        mark('breaking hardening rolled back');
 
-        // The real thing, then destroy.
-        const good = await stackFor(engine, { host });
-        const up = await good.up();
+        // The same stack without the breaking override: hardened, and not profiled again.
+        stack = await stackFor(engine, { host });
+        const up = await stack.up({ onOutput });
+        expect(up.summary.result).toBe('succeeded');
+        expect(up.summary.resourceChanges).toMatchObject({ create: 1 });
+        expect(up.summary.resourceChanges?.same).toBeGreaterThanOrEqual(1);
+        expect((await outputsOf(stack, SERVICE_PROFILE_TYPE)).profile).toBe(profiled.profile);
         expect(up.outputs.exposureAfter?.value).toBeLessThan(up.outputs.exposureBefore?.value as number);
-        expect((await checkService(host, 'nginx')).ok).toBe(true);
-        await good.destroy();
+        expect((await host.exec(`cat ${DROPIN}`)).stdout).toBe(up.outputs.dropInText?.value);
+        expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
+        expectNoPrivateKey(host.privateKey, stateFilesText(engine));
+        mark('hardened without re-profiling');
+
+        // destroy: the unit exactly as before hush.
+        const destroyed = await stack.destroy({ onOutput });
+        expect(destroyed.summary.resourceChanges).toMatchObject({ delete: 4 });
         expect((await host.exec('systemctl cat nginx.service')).stdout).toBe(catBefore);
-        expect((await checkService(host, 'nginx')).ok).toBe(true);
-        await good.workspace.removeStack('auto', { force: true });
+        expect((await host.exec(`test -e ${DROPIN}`)).code).not.toBe(0);
+        expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
+        mark('destroy');
+
+        // No state file and no engine output of any step holds the key.
+        expectNoPrivateKey(host.privateKey, [
+          ...stateFilesText(engine),
+          { path: 'engine output', text: logs.join('') },
+          { path: 'up failure', text: message },
+        ]);
       } finally {
+        await stack?.workspace.removeStack('auto', { force: true }).catch(() => undefined);
         engine.dispose();
       }
     }),

@@ -2,7 +2,7 @@
 // throwaway file backend and PULUMI_HOME per suite, a passphrase from the environment, and
 // cleanup in `finally` (the shape of pulumi/pulumi's automation test utilities).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -22,6 +22,8 @@ export interface Engine {
   binDir: string;
   /** The state directory (file backend) and PULUMI_HOME; removed by dispose(). */
   stateDir: string;
+  /** Everything every `pulumi` call of this engine printed (checked for leaked secrets). */
+  transcript: { path: string; text: string }[];
   dispose(): void;
 }
 
@@ -44,6 +46,7 @@ export function createEngine(): Engine {
     },
     binDir: parsed.binDir,
     stateDir,
+    transcript: [],
     dispose: () => rmSync(stateDir, { recursive: true, force: true }),
   };
 }
@@ -75,11 +78,13 @@ export function pulumi(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({
+      const result = {
         code: code ?? -1,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-      });
+      };
+      engine.transcript.push({ path: `pulumi ${args.join(' ')}`, text: result.stdout + result.stderr });
+      resolve(result);
     });
   });
 }
@@ -89,4 +94,133 @@ export async function pulumiOk(engine: Engine, cwd: string, args: string[]): Pro
   const r = await pulumi(engine, cwd, args);
   if (r.code !== 0) throw new Error(`pulumi ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
+}
+
+/** One step of `pulumi preview --json`, reduced to what the tests assert on. */
+export interface PreviewStep {
+  op: string;
+  /** The resource's type token, e.g. `pulumi-nodejs:dynamic/hush:ServiceProfile`. */
+  type: string;
+  name: string;
+  diffReasons: string[];
+  replaceReasons: string[];
+}
+
+const PreviewJson = z.object({
+  steps: z
+    .array(
+      z.object({
+        op: z.string(),
+        urn: z.string(),
+        diffReasons: z.array(z.string()).optional(),
+        replaceReasons: z.array(z.string()).optional(),
+      }),
+    )
+    .default([]),
+  changeSummary: z.record(z.string(), z.number()).default({}),
+});
+
+/** The steps and change summary of a `pulumi preview --json` output. */
+export function parsePreview(stdout: string): {
+  steps: PreviewStep[];
+  changeSummary: Record<string, number>;
+} {
+  const parsed = PreviewJson.parse(JSON.parse(stdout));
+  return {
+    changeSummary: parsed.changeSummary,
+    steps: parsed.steps.map((s) => {
+      // urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME — the type is the last `$` segment.
+      const [, , , typePath = '', name = ''] = s.urn.split('::');
+      return {
+        op: s.op,
+        type: typePath.split('$').pop() ?? typePath,
+        name,
+        diffReasons: s.diffReasons ?? [],
+        replaceReasons: s.replaceReasons ?? [],
+      };
+    }),
+  };
+}
+
+export const SERVICE_PROFILE_TYPE = 'pulumi-nodejs:dynamic/hush:ServiceProfile';
+export const HARDENING_DROPIN_TYPE = 'pulumi-nodejs:dynamic/hush:HardeningDropIn';
+
+const StackHistory = z.array(
+  z.object({
+    kind: z.string(),
+    result: z.string(),
+    resourceChanges: z.record(z.string(), z.number()).optional(),
+  }),
+);
+
+/** The newest update of a stack (kind, result, resourceChanges), from `pulumi stack history --json`. */
+export async function lastUpdate(
+  engine: Engine,
+  cwd: string,
+  stackArgs: string[],
+): Promise<z.infer<typeof StackHistory>[number]> {
+  const r = await pulumiOk(engine, cwd, ['stack', 'history', '--json', ...stackArgs]);
+  const history = StackHistory.parse(JSON.parse(r.stdout));
+  const newest = history[0];
+  if (!newest) throw new Error('the stack has no history');
+  return newest;
+}
+
+/** A resource's outputs in the stack's state (`pulumi stack export`: secrets stay encrypted). */
+export async function resourceOutputs(
+  engine: Engine,
+  cwd: string,
+  stackArgs: string[],
+  type: string,
+): Promise<Record<string, unknown>> {
+  const r = await pulumiOk(engine, cwd, ['stack', 'export', ...stackArgs]);
+  const state = z
+    .object({
+      deployment: z.object({
+        resources: z.array(
+          z.object({ type: z.string(), outputs: z.record(z.string(), z.unknown()).optional() }),
+        ),
+      }),
+    })
+    .parse(JSON.parse(r.stdout));
+  const matches = state.deployment.resources.filter((res) => res.type === type);
+  if (matches.length !== 1) throw new Error(`expected one ${type} in the state, found ${matches.length}`);
+  return matches[0]?.outputs ?? {};
+}
+
+/** Every file under the engine's state directory (backend: stacks, backups, history), as text. */
+export function stateFilesText(engine: Engine): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile()) out.push({ path: p, text: readFileSync(p).toString('latin1') });
+    }
+  };
+  walk(path.join(engine.stateDir, 'backend'));
+  return out;
+}
+
+/**
+ * The distinctive lines of a private key (its base64 body, not the BEGIN/END armour nor the
+ * format header every OpenSSH key shares): any one of them in a file or a log is a leak.
+ */
+export function privateKeyLines(privateKey: string): string[] {
+  const body = privateKey
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('-----'));
+  // The first line of an OpenSSH key starts with the same header for every key; keep its tail.
+  return body.map((l, i) => (i === 0 ? l.slice(40) : l)).filter((l) => l.length >= 16);
+}
+
+/** Fails naming the place when any line of the private key (or its armour) shows up in `places`. */
+export function expectNoPrivateKey(privateKey: string, places: { path: string; text: string }[]): void {
+  const lines = privateKeyLines(privateKey);
+  if (lines.length === 0) throw new Error('the test key has no body lines: the leak check would be empty');
+  const leaks = places
+    .filter((p) => p.text.includes('PRIVATE KEY') || lines.some((l) => p.text.includes(l)))
+    .map((p) => p.path);
+  if (leaks.length > 0) throw new Error(`the private key appears in plain text in: ${leaks.join(', ')}`);
 }
