@@ -29,7 +29,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { parseStraceVersion, straceArgs } from '../core/strace/invocation';
+import { parseStraceVersion, straceArgs, straceFeatures } from '../core/strace/invocation';
+import {
+  completeDecisionProfile,
+  decisionTraceSet,
+  type DecisionTraceSet,
+  type Tracing,
+} from '../core/tracing';
+import { syscallGroupsFor } from '../core/systemd/groups';
 import { mergeProfiles } from '../core/profile';
 import { PROFILE_SCHEMA, type Profile } from '../core/profile/schema';
 import type { HostFacts } from '../core/profile/hostFacts';
@@ -93,6 +100,13 @@ export interface ProfileServiceOptions {
   drainTimeoutMs?: number;
   /** Probe host facts (remote/probe.ts) into the profile. Default true. */
   probeFacts?: boolean;
+  /**
+   * `decisions`: strace --seccomp-bpf skips the hot syscalls that change no decision (core/tracing),
+   * much less overhead, same resolved options. `full`: every syscall stops the service. Default:
+   * `decisions` when the host's strace has --seccomp-bpf and the target's syscall groups are known
+   * (needs probed facts), else `full`. Asking for `decisions` where it is unavailable is an error.
+   */
+  tracing?: Tracing;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -112,6 +126,8 @@ export interface ProfileServiceResult {
   unit: string;
   session: string;
   profile: Profile;
+  /** How strace traced (also in every run of the profile). */
+  tracing: Tracing;
   slots: Slot[];
   segments: { slot: string; invocation: number; bytes: number; lines: number; complete: boolean }[];
   traceBytes: number;
@@ -177,8 +193,11 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   await clearLeftovers(conn, unit, { log });
   const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
   const info = await readUnitInfo(conn, unit);
+  const tracing = chooseTracing(opts.tracing, info, facts);
+  log(`tracing: ${tracing.why}`);
   const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), paths, {
     timeoutScale: Math.max(1, opts.timeoutScale ?? DEFAULT_TIMEOUT_SCALE),
+    ...(tracing.set ? { seccompExcept: [...tracing.set.untraced.keys()] } : {}),
   });
   const session = wrapper.session;
   const traced = wrapper.slots.filter((s) => s.traced);
@@ -338,6 +357,14 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   const segments = readers.segments().sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   let profile: Profile = emptyProfile();
   for (const s of segments) profile = mergeProfiles(profile, s.profile);
+  if (tracing.set) {
+    const done = completeDecisionProfile(profile, tracing.set, facts?.unit?.properties);
+    profile = done.profile;
+    if (done.assumed.length)
+      log(`decision tracing: counted as used without seeing them: ${done.assumed.join(' ')}`);
+  } else {
+    profile = { ...profile, runs: profile.runs.map((r) => ({ ...r, tracing: 'full' as const })) };
+  }
   if (facts) profile = { ...profile, host: facts };
   if (segments.some((s) => !s.complete))
     warnings.push('some traces are incomplete (see runs marked "incomplete")');
@@ -346,6 +373,7 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
     unit,
     session,
     profile,
+    tracing: tracing.set ? 'decisions' : 'full',
     slots: wrapper.slots,
     segments: segments.map((s) => ({
       slot: s.slot,
@@ -393,7 +421,7 @@ export function planWrapper(
   facts: HostFacts | undefined,
   session: string,
   paths: SessionPaths,
-  opts: { timeoutScale?: number } = {},
+  opts: { timeoutScale?: number; seccompExcept?: readonly string[] } = {},
 ): Wrapper & { session: string } {
   const props = info.properties;
   if (props.LoadState !== 'loaded') {
@@ -442,7 +470,10 @@ export function planWrapper(
     commands,
     strace: {
       path: info.strace.path,
-      args: wrapperStraceArgs(info.strace.version),
+      args: wrapperStraceArgs(
+        info.strace.version,
+        opts.seccompExcept ? { seccompExcept: opts.seccompExcept } : {},
+      ),
       supportsArgv0: info.strace.supportsArgv0,
     },
     fifoFor: (slot) => fifoPath(paths, slot),
@@ -461,13 +492,58 @@ export function planWrapper(
  * `--kill-on-exit` (strace >= 6.6) is dropped on purpose: in a live unit, strace dying (OOM
  * killer, a straggler cleanup) must leave the service running untraced, not kill it.
  */
-export function wrapperStraceArgs(versionLine: string): string[] {
+export function wrapperStraceArgs(
+  versionLine: string,
+  opts: { seccompExcept?: readonly string[] } = {},
+): string[] {
   const version = parseStraceVersion(versionLine);
   if (!version)
     throw new ProfileError(`cannot read the host's strace version from ${JSON.stringify(versionLine)}`);
-  const full = straceArgs({ version, output: '/dev/null', command: ['/bin/true'], daemonize: true });
+  const full = straceArgs({
+    version,
+    output: '/dev/null',
+    command: ['/bin/true'],
+    daemonize: true,
+    ...(opts.seccompExcept ? { seccompExcept: opts.seccompExcept } : {}),
+  });
   const flags = full.slice(0, full.indexOf('-o')).filter((a) => a !== '--kill-on-exit');
   return flags.includes('-D') ? flags : ['-D', ...flags];
+}
+
+/**
+ * Decision tracing needs --seccomp-bpf in the host's strace (probed from `strace -h`, and >= 5.3)
+ * and the target's syscall groups (probed, else bundled for its systemd): the trace set is derived
+ * from them. Without facts nothing is known, so tracing is full. Throws (before anything changed)
+ * when `decisions` was asked for and cannot be had.
+ */
+export function chooseTracing(
+  asked: Tracing | undefined,
+  info: UnitInfo,
+  facts: HostFacts | undefined,
+): { set?: DecisionTraceSet; why: string } {
+  if (asked === 'full') return { why: 'full (asked for)' };
+  const version = info.strace ? parseStraceVersion(info.strace.version) : null;
+  const groups = facts ? syscallGroupsFor(facts.systemdVersion, facts.syscallGroups) : undefined;
+  const missing = !facts
+    ? 'no host facts'
+    : !version || !straceFeatures(version).seccompBpf || !(facts.straceFlags ?? []).includes('--seccomp-bpf')
+      ? "the host's strace has no --seccomp-bpf"
+      : !groups
+        ? `no syscall groups known for systemd ${facts.systemdVersion}`
+        : undefined;
+  if (missing || !groups || !facts) {
+    if (asked === 'decisions') {
+      throw new ProfileError(
+        `decision tracing is not available (${missing}); use full tracing. Nothing was changed.`,
+      );
+    }
+    return { why: `full (${missing})` };
+  }
+  const set = decisionTraceSet(groups.groups, facts.systemdVersion);
+  return {
+    set,
+    why: `decisions (strace --seccomp-bpf; ${set.untraced.size} hot syscalls left out, groups: ${groups.source})`,
+  };
 }
 
 /** The unit's WorkingDirectory= as the first traced process's cwd (`-`/`!` prefixes dropped; `~` unknown). */

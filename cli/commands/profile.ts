@@ -22,6 +22,11 @@ window flags:
                          window lasts until both the duration and the workload are over
   --workload CMD         shell command run on the host (as root) during the window
   --workload-local CMD   shell command run here during the window (e.g. a curl loop)
+tracing flags:
+  --tracing MODE         decisions: strace --seccomp-bpf stops only on syscalls that can change a
+                         decision (the hot read/write/futex/epoll/recv… run untraced; same options
+                         resolved, far less overhead); full: every syscall. Default: decisions when
+                         the host's strace has --seccomp-bpf, else full
 output flags:
   -o, --output FILE      write the profile (hush.profile/v1 JSON) to FILE; default: stdout
 session flags:
@@ -49,6 +54,7 @@ export const command: CliCommand = {
         output: { type: 'string', short: 'o' },
         'watchdog-timeout': { type: 'string' },
         compress: { type: 'boolean' },
+        tracing: { type: 'string' },
       },
     });
     const { values, positionals } = parsed;
@@ -69,6 +75,10 @@ export const command: CliCommand = {
     if (watchdogTimeoutSec !== undefined && watchdogTimeoutSec < 5) {
       throw new UsageError('--watchdog-timeout must be at least 5s');
     }
+    const tracing = values.tracing;
+    if (tracing !== undefined && tracing !== 'decisions' && tracing !== 'full') {
+      throw new UsageError('--tracing must be decisions or full');
+    }
     const log = progress(io, 'profile');
     const untilStopped =
       durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
@@ -86,6 +96,7 @@ export const command: CliCommand = {
         ...(values['workload-local'] !== undefined ? { localWorkload: values['workload-local'] } : {}),
         ...(watchdogTimeoutSec !== undefined ? { watchdogTimeoutSec } : {}),
         compress: values.compress === true,
+        ...(tracing !== undefined ? { tracing } : {}),
         signal: stop.signal,
         log,
       });
@@ -96,6 +107,7 @@ export const command: CliCommand = {
     const report = {
       unit: result.unit,
       session: result.session,
+      tracing: result.tracing,
       traceBytes: result.traceBytes,
       traces: result.segments,
       notTraced: result.slots.filter((s) => !s.traced).map((s) => ({ slot: s.id, reason: s.skipReason })),

@@ -31,6 +31,19 @@ export const RunInfo = z.object({
    * saw opened): their actions are missing, so path options are less certain. 0 when absent.
    */
   unresolvedPaths: z.number().int().nonnegative().optional(),
+  /**
+   * How strace traced this run: `full` (every syscall) or `decisions` (`--seccomp-bpf`, every syscall
+   * but the hot ones that change no decision; core/tracing). Absent in profiles written before this
+   * field existed: those were traced in full.
+   */
+  tracing: z.enum(['full', 'decisions']).optional(),
+  /** `decisions` tracing: the syscalls the filter left out (their counts are not in the profile). */
+  untracedSyscalls: z.array(z.string()).optional(),
+  /**
+   * `decisions` tracing: untraced syscalls the profile counts as used (count 0) because tracing could
+   * not prove them unused (core/tracing `completeDecisionProfile`).
+   */
+  assumedSyscalls: z.array(z.string()).optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

@@ -96,6 +96,21 @@ describe('straceArgs', () => {
       /not a syscall/,
     );
     expect(() => straceArgs({ ...base, version: V61, seccompTrace: [] })).toThrow(/at least one/);
+    expect(() => straceArgs({ ...base, version: V61, seccompExcept: ['read', '!write'] })).toThrow(
+      /not a syscall/,
+    );
+    expect(() =>
+      straceArgs({ ...base, version: V61, seccompTrace: ['openat'], seccompExcept: ['read'] }),
+    ).toThrow(/exclude/);
+  });
+
+  it('traces every syscall but a few with seccompExcept (unknown names tolerated with ?)', () => {
+    for (const version of [V61, V613]) {
+      const argv = straceArgs({ ...base, version, seccompExcept: ['read', 'write', 'futex_waitv'] });
+      const i = argv.indexOf('--seccomp-bpf');
+      expect(argv.slice(i, i + 3)).toEqual(['--seccomp-bpf', '-e', 'trace=!?read,?write,?futex_waitv']);
+      expect(i).toBeLessThan(argv.indexOf('-o'));
+    }
   });
 });
 
@@ -113,6 +128,7 @@ describe('the invocation against the real strace on this machine', () => {
         {},
         { timestamps: 'unix' as const, syscallTimes: true },
         { seccompTrace: ['openat', 'execve', 'exit_group'] },
+        { seccompExcept: ['read', 'write', 'close', 'no_such_syscall_here'] },
       ]) {
         const log = path.join(dir, 'trace.log');
         const argv = straceArgs({
@@ -130,6 +146,10 @@ describe('the invocation against the real strace on this machine', () => {
         expect(names.has('openat')).toBe(true);
         if ('seccompTrace' in variant)
           expect([...names].every((n) => ['openat', 'execve', 'exit_group'].includes(n))).toBe(true);
+        if ('seccompExcept' in variant) {
+          expect(names.has('read') || names.has('write') || names.has('close')).toBe(false);
+          expect(names.has('mmap')).toBe(true);
+        }
         expect(events.filter((e) => e.type === 'exit').map((e) => e.type === 'exit' && e.code)).toContain(4);
       }
     } finally {

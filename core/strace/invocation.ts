@@ -28,9 +28,15 @@
  *                              silently stop covering a live service.
  *   -ttt / -r / -T             (options) timestamps and call durations; the summary needs none.
  *   --seccomp-bpf -e trace=SET (option) low-overhead profiling of a known syscall set: only those
- *                              calls stop the tracee. It cannot see other syscalls, so it must not
- *                              feed SystemCallFilter; full tracing stays the fallback. (strace >= 6.6
- *                              also turns on --kill-on-exit by itself with --seccomp-bpf.)
+ *                              calls stop the tracee; the others run at full speed and are not seen.
+ *   --seccomp-bpf -e 'trace=!?a,?b…' (option, `seccompExcept`) every syscall but a few: what hush's
+ *                              decision tracing uses (core/tracing: the hot syscalls that change no
+ *                              decision are left out, the profile says so in its runs). `?` makes a
+ *                              name this strace does not know harmless instead of fatal. Full tracing
+ *                              stays the fallback (no --seccomp-bpf) and an explicit choice.
+ *                              Checked: strace 6.1 and 6.13 accept it. The filter needs no_new_privs,
+ *                              which strace sets in the tracee (see core/tracing for what that changes).
+ *                              (strace >= 6.6 also turns on --kill-on-exit by itself with --seccomp-bpf.)
  *
  * Deliberately not used:
  *   --status=successful,failed (exists in 6.1 too) would drop `<unfinished ...>` calls, so a call
@@ -38,7 +44,7 @@
  *     an interrupted call on a separate line with no pid (SHH's trap; the parser handles it, and
  *     6.13 no longer does it). Unfinished/resumed pairs are merged by the parser instead.
  *   -s N: strace prints paths in full whatever -s says; data buffers are not needed.
- *   -e trace=… in full mode: SystemCallFilter needs every syscall name.
+ *   -e trace=… without --seccomp-bpf: it would hide calls without saving a single stop.
  *   -q/-qq: `+++ exited +++` lines end a pid's state in the summary; keep them.
  * Environment: run strace with LC_ALL=C (error texts stay the English strace table either way,
  * but the unit's own environment must not change how strace formats anything).
@@ -95,6 +101,11 @@ export interface StraceInvocation {
    * SystemCallFilter needs every name, so hush falls back to full tracing for that.
    */
   seccompTrace?: readonly string[];
+  /**
+   * Trace every syscall except these, through a seccomp-bpf filter (`-e trace=!?a,?b…`): hush's
+   * decision tracing (core/tracing). Exclusive with `seccompTrace`.
+   */
+  seccompExcept?: readonly string[];
 }
 
 const SYSCALL_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -117,13 +128,16 @@ export function straceArgs(o: StraceInvocation): string[] {
   if (o.timestamps === 'unix') argv.push('-ttt');
   else if (o.timestamps === 'relative') argv.push('-r');
   if (o.syscallTimes) argv.push('-T');
-  if (o.seccompTrace) {
+  if (o.seccompTrace && o.seccompExcept) throw new Error('seccompTrace and seccompExcept exclude each other');
+  const names = o.seccompTrace ?? o.seccompExcept;
+  if (names) {
     if (!features.seccompBpf) throw new Error('this strace has no --seccomp-bpf');
-    if (o.seccompTrace.length === 0) throw new Error('seccompTrace needs at least one syscall');
-    for (const name of o.seccompTrace) {
+    if (names.length === 0) throw new Error('a seccomp trace set needs at least one syscall');
+    for (const name of names) {
       if (!SYSCALL_NAME.test(name)) throw new Error(`not a syscall name: ${JSON.stringify(name)}`);
     }
-    argv.push('--seccomp-bpf', '-e', `trace=${o.seccompTrace.join(',')}`);
+    const value = o.seccompTrace ? names.join(',') : `!${names.map((n) => `?${n}`).join(',')}`;
+    argv.push('--seccomp-bpf', '-e', `trace=${value}`);
   }
   if (o.append) argv.push('-A');
   argv.push('-o', o.output, '--', ...o.command);

@@ -1,0 +1,15 @@
+/** Decision tracing: the `--seccomp-bpf` trace set and the profile completion after it (decisionSyscalls.ts). */
+export {
+  UNTRACED,
+  CUSTOM_CHECK_SYSCALLS,
+  decisionUnits,
+  decisionTraceSet,
+  untracedList,
+  mayInheritFds,
+  completeDecisionProfile,
+  type Tracing,
+  type Omission,
+  type DecisionUnit,
+  type DecisionTraceSet,
+  type CompletedProfile,
+} from './decisionSyscalls';
