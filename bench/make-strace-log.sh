@@ -2,6 +2,10 @@
 # Generates the parser benchmark's input: a real strace log (hush's own flags, see
 # core/strace/invocation.ts) of a busy workload (find, tar, ls -R, python), at least MIN_LINES
 # lines, written to $1 atomically. Idempotent: an existing log is kept. Installs strace if missing.
+#
+# STRACE_FLAGS overrides the format flags (word-split). bench/compare.ts uses SHH's exact format
+# flags (`-f -r -xx -v -y -A --status=successful,failed`, shh.md §1.3) so that SHH's parser and
+# hush's read the identical file.
 set -euo pipefail
 out=${1:?usage: make-strace-log.sh OUTPUT [MIN_LINES]}
 min_lines=${2:-1000000}
@@ -36,7 +40,8 @@ PY
 '
 echo "bench: tracing a workload into $out (takes a minute or two)" >&2
 while [ "$(wc -l <"$tmp")" -lt "$min_lines" ]; do
-  env -i PATH=/usr/bin:/bin LC_ALL=C strace -f -xx -y -v -A -o "$tmp" sh -c "$workload"
+  # shellcheck disable=SC2086 # the flags are meant to be split into words
+  env -i PATH=/usr/bin:/bin LC_ALL=C strace ${STRACE_FLAGS:--f -xx -y -v -A} -o "$tmp" sh -c "$workload"
 done
 mv "$tmp" "$out"
 trap - EXIT
