@@ -1,0 +1,208 @@
+/**
+ * `npm run bench:compare`: hush side by side with SHH (issue 7), one table in bench/RESULTS.md.
+ *
+ *   node -r ./bench/tsRegister.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2]
+ *
+ * Sections (default: all, in this order):
+ *   parser    (a) the same real strace log through both parsers, lines per CPU second (no VM)
+ *   overhead  (b) nginx req/s in the debian-13 VM unprofiled, profiled by hush, profiled by SHH
+ *   strength  (c) every corpus unit profiled + hardened by each tool: exposure and functional check
+ * (d) `pulumi up` fleet cost is not measured here yet (see RESULTS.md).
+ *
+ * SHH comes from scripts/install-shh (cached build from crates.io). The VM sections use ONE test
+ * VM (`scripts/testhost` instance `shhbench`, or HUSH_COMPARE_VM), stopped at the end. Each
+ * section's figures are kept in ${HUSH_CACHE}/bench/compare-results.json, so running one section
+ * re-renders the table with the others' last figures (each row says when it was measured).
+ * Not a test: nothing here fails a build; missed targets are printed as missed.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hushVersion } from '../core/dropin';
+import { compareOverhead, tracingVariants } from './compare/overhead';
+import { compareParsers } from './compare/parser';
+import { renderResults, type CompareResults, type Environment } from './compare/report';
+import { corpusUnits, hardenWithHush, hardenWithShh, type UnitStrength } from './compare/strength';
+import { Vm } from './compare/vm';
+
+const REPO = path.resolve(__dirname, '..');
+const SECTIONS = ['parser', 'overhead', 'strength'] as const;
+type SectionName = (typeof SECTIONS)[number];
+const REPEATS = Number(process.env.HUSH_BENCH_REPEATS ?? 3);
+
+const log = (line: string) =>
+  process.stderr.write(`[compare ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function resultsPath(): string {
+  return path.join(process.env.HUSH_CACHE || '/var/cache/hush', 'bench', 'compare-results.json');
+}
+
+function loadResults(): CompareResults {
+  try {
+    return JSON.parse(fs.readFileSync(resultsPath(), 'utf8')) as CompareResults;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Stores one section's figures: re-reads the file first, so that two sections run by separate
+ * processes do not overwrite each other, then re-renders RESULTS.md.
+ */
+function save<K extends keyof CompareResults>(name: K, section: CompareResults[K]): CompareResults {
+  const results = loadResults();
+  results[name] = section;
+  fs.mkdirSync(path.dirname(resultsPath()), { recursive: true });
+  fs.writeFileSync(resultsPath(), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(REPO, 'bench', 'RESULTS.md'), renderResults(results));
+  return results;
+}
+
+function installShh(): string {
+  return execFileSync(path.join(REPO, 'scripts', 'install-shh'), [], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+function environment(shh: string): Environment {
+  const cpu = os.cpus();
+  const strace = (() => {
+    try {
+      return (
+        execFileSync('strace', ['-V'], { encoding: 'utf8' })
+          .split('\n')[0]
+          ?.replace(/^strace -- version /, '') ?? '?'
+      );
+    } catch {
+      return 'none';
+    }
+  })();
+  const buildInfo = path.join(
+    process.env.HUSH_CACHE || '/var/cache/hush',
+    'testhost',
+    'debian-13',
+    'build-info.txt',
+  );
+  const vm = fs.existsSync(buildInfo)
+    ? fs
+        .readFileSync(buildInfo, 'utf8')
+        .split('\n')
+        .filter((l) => /^(built=|suite=|pkg (systemd|strace|linux-image\S*|nginx)=)/.test(l))
+        .map((l) => l.replace(/^pkg /, ''))
+        .join(', ')
+    : 'debian-13';
+  const git = (...args: string[]) => execFileSync('git', ['-C', REPO, ...args], { encoding: 'utf8' }).trim();
+  const dirty = git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).length;
+  return {
+    tree: `${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted file(s) in the working tree` : ''}`,
+    date: new Date().toISOString(),
+    machine: `${cpu[0]?.model ?? 'cpu'}, ${cpu.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, load ${os.loadavg()[0]?.toFixed(1)} at start`,
+    node: process.version,
+    hush: hushVersion(),
+    shh: path.basename(path.dirname(path.dirname(shh))),
+    vm: `debian-13 test image (${vm || 'build-info unavailable'})`,
+    strace,
+  };
+}
+
+function parseArgs(argv: string[]): { sections: SectionName[]; units: string[] | undefined } {
+  let sections: SectionName[] = [...SECTIONS];
+  let units: string[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (a === '--sections' && v) {
+      sections = v.split(',').map((s) => {
+        if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}`);
+        return s as SectionName;
+      });
+      i++;
+    } else if (a === '--units' && v) {
+      units = v.split(',');
+      i++;
+    } else throw new Error(`usage: compare.ts [--sections ${SECTIONS.join(',')}] [--units UNIT,...]`);
+  }
+  return { sections, units };
+}
+
+async function strength(
+  vm: Vm,
+  shh: string,
+  only: string[] | undefined,
+  results: CompareResults,
+  env: Environment,
+) {
+  await vm.reset();
+  const all = await corpusUnits(vm);
+  const units = only ? all.filter((u) => only.includes(u.unit)) : all;
+  const at = new Date().toISOString();
+  // units measured earlier in this section are kept when only some are re-run
+  const previous = only ? (results.strength?.result ?? []).filter((u) => !only.includes(u.unit)) : [];
+  const out: UnitStrength[] = [...previous];
+  for (const u of units) {
+    const row: UnitStrength = { unit: u.unit, check: u.check, stockExposure: NaN };
+    out.push(row);
+    try {
+      await vm.reset();
+      row.stockExposure = await vm.exposure(u.unit);
+      await vm.installChecks();
+      log(`strength: ${u.unit} (stock ${row.stockExposure}): hush`);
+      row.hush = await hardenWithHush(vm, u, log);
+      log(`strength: ${u.unit}: hush ${JSON.stringify(row.hush)}`);
+      await vm.reset();
+      await vm.installChecks();
+      log(`strength: ${u.unit}: shh`);
+      row.shh = await hardenWithShh(vm, shh, u, log);
+      log(`strength: ${u.unit}: shh ${JSON.stringify(row.shh)}`);
+    } catch (err) {
+      row.error = err instanceof Error ? err.message : String(err);
+      log(`strength: ${u.unit}: error: ${row.error}`);
+    }
+    save('strength', { at, env, result: out });
+  }
+}
+
+async function main(): Promise<void> {
+  const { sections, units } = parseArgs(process.argv.slice(2));
+  const shh = installShh();
+  const env = environment(shh);
+  log(`SHH ${env.shh} at ${shh}; sections ${sections.join(', ')}`);
+
+  if (sections.includes('parser')) {
+    log('parser: hush and SHH on the same log, interleaved');
+    const at = new Date().toISOString();
+    const r = compareParsers(shh, REPEATS);
+    save('parser', { at, env, result: r });
+    log(
+      `parser: hush ${r.hush.cpuSeconds.toFixed(2)} CPU s, SHH ${r.shh.cpuSeconds.toFixed(2)} CPU s: ${r.ratio.toFixed(2)}x`,
+    );
+  }
+
+  const needVm = sections.includes('overhead') || sections.includes('strength');
+  if (!needVm) return;
+  const vm = await Vm.up();
+  try {
+    if (sections.includes('overhead')) {
+      const at = new Date().toISOString();
+      const r = await compareOverhead(vm, shh, log, tracingVariants());
+      save('overhead', { at, env, result: r });
+    }
+    if (sections.includes('strength')) await strength(vm, shh, units, loadResults(), env);
+  } finally {
+    await vm.down();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => log(`done: ${path.join('bench', 'RESULTS.md')}`),
+    (err: unknown) => {
+      process.stderr.write(
+        `bench:compare: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * Comparison (b): profiling overhead. nginx in the debian-13 VM under a fixed wrk load generated
+ * inside the VM; requests/s unprofiled, while hush profiles it (remote/profile.ts, the workload
+ * run by hush's own session as its `remoteWorkload`), and while SHH profiles it
+ * (`shh service start-profile nginx`, wrk, `shh service finish-profile nginx`). The VM is reset
+ * (loadvm) before each measurement; the unprofiled rate is measured first and last, and the
+ * baseline is their mean, so a load change on the shared machine shows as a spread.
+ */
+import { z } from 'zod';
+import { profileService, type ProfileServiceOptions } from '../../remote/profile';
+import { VM_DIR, VM_SHH, type Vm } from './vm';
+
+export const WRK_SECONDS = Number(process.env.HUSH_COMPARE_WRK_SECONDS ?? 20);
+const WRK_ARGS = `-t2 -c8 -d${WRK_SECONDS}s http://127.0.0.1/`;
+const WRK_OUT = `${VM_DIR}/wrk.out`;
+/** A short warm-up, then the measured run, written to WRK_OUT on the VM. */
+export const WRK_WORKLOAD = `mkdir -p ${VM_DIR}; wrk -t2 -c8 -d3s http://127.0.0.1/ >/dev/null 2>&1; wrk ${WRK_ARGS} > ${WRK_OUT} 2>&1`;
+const NGINX_UP = 'curl -fsS -o /dev/null http://127.0.0.1/';
+
+export interface WrkResult {
+  requestsPerSec: number;
+  requests: number;
+  /** socket errors + non-2xx/3xx responses */
+  errors: number;
+}
+
+/** Parses wrk's summary (`Requests/sec:`, `N requests in`, `Socket errors:`, `Non-2xx or 3xx responses:`). */
+export function parseWrk(text: string): WrkResult {
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
+  const reqs = /^\s*(\d+) requests in /m.exec(text);
+  if (!rps || !reqs) throw new Error(`not wrk output: ${text.slice(0, 500)}`);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  const errors =
+    (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
+  return { requestsPerSec: z.coerce.number().parse(rps[1]), requests: Number(reqs[1]), errors };
+}
+
+export type OverheadVariant = 'unprofiled' | 'unprofiled (again)' | 'hush' | `hush (${string})` | 'shh';
+
+export interface OverheadRun extends WrkResult {
+  variant: OverheadVariant;
+  /** the profiler's own timings and trace size, when there was one */
+  note: string;
+}
+
+export interface OverheadComparison {
+  wrk: string;
+  runs: OverheadRun[];
+  baseline: number;
+  hush: number;
+  shh: number;
+  hushVsUnprofiled: number;
+  hushVsShh: number;
+  /** extra hush variants (e.g. tracing modes), rate each */
+  variants: { name: string; requestsPerSec: number }[];
+}
+
+async function readWrk(vm: Vm): Promise<WrkResult> {
+  return parseWrk(await vm.run(`cat ${WRK_OUT}`));
+}
+
+async function unprofiled(vm: Vm, variant: OverheadVariant): Promise<OverheadRun> {
+  await vm.reset();
+  await vm.waitReady('nginx.service', NGINX_UP);
+  await vm.run(WRK_WORKLOAD, (WRK_SECONDS + 120) * 1000);
+  return { variant, ...(await readWrk(vm)), note: '' };
+}
+
+async function underHush(
+  vm: Vm,
+  variant: OverheadVariant,
+  extra: Partial<ProfileServiceOptions>,
+  log: (l: string) => void,
+): Promise<OverheadRun> {
+  await vm.reset();
+  await vm.waitReady('nginx.service', NGINX_UP);
+  const r = await profileService({
+    unit: 'nginx.service',
+    connect: vm.connector(),
+    remoteWorkload: WRK_WORKLOAD,
+    watchdogTimeoutSec: 300,
+    log: (l) => log(`hush: ${l}`),
+    ...extra,
+  });
+  if (r.workloads.remote?.code !== 0) throw new Error(`wrk under hush exited ${r.workloads.remote?.code}`);
+  const t = r.timings;
+  // which tracing hush actually used (the field exists once hush has tracing modes)
+  const tracing = (r as { tracing?: string }).tracing ?? 'full (no tracing modes yet)';
+  return {
+    variant,
+    ...(await readWrk(vm)),
+    note: `tracing ${tracing}; trace ${(r.traceBytes / 1024 ** 2).toFixed(1)} MiB; wrapped restart ${(t.wrappedRestartMs / 1000).toFixed(0)} s, finish ${(t.finishMs / 1000).toFixed(0)} s`,
+  };
+}
+
+async function underShh(vm: Vm, localShh: string, log: (l: string) => void): Promise<OverheadRun> {
+  await vm.reset();
+  await vm.installShh(localShh);
+  await vm.waitReady('nginx.service', NGINX_UP);
+  const t0 = Date.now();
+  await vm.run(`${VM_SHH} service start-profile nginx 2>&1`, 10 * 60_000);
+  await vm.waitReady('nginx.service', NGINX_UP);
+  const started = Date.now() - t0;
+  log(`shh: nginx up under shh after ${(started / 1000).toFixed(0)} s; running wrk`);
+  await vm.run(WRK_WORKLOAD, (WRK_SECONDS + 120) * 1000);
+  const wrk = await readWrk(vm);
+  const t1 = Date.now();
+  const fin = await vm.exec(`${VM_SHH} service finish-profile nginx 2>&1`, 10 * 60_000);
+  log(`shh: finish-profile exited ${fin.code} after ${((Date.now() - t1) / 1000).toFixed(0)} s`);
+  return {
+    variant: 'shh',
+    ...wrk,
+    note: `start-profile → serving ${(started / 1000).toFixed(0)} s; finish-profile ${((Date.now() - t1) / 1000).toFixed(0)} s (exit ${fin.code})`,
+  };
+}
+
+/**
+ * Extra hush runs asked for with HUSH_COMPARE_TRACING=full,decisions: hush's `tracing` profiling
+ * option (being added as this bench is written; passed untyped so the bench builds either way,
+ * and each run's note says which tracing hush reported it used).
+ */
+export function tracingVariants(
+  spec = process.env.HUSH_COMPARE_TRACING ?? '',
+): { name: string; options: Partial<ProfileServiceOptions> }[] {
+  return spec
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v) => ({
+      name: `tracing ${v}`,
+      options: { tracing: v } as unknown as Partial<ProfileServiceOptions>,
+    }));
+}
+
+/**
+ * `hushVariants`: extra ProfileServiceOptions to measure besides hush's default (e.g. a tracing
+ * mode), each as one more run.
+ */
+export async function compareOverhead(
+  vm: Vm,
+  localShh: string,
+  log: (l: string) => void,
+  hushVariants: { name: string; options: Partial<ProfileServiceOptions> }[] = [],
+): Promise<OverheadComparison> {
+  const runs: OverheadRun[] = [];
+  const step = async (p: Promise<OverheadRun>) => {
+    const r = await p;
+    log(
+      `overhead: ${r.variant}: ${r.requestsPerSec.toFixed(1)} req/s (${r.requests} requests, ${r.errors} errors) ${r.note}`,
+    );
+    runs.push(r);
+    return r;
+  };
+  const before = await step(unprofiled(vm, 'unprofiled'));
+  const hush = await step(underHush(vm, 'hush', {}, log));
+  const variants: { name: string; requestsPerSec: number }[] = [];
+  for (const v of hushVariants) {
+    const r = await step(underHush(vm, `hush (${v.name})`, v.options, log));
+    variants.push({ name: v.name, requestsPerSec: r.requestsPerSec });
+  }
+  const shh = await step(underShh(vm, localShh, log));
+  const after = await step(unprofiled(vm, 'unprofiled (again)'));
+  const baseline = (before.requestsPerSec + after.requestsPerSec) / 2;
+  return {
+    wrk: `wrk ${WRK_ARGS} (after a 3 s warm-up), inside the VM`,
+    runs,
+    baseline,
+    hush: hush.requestsPerSec,
+    shh: shh.requestsPerSec,
+    hushVsUnprofiled: hush.requestsPerSec / baseline,
+    hushVsShh: hush.requestsPerSec / shh.requestsPerSec,
+    variants,
+  };
+}

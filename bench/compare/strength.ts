@@ -1,0 +1,152 @@
+/**
+ * Comparison (c): hardening strength. For each corpus unit on debian-13: profile it with the same
+ * workload (its functional check, test/host/checks/NAME.sh, run on the VM during the window) by
+ * hush and by SHH, apply what each found, then record `systemd-analyze security` exposure and the
+ * functional check. The VM is reset (loadvm) before each tool's run, so each starts from the
+ * stock unit.
+ *
+ * hush: remote/profile.ts → core/resolve (its default mode) → core/dropin → remote/apply (its own
+ * verification: active after the settle time, no restart loop, no SIGSYS/EPERM; no health command,
+ * so the functional check afterwards is the same oracle for both tools).
+ * SHH: `shh service start-profile UNIT`, the workload, `shh service finish-profile UNIT -a`
+ * (writes zz_shh-harden.conf and starts the unit), both in SHH's default (standard) mode.
+ */
+import { hushVersion, renderDropIn } from '../../core/dropin';
+import { resolve } from '../../core/resolve';
+import { applyDropIn, ApplyError } from '../../remote/apply';
+import { profileService } from '../../remote/profile';
+import { corpusServices } from '../../test/host';
+import { VM_DIR, VM_SHH, type Vm } from './vm';
+
+export interface CorpusUnit {
+  unit: string;
+  /** its functional check (services.tsv) */
+  check: string;
+}
+
+export interface ToolResult {
+  /** what happened to the hardening: applied, rolled back (hush's verification), failed… */
+  verdict: string;
+  exposure: number;
+  checkOk: boolean;
+  /** the first FAIL lines of the check, when it failed */
+  checkFailures: string;
+  /** options written (count of Key= lines) */
+  options: number;
+  workloadCode: number | null;
+  seconds: number;
+}
+
+export interface UnitStrength {
+  unit: string;
+  check: string;
+  stockExposure: number;
+  hush?: ToolResult;
+  shh?: ToolResult;
+  error?: string;
+}
+
+/** Corpus units of the VM, in services.tsv order (patterns such as postgresql@*-main resolved on the VM). */
+export async function corpusUnits(vm: Vm): Promise<CorpusUnit[]> {
+  const units: CorpusUnit[] = [];
+  for (const s of corpusServices()) {
+    for (const pattern of s.unitPatterns) {
+      if (!/^[A-Za-z0-9@*._-]+$/.test(pattern)) throw new Error(`bad unit pattern ${pattern}`);
+      const out = await vm.run(`systemctl list-units --all --plain --no-legend --type=service '${pattern}'`);
+      for (const line of out.split('\n')) {
+        const unit = line.trim().split(/\s+/)[0];
+        if (unit) units.push({ unit, check: s.name });
+      }
+    }
+  }
+  return units;
+}
+
+const workload = (check: string) => `bash ${VM_DIR}/check-${check}.sh`;
+const failures = (output: string) =>
+  output
+    .split('\n')
+    .filter((l) => l.startsWith('FAIL'))
+    .slice(0, 3)
+    .join('; ');
+
+async function settleAndMeasure(
+  vm: Vm,
+  u: CorpusUnit,
+  verdict: string,
+  options: number,
+  workloadCode: number | null,
+  t0: number,
+): Promise<ToolResult> {
+  const check = await vm.check(u.check);
+  const exposure = await vm.exposure(u.unit);
+  return {
+    verdict,
+    exposure,
+    checkOk: check.ok,
+    checkFailures: check.ok ? '' : failures(check.output),
+    options,
+    workloadCode,
+    seconds: Math.round((Date.now() - t0) / 1000),
+  };
+}
+
+export async function hardenWithHush(vm: Vm, u: CorpusUnit, log: (l: string) => void): Promise<ToolResult> {
+  const t0 = Date.now();
+  const r = await profileService({
+    unit: u.unit,
+    connect: vm.connector(),
+    remoteWorkload: workload(u.check),
+    watchdogTimeoutSec: 300,
+    log: (l) => log(`hush ${u.unit}: ${l}`),
+  });
+  const facts = r.profile.host;
+  if (!facts) throw new Error(`hush profile of ${u.unit} has no host facts`);
+  const plan = resolve(r.profile, facts);
+  const text = renderDropIn(plan, { version: hushVersion(), unit: u.unit, explain: false });
+  const options = plan.chosen.length;
+  const conn = await vm.connector()();
+  let verdict: string;
+  try {
+    const res = await applyDropIn(conn, u.unit, text, {
+      settleMs: 5000,
+      log: (l) => log(`hush ${u.unit}: ${l}`),
+    });
+    verdict = res.verdict;
+  } catch (err) {
+    if (!(err instanceof ApplyError)) throw err;
+    verdict = `${err.result.verdict}: ${err.result.failures.join('; ').slice(0, 200)}`;
+  } finally {
+    await conn.close();
+  }
+  return settleAndMeasure(vm, u, verdict, options, r.workloads.remote?.code ?? null, t0);
+}
+
+export async function hardenWithShh(
+  vm: Vm,
+  localShh: string,
+  u: CorpusUnit,
+  log: (l: string) => void,
+): Promise<ToolResult> {
+  await vm.installShh(localShh);
+  const t0 = Date.now();
+  const name = u.unit.replace(/\.service$/, '');
+  const start = await vm.exec(`${VM_SHH} service start-profile ${name} 2>&1`, 10 * 60_000);
+  if (start.code !== 0)
+    throw new Error(`shh start-profile ${name} exited ${start.code}: ${start.stdout.slice(-800)}`);
+  await vm.waitReady(u.unit, 'true');
+  const w = await vm.exec(`${workload(u.check)} >/dev/null 2>&1`, 15 * 60_000);
+  log(`shh ${u.unit}: workload exited ${w.code}; finish-profile -a`);
+  const fin = await vm.exec(`${VM_SHH} service finish-profile ${name} -a 2>&1`, 10 * 60_000);
+  const dir = u.unit.includes('@') ? u.unit.replace(/@[^.]*\.service$/, '@.service') : u.unit;
+  const conf = await vm.exec(`cat /etc/systemd/system/${dir}.d/zz_shh-harden.conf`);
+  const options = conf.code === 0 ? conf.stdout.split('\n').filter((l) => /^[A-Za-z]+=/.test(l)).length : 0;
+  const verdict =
+    fin.code === 0
+      ? options > 0
+        ? 'applied'
+        : 'nothing to apply'
+      : `finish-profile exit ${fin.code}: ${fin.stdout.slice(-200)}`;
+  log(`shh ${u.unit}: ${verdict}, ${options} options`);
+  return settleAndMeasure(vm, u, verdict, options, w.code, t0);
+}
