@@ -515,6 +515,12 @@ export function wrapperStraceArgs(
  * and the target's syscall groups (probed, else bundled for its systemd): the trace set is derived
  * from them. Without facts nothing is known, so tracing is full. Throws (before anything changed)
  * when `decisions` was asked for and cannot be had.
+ *
+ * Units with KillMode=process or none also default to full tracing: their processes may outlive the
+ * stop at the end of the window (an sshd's login sessions), and hush then detaches strace from them
+ * (killStragglersCommand). A process carrying strace's seccomp filter cannot run without its tracer:
+ * strace >= 6.6 kills it (--seccomp-bpf implies --kill-on-exit), older ones leave every traced syscall
+ * failing with ENOSYS. Under full tracing a detached process simply goes on untraced.
  */
 export function chooseTracing(
   asked: Tracing | undefined,
@@ -522,6 +528,10 @@ export function chooseTracing(
   facts: HostFacts | undefined,
 ): { set?: DecisionTraceSet; why: string } {
   if (asked === 'full') return { why: 'full (asked for)' };
+  const killMode = (facts?.unit?.properties.KillMode ?? info.properties.KillMode ?? '').trim();
+  if (asked === undefined && (killMode === 'process' || killMode === 'none')) {
+    return { why: `full (KillMode=${killMode}: processes may outlive the window, see chooseTracing)` };
+  }
   const version = info.strace ? parseStraceVersion(info.strace.version) : null;
   const groups = facts ? syscallGroupsFor(facts.systemdVersion, facts.syscallGroups) : undefined;
   const missing = !facts

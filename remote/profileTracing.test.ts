@@ -35,6 +35,18 @@ describe('chooseTracing', () => {
     expect(chooseTracing(undefined, info(), facts({ systemdVersion: 240 })).why).toMatch(/no syscall groups/);
   });
 
+  test('full by default for KillMode=process/none (leftover processes cannot live without their tracer)', () => {
+    const killMode = (mode: string): UnitInfo => ({
+      ...info(),
+      properties: { LoadState: 'loaded', KillMode: mode },
+    });
+    expect(chooseTracing(undefined, killMode('process'), facts()).why).toMatch(/^full \(KillMode=process/);
+    expect(chooseTracing(undefined, killMode('none'), facts()).set).toBeUndefined();
+    expect(chooseTracing(undefined, killMode('control-group'), facts()).set).toBeDefined();
+    expect(chooseTracing(undefined, killMode('mixed'), facts()).set).toBeDefined();
+    expect(chooseTracing('decisions', killMode('process'), facts()).set).toBeDefined();
+  });
+
   test('asking for decisions where they are unavailable fails before anything changes', () => {
     expect(() => chooseTracing('decisions', info(), facts({ straceFlags: [] }))).toThrow(ProfileError);
   });
