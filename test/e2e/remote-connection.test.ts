@@ -19,7 +19,9 @@ import {
   type ConnectionArgs,
 } from '../../remote/connection';
 import { fingerprintOf } from '../../remote/hostKey';
+import { liveExposure, readDropInState } from '../../remote/hardeningState';
 import { probe } from '../../remote/probe';
+import { profileService } from '../../remote/profile';
 import { reset } from '../../remote/reset';
 import { argv, sh } from '../../remote/shell';
 import { InvalidUnitNameError } from '../../remote/unitName';
@@ -60,6 +62,12 @@ function freshKey(): { privateKey: string; publicKey: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Progress lines with the time since the test started (these tests' time budget is shared CI time). */
+function stepper(label: string): (what: string) => void {
+  const t0 = Date.now();
+  return (what) => process.stderr.write(`[${label}] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 const HOSTILE_WORDS = [
@@ -171,27 +179,69 @@ describe.each(imagesUnderTest())('remote connection on %s', (image) => {
   );
 
   test(
-    'a non-root user without working sudo gets a clear error; a proxy hop works',
+    'a non-root user: without sudo rights a clear error; with passwordless sudo every command runs as root through sudo -n; a proxy hop works',
     () =>
       withTestHost(image, async (host) => {
         const key = freshKey();
+        const user = 'hushuser';
+        const step = stepper(`${image} non-root`);
+        const asUser = argsFor(host, { user, privateKey: key.privateKey });
         const root = await connect(argsFor(host));
         try {
-          await root.run(sh`id hushuser >/dev/null 2>&1 || useradd -m -s /bin/bash hushuser
-install -d -m 700 -o hushuser -g hushuser ~hushuser/.ssh
-printf '%s\n' ${key.publicKey} > ~hushuser/.ssh/authorized_keys
-chown hushuser: ~hushuser/.ssh/authorized_keys; chmod 600 ~hushuser/.ssh/authorized_keys`);
-          const hasSudo = (await root.exec(sh`command -v sudo`)).code === 0;
-          const err = await connect(argsFor(host, { user: 'hushuser', privateKey: key.privateKey })).catch(
-            (e: unknown) => e,
-          );
+          await root.run(sh`id ${user} >/dev/null 2>&1 || useradd -m -s /bin/bash ${user}
+install -d -m 700 -o ${user} -g ${user} ~${user}/.ssh
+printf '%s\n' ${key.publicKey} > ~${user}/.ssh/authorized_keys
+chown ${user}: ~${user}/.ssh/authorized_keys; chmod 600 ~${user}/.ssh/authorized_keys`);
+          step('user created');
+          // The images ship sudo: without a sudoers entry, `sudo -n` asks for a password.
+          expect((await root.exec(sh`command -v sudo`)).code).toBe(0);
+          const err = await connect(asUser).catch((e: unknown) => e);
           expect(err).toBeInstanceOf(SudoRequiredError);
           expect((err as Error).message).toMatch(
-            hasSudo
-              ? /user 'hushuser' .* is not root and 'sudo -n' does not work/
-              : /is not root and sudo is not installed/,
+            /user 'hushuser' on \S+ is not root and 'sudo -n' does not work \(sudo: .*password is required/,
           );
           expect((err as Error).message).toMatch(/NOPASSWD/);
+          step('refused without sudo rights');
+
+          // Passwordless sudo (a drop-in the admin would write): the same user now gets root.
+          const sudoers = `/etc/sudoers.d/${user}`;
+          await root.writeFileAtomic(sudoers, `${user} ALL=(root) NOPASSWD: ALL\n`, { mode: 0o440 });
+          await root.run(sh`visudo -cf ${sudoers}`);
+          const viaSudo = await connect(asUser);
+          step('connected through sudo');
+          try {
+            expect(viaSudo.viaSudo).toBe(true);
+            // root, through sudo (SUDO_USER is set by sudo only).
+            expect((await viaSudo.run(sh`echo "$(id -u) $SUDO_USER"`)).trim()).toBe(`0 ${user}`);
+            // stdin and binary bytes pass through sudo; root-owned files are written and read.
+            const file = '/run/hush-e2e/sudo $(x).bin';
+            const bytes = Buffer.from([0, 255, 10, 39, 34, 92, 36]);
+            await viaSudo.writeFileAtomic(file, bytes, { mode: 0o600 });
+            expect(await viaSudo.readFile(file)).toEqual(bytes);
+            expect((await root.run(sh`stat -c '%U %a' -- ${file}`)).trim()).toBe('root 600');
+            step('files moved through sudo');
+            // A timeout stops the command under sudo too.
+            await expect(viaSudo.exec(sh`sleep 62`, { timeoutMs: 1500 })).rejects.toBeInstanceOf(
+              CommandTimeoutError,
+            );
+            expect((await root.exec(sh`pgrep -fx 'sleep 62' >/dev/null`)).code).not.toBe(0);
+            step('timeout through sudo');
+            // The whole apply transaction (stdin, systemd-run --wait, health) and reset through sudo.
+            const unit = 'nginx.service';
+            const before = await root.run(sh`systemctl cat --no-pager -- ${unit}`);
+            const applied = await applyDropIn(viaSudo, unit, '[Service]\nPrivateTmp=true\n', {
+              health: 'curl -fsS -o /dev/null http://127.0.0.1/',
+              settleMs: 1000,
+            });
+            expect(applied.verdict).toBe('applied');
+            step('applied through sudo');
+            expect((await root.run(sh`systemctl show -p PrivateTmp --value -- ${unit}`)).trim()).toBe('yes');
+            expect((await reset(viaSudo, unit)).activeAfter).toBe('active');
+            expect(await root.run(sh`systemctl cat --no-pager -- ${unit}`)).toBe(before);
+            step('reset through sudo');
+          } finally {
+            await viaSudo.close();
+          }
 
           // Proxy: hop through the host's own sshd to its port 22 (same host key inside).
           const viaProxy = await connect({
@@ -199,12 +249,20 @@ chown hushuser: ~hushuser/.ssh/authorized_keys; chmod 600 ~hushuser/.ssh/authori
             port: 22,
             privateKey: host.privateKey,
             hostKey: host.hostKey,
-            proxy: { host: host.host, port: host.port, privateKey: host.privateKey, hostKey: host.hostKey },
+            perDialTimeout: 60,
+            proxy: {
+              host: host.host,
+              port: host.port,
+              privateKey: host.privateKey,
+              hostKey: host.hostKey,
+              perDialTimeout: 60,
+            },
           });
           expect((await viaProxy.run(sh`echo $SSH_CONNECTION`)).trim()).toMatch(
             /^127\.0\.0\.1 \d+ 127\.0\.0\.1 22$/,
           );
           await viaProxy.close();
+          step('proxy hop');
         } finally {
           await root.close();
         }
@@ -239,6 +297,21 @@ chown hushuser: ~hushuser/.ssh/authorized_keys; chmod 600 ~hushuser/.ssh/authori
               InvalidUnitNameError,
             );
             await expect(reset(conn, name)).rejects.toBeInstanceOf(InvalidUnitNameError);
+            await expect(readDropInState(conn, name)).rejects.toBeInstanceOf(InvalidUnitNameError);
+            await expect(liveExposure(conn, name)).rejects.toBeInstanceOf(InvalidUnitNameError);
+            // Profiling refuses before it even dials.
+            let dialled = false;
+            await expect(
+              profileService({
+                unit: name,
+                durationMs: 1000,
+                connect: () => {
+                  dialled = true;
+                  return connect(argsFor(host));
+                },
+              }),
+            ).rejects.toBeInstanceOf(InvalidUnitNameError);
+            expect(dialled).toBe(false);
           }
           expect(calls).toEqual([]);
           conn.exec = realExec;
