@@ -1,12 +1,18 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { planWrapper, ProfileError, StraceMissingError, unitCwd, wrapperStraceArgs } from '../profile';
 import {
   armWatchdogCommand,
+  END_OF_TRACE,
   holdCommand,
   killStragglersCommand,
   parseState,
   prepareCommand,
   readerCommand,
+  readerPidPath,
   renderState,
   restoreScript,
   sessionPaths,
@@ -19,6 +25,24 @@ import { parseTimespanMs, parseUnitInfo, type UnitInfo } from './unitInfo';
 /** `sh -n`: the generated shell at least parses. */
 function shParses(script: string): boolean {
   return spawnSync('sh', ['-n', '-c', script]).status === 0;
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Polls until fn returns a value (10 s at most). */
+async function until<T>(fn: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met within 10 s');
 }
 
 describe('session layout and host scripts', () => {
@@ -71,6 +95,69 @@ describe('session layout and host scripts', () => {
     expect(armWatchdogCommand(p, 5).text).not.toContain('$');
     expect(holdCommand(p, ['ExecStart-0']).text).not.toContain('$');
   });
+
+  test('a reader takes over from a stale one (a cut connection) without losing a byte', async () => {
+    // Real sh, cat and FIFOs on this machine: the stale reader's output goes nowhere (its channel
+    // is gone), as after a cut; the new reader must end it and receive the whole trace.
+    const root = mkdtempSync(path.join(tmpdir(), 'hush-reader-'));
+    const p = { ...sessionPaths('x.service'), root, fifoDir: `${root}/fifo`, stopFlag: `${root}/stop` };
+    const fifo = `${p.fifoDir}/ExecStart-0`;
+    const run = (script: string) => spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    const children: ReturnType<typeof spawn>[] = [];
+    let staleCat = '';
+    try {
+      expect(run(`mkdir ${p.fifoDir} && mkfifo ${fifo}`).status).toBe(0);
+      const holder = spawn('sh', ['-c', `exec sleep 60 < ${fifo}`], { stdio: 'ignore' });
+      children.push(holder);
+      const stale = spawn('sh', ['-c', readerCommand(p, 'ExecStart-0', false).text], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      children.push(stale);
+      const pidFile = readerPidPath(p, 'ExecStart-0');
+      const cmdline = (pid: string) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        } catch {
+          return '';
+        }
+      };
+      staleCat = await until(() => {
+        const pid = readFileSafe(pidFile).trim();
+        return pid !== '' && cmdline(pid) === `cat -- ${fifo} ` ? pid : undefined;
+      });
+      const fresh = spawn('sh', ['-c', readerCommand(p, 'ExecStart-0', false).text], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      children.push(fresh);
+      let out = '';
+      fresh.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      // the stale cat is gone before anything is written
+      await until(() => (cmdline(staleCat) === '' ? true : undefined));
+      await until(() => {
+        const pid = readFileSafe(pidFile).trim();
+        return pid !== staleCat && cmdline(pid) === `cat -- ${fifo} ` ? true : undefined;
+      });
+      const trace = Array.from({ length: 50_000 }, (_, i) => `${i} write(1, ...) = 1\n`).join('');
+      await writeFile(fifo, trace); // async: this process must keep reading the reader's output
+      await until(() => (out.includes(END_OF_TRACE) ? true : undefined));
+      expect(out).toBe(`${trace}${END_OF_TRACE}\n`);
+      writeFileSync(p.stopFlag, '');
+      expect(run(wakeReadersCommand(p).text).status).toBe(0);
+      await until(() => (fresh.exitCode !== null ? true : undefined));
+      expect(stale.exitCode !== null || stale.signalCode !== null).toBe(true);
+    } finally {
+      // the readers' cats are children of their shells: end them by the pid files' record too
+      const last = readFileSafe(readerPidPath(p, 'ExecStart-0')).trim();
+      for (const pid of [staleCat, last, ...children.map((c) => c.pid)]) {
+        try {
+          if (pid) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   test('state round-trips', () => {
     const st = { session: 'abc', wasActive: false, watchdogTimeoutSec: 15, startedAt: 'x' };

@@ -136,15 +136,29 @@ export function prepareCommand(
   return sh`set -e; umask 077; mkdir -p -m 0711 /run/hush /run/hush/profile; [ ! -e ${p.root} ] || { echo 'a hush profiling session directory already exists' >&2; exit 17; }; mkdir -m 0711 -- ${p.root}; mkdir -m 0711 -- ${p.fifoDir}; printf '%s\\n' ${renderState(state)} > ${p.state}; printf '%s' ${restoreScript(p)} > ${p.restoreScript}; printf '%s' ${watchdogScript(p, state.watchdogTimeoutSec)} > ${p.watchdogScript}; printf '%s' ${HOLD_SCRIPT} > ${p.holdScript}; touch -- ${p.heartbeat}; ${seq(...mk, sh`true`)}`;
 }
 
+/** Where the reader of a slot records the pid of its current `cat` (see readerCommand). */
+export function readerPidPath(p: SessionPaths, slot: string): string {
+  return `${p.root}/reader-${fifoPath(p, slot).slice(p.fifoDir.length + 1)}.pid`;
+}
+
 /**
  * The reader for one slot: `cat`s the FIFO once per strace session (each traced start of the
  * command opens and closes it once) and marks the end of each, until the stop flag exists.
  * Output optionally compressed. Runs inside the SSH channel: its stdout is the stream.
+ *
+ * A reader first ends the `cat` of the reader it replaces. After a cut connection sshd does not
+ * signal the old session's processes: the old `cat` stays blocked on the FIFO, and the next chunk
+ * it reads (up to a pipe's worth of trace) would go to a dead channel, a gap in the middle of the
+ * trace. Killed while blocked it loses nothing. The pid is checked against the command line so a
+ * recycled pid is never killed.
  */
 export function readerCommand(p: SessionPaths, slot: string, compress: boolean): ShellCommand {
   const fifo = fifoPath(p, slot);
-  const loop = sh`while [ ! -e ${p.stopFlag} ]; do cat -- ${fifo} || break; printf '%s\\n' ${END_OF_TRACE}; done`;
-  return compress ? sh`{ ${loop}; } | gzip -1` : loop;
+  const pidFile = readerPidPath(p, slot);
+  const takeOver = sh`if [ -r ${pidFile} ]; then old=$(cat -- ${pidFile}); if [ -n "$old" ] && [ "$(tr '\\0' ' ' < "/proc/$old/cmdline" 2>/dev/null)" = ${`cat -- ${fifo} `} ]; then kill -TERM "$old" 2>/dev/null; fi; fi`;
+  // cat runs in the background only so that its pid can be recorded; the loop waits for it
+  const loop = sh`while [ ! -e ${p.stopFlag} ]; do cat -- ${fifo} & echo "$!" > ${pidFile}; wait "$!" || break; printf '%s\\n' ${END_OF_TRACE}; done`;
+  return compress ? sh`${takeOver}; { ${loop}; } | gzip -1` : sh`${takeOver}; ${loop}`;
 }
 
 /**
