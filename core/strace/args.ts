@@ -18,7 +18,7 @@
  * Errors never throw: a parse returns null and `error` says why.
  */
 import type { Arg } from './types';
-import { decodeDecoration, decodeEscaped, decodeText, decoded, isDecorationEnd } from './decode';
+import { decodeDecoration, decodeDecorationText, decodeEscaped, decoded, isDecorationEnd } from './decode';
 
 /** Guards recursion on hostile input (`[[[[…`): real strace output nests a handful of levels. */
 const MAX_DEPTH = 64;
@@ -669,7 +669,7 @@ export class LazyFd {
 
   get path(): string {
     if (this.decodedPath === undefined) {
-      this.decodedPath = decodeText(this.text);
+      this.decodedPath = decodeDecorationText(this.text);
       this.text = '';
     }
     return this.decodedPath;
@@ -691,7 +691,7 @@ export class LazySym {
 
   get path(): string {
     if (this.decodedPath === undefined) {
-      this.decodedPath = decodeText(this.text);
+      this.decodedPath = decodeDecorationText(this.text);
       this.text = '';
     }
     return this.decodedPath;

@@ -185,6 +185,22 @@ export function decodeDecoration(s: string, start: number, limit: number): boole
   return true;
 }
 
+/**
+ * Decodes the text of a decoration cut out earlier (a lazy fd's `<…>`), through the same cache as
+ * {@link decodeDecoration}: `close(3</usr/lib/…>)`, `fcntl(3</usr/lib/…>, …)`, `newfstatat(3<…>`
+ * name the same directory line after line.
+ */
+export function decodeDecorationText(text: string): string {
+  for (let k = 0; k < DECO_SLOTS; k++) if (decoRaw[k] === text) return decoValue[k]!;
+  const value = decodeText(text);
+  if (text.length > 0 && text.length <= 1024) {
+    decoRaw[decoNext] = Buffer.from(text, 'latin1').toString('latin1');
+    decoValue[decoNext] = value;
+    decoNext = (decoNext + 1) % DECO_SLOTS;
+  }
+  return value;
+}
+
 /** Decodes a whole escaped text (e.g. an fd path taken from a return value). */
 export function decodeText(s: string): string {
   return decodeEscaped(s, 0, -1, s.length) ? decoded.value : s;

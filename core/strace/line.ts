@@ -6,6 +6,13 @@
  */
 import type { SyscallReturn } from './types';
 import { decodeDecoration, decoded } from './decode';
+import { Interner } from './intern';
+
+/** errno names and their texts (`ENOENT`, `(No such file or directory)`): a few dozen per log. */
+const returnTexts = new Interner(10);
+/** Texts of the small return values (0, 1, 832…): one string each instead of a slice per line. */
+const SMALL_RETURNS = 1024;
+const SMALL_RETURN_TEXT: string[] = Array.from({ length: SMALL_RETURNS }, (_, n) => String(n));
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -141,6 +148,7 @@ const C_Q = 63; // ?
 export function parseReturn(s: string, a: number, b: number): SyscallReturn | null {
   let i = a;
   let value: number | null;
+  let small = false;
   const c = s.charCodeAt(i);
   if (c === C_Q) {
     value = null;
@@ -152,21 +160,25 @@ export function parseReturn(s: string, a: number, b: number): SyscallReturn | nu
       i++;
     }
     const digits = i;
+    small = !neg;
     if (s.charCodeAt(i) === 48 && s.charCodeAt(i + 1) === 120 /* x */) {
       i += 2;
       const h = i;
       while (i < b && isHexDigit(s.charCodeAt(i))) i++;
       if (i === h) return null;
       value = parseInt(s.slice(h, i), 16);
+      small = false;
     } else {
       let v = 0;
       while (i < b && isDigit(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 48);
       if (i === digits) return null;
       value = i - digits > 15 ? Number(s.slice(digits, i)) : v;
+      if (small && (v >= SMALL_RETURNS || (i - digits > 1 && s.charCodeAt(digits) === 48))) small = false;
     }
     if (neg) value = -value;
   }
-  const raw = s.slice(a, i);
+  const raw =
+    small && value !== null ? SMALL_RETURN_TEXT[value]! : value === -1 && i - a === 2 ? '-1' : s.slice(a, i);
   const ret: SyscallReturn = { value, raw };
   if (i < b && s.charCodeAt(i) === 60 /* < */ && value !== null) {
     if (!decodeDecoration(s, i + 1, b)) return null;
@@ -184,8 +196,8 @@ export function parseReturn(s: string, a: number, b: number): SyscallReturn | nu
       if (!((d >= 65 && d <= 90) || isDigit(d) || d === 95 || d === C_Q)) break;
     }
     if (k === b || s.charCodeAt(k) === 32) {
-      ret.errno = s.slice(i, k);
-      if (k < b) ret.comment = s.slice(k + 1, b);
+      ret.errno = returnTexts.intern(s, i, k);
+      if (k < b) ret.comment = returnTexts.intern(s, k + 1, b);
       return ret;
     }
   }

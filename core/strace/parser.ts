@@ -9,12 +9,14 @@
 import type { Syscall, SyscallReturn, TraceEvent, UnparsedLine } from './types';
 import { ArgParser } from './args';
 import { latin1 } from './decode';
+import { Interner, ownCopy } from './intern';
 import { head, parsePrefix, parseReturn, stripDuration, tail } from './line';
 
 export interface ParseOptions {
   /**
    * Which syscalls get their arguments parsed. Others take the name-only fast path: name, pid,
-   * return value, `args: null`, and their argument text is never looked at. Default: all.
+   * return value, `args: null`, and their argument text is never looked at. Default: all. Asked
+   * once per distinct name (the answer is kept), so it must depend on the name only.
    */
   fullParse?: (name: string) => boolean;
   /** Called for every line that could not be understood (it is skipped; parsing goes on). */
@@ -54,6 +56,8 @@ export function newStats(): ParseStats {
 export const MAX_LINE = 4 * 1024 * 1024;
 
 const UNFINISHED = ' <unfinished ...>';
+/** Bound on the fullParse cache (a log names a few dozen syscalls; hostile input may name more). */
+const MAX_CACHED_NAMES = 1024;
 const REPORT_CHARS = 200;
 
 interface Pending {
@@ -68,7 +72,11 @@ const ALL = (): boolean => true;
 
 export class StraceParser {
   readonly stats: ParseStats;
-  private readonly fullParse: (name: string) => boolean;
+  private readonly fullParseOf: (name: string) => boolean;
+  /** Syscall names, one string each (their hashes cached by V8, so map lookups stay cheap). */
+  private readonly names = new Interner(10);
+  /** fullParse's answer per name (bounded like the interner). */
+  private readonly fullCache = new Map<string, boolean>();
   private readonly onUnparsed: ((u: UnparsedLine) => void) | undefined;
   private readonly args: ArgParser;
   private carry = '';
@@ -90,10 +98,19 @@ export class StraceParser {
   private fragment: string | null = null;
 
   constructor(opts: ParseOptions = {}) {
-    this.fullParse = opts.fullParse ?? ALL;
+    this.fullParseOf = opts.fullParse ?? ALL;
     this.onUnparsed = opts.onUnparsed;
     this.stats = opts.stats ?? newStats();
     this.args = new ArgParser(opts.lazy ?? true);
+  }
+
+  /** Whether the call `name` gets its arguments parsed (options.fullParse, asked once per name). */
+  private fullParse(name: string): boolean {
+    const known = this.fullCache.get(name);
+    if (known !== undefined) return known;
+    const full = this.fullParseOf(name);
+    if (this.fullCache.size < MAX_CACHED_NAMES) this.fullCache.set(name, full);
+    return full;
   }
 
   /** Parses a chunk; returns the events completed by it (a new array each call). */
@@ -214,7 +231,7 @@ export class StraceParser {
         let r = body + 5;
         while (r < end && isIdentChar(s.charCodeAt(r))) r++;
         if (r > body + 5 && s.startsWith(' resumed>', r) && r + 9 <= end) {
-          return this.resume(pid, s.slice(body + 5, r), s, r + 9, end, lineNo);
+          return this.resume(pid, this.names.intern(s, body + 5, r), s, r + 9, end, lineNo);
         }
       }
       return this.report(s, start, end, 'bad "<... resumed>" line');
@@ -235,11 +252,11 @@ export class StraceParser {
     while (k < end && isIdentChar(s.charCodeAt(k))) k++;
     if (s.charCodeAt(k) !== 40 /* ( */ || k >= end)
       return this.report(s, body, end, 'expected "(" after the syscall name');
-    const name = s.slice(body, k);
+    const name = this.names.intern(s, body, k);
     if (end - body >= UNFINISHED.length && s.endsWith(UNFINISHED, end)) {
       const old = this.pending.get(pid);
       if (old) this.emitUnfinished(pid, old);
-      const text = this.fullParse(name) ? flatten(s.slice(body, end - UNFINISHED.length)) : null;
+      const text = this.fullParse(name) ? ownCopy(s.slice(body, end - UNFINISHED.length)) : null;
       this.pending.set(pid, { name, line: lineNo, ts, text });
       this.prevUnfinished = pid;
       return;
@@ -547,11 +564,3 @@ function toLatin1Buffer(s: string): string | Buffer {
 
 /** Largest piece of input turned into one string (see push). */
 const SLICE = 64 * 1024;
-
-/**
- * Copies a slice so it no longer pins the chunk it was cut from (V8 keeps sliced strings as views
- * of their parent): a pending call must not hold a 64 KiB chunk alive.
- */
-function flatten(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
-}
