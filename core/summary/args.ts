@@ -274,7 +274,7 @@ const EVIDENCE_STRUCTS: ReadonlySet<string> = new Set([
   'mount_setattr',
 ]);
 
-/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided. */
+/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided; a flat string of its own. */
 export function formatSyscall(sc: Syscall): string {
   const policy = EVIDENCE_STRINGS[sc.name];
   const structs = EVIDENCE_STRUCTS.has(sc.name);
@@ -291,9 +291,11 @@ export function formatSyscall(sc: Syscall): string {
     }
     args = parts.join(', ');
   }
-  let ret = sc.ret.raw;
-  if (sc.ret.fdPath !== undefined) ret += `<${sc.ret.fdPath}>`;
-  if (sc.ret.errno) ret += ` ${sc.ret.errno}`;
-  const text = `${sc.name}(${args}) = ${ret}`;
-  return text.length > MAX_EVIDENCE_TEXT ? text.slice(0, MAX_EVIDENCE_TEXT - 1) + '…' : text;
+  const pieces = [sc.name, '(', args, ') = ', sc.ret.raw];
+  if (sc.ret.fdPath !== undefined) pieces.push('<', sc.ret.fdPath, '>');
+  if (sc.ret.errno) pieces.push(' ', sc.ret.errno);
+  // join() copies into one flat string: the text outlives the event, and must not keep the
+  // pieces (some are slices of a 64 KiB log chunk) alive with it
+  const text = pieces.join('');
+  return text.length > MAX_EVIDENCE_TEXT ? [text.slice(0, MAX_EVIDENCE_TEXT - 1), '…'].join('') : text;
 }

@@ -9,7 +9,7 @@
  * inherited (cwd, fd table); see `Proc.awaitingParent`.
  */
 import type { Arg, Syscall, TraceEvent } from '../strace/types';
-import type { Action, PathAccessKind } from './actions';
+import type { Action, Evidence, PathAccessKind } from './actions';
 import { actionKey } from '../profile/actionKey';
 import { PROFILE_SCHEMA } from '../profile/schema';
 import type { Profile, ProfileAction, RunInfo } from '../profile/schema';
@@ -70,10 +70,28 @@ export interface Summarizer {
   stats(): SummarizerStats;
 }
 
+interface NameInfo {
+  name: string;
+  /** Calls that counted (success rule), and calls that did not. */
+  ok: number;
+  failed: number;
+  handler: Handler | undefined;
+}
+
 interface Entry {
   order: number;
   count: number;
   action: Action;
+}
+
+/**
+ * A path action, stored flat (one object per distinct path and access; the Action is built by
+ * finish): on file-heavy traces there are 10^5 of them, and every object is GC marking work.
+ */
+interface PathEntry {
+  order: number;
+  count: number;
+  ev: Evidence;
 }
 
 const EMPTY_ARGS: readonly Arg[] = [];
@@ -95,15 +113,15 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   private rootPid: number | undefined;
   private readonly replayQueue: number[] = [];
 
-  private readonly names = new Map<string, number>();
-  private readonly failed = new Map<string, number>();
-  private readonly internedNames = new Map<string, string>();
+  /** Per syscall name: counts and handler, one map lookup per event (names are interned by the parser). */
+  private readonly byName = new Map<string, NameInfo>();
+  private lastPid = -1;
   private readonly actions = new Map<string, Entry>();
   /**
    * Path actions, the bulk of them, keyed by access then path: no key string to build, and the
    * path string's hash is computed once (V8 caches it on the string).
    */
-  private readonly pathActions = new Map<PathAccessKind, Map<string, Entry>>();
+  private readonly pathActions = new Map<PathAccessKind, Map<string, PathEntry>>();
   private maxLine = 0;
   private readonly counters: SummarizerStats = {
     syscalls: 0,
@@ -117,6 +135,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   args: readonly Arg[] = EMPTY_ARGS;
   proc!: Proc;
   private emitIndex = 0;
+  /** The current call's evidence, built on its first new action and shared by the others. */
+  private callEvidence: Evidence | undefined = undefined;
 
   constructor(opts: SummarizerOptions) {
     this.opts = opts;
@@ -131,13 +151,24 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (ev.type === 'syscall') {
       this.counters.syscalls++;
       const pid = ev.pid;
-      this.traced.add(pid);
-      if (this.rootPid === undefined) this.rootPid = pid;
-      const counts = callCounts(ev.ret, ev.name, ev.args);
-      const tally = counts ? this.names : this.failed;
-      tally.set(ev.name, (tally.get(ev.name) ?? 0) + 1);
-      if (!counts) return;
-      const handler = HANDLERS.get(ev.name);
+      if (pid !== this.lastPid) {
+        this.traced.add(pid);
+        this.lastPid = pid;
+        if (this.rootPid === undefined) this.rootPid = pid;
+      }
+      let info = this.byName.get(ev.name);
+      if (info === undefined) {
+        // our own copy of the name: the event's may be a slice that keeps its whole line alive
+        const name = flatCopy(ev.name);
+        info = { name, ok: 0, failed: 0, handler: HANDLERS.get(name) };
+        this.byName.set(name, info);
+      }
+      if (!callCounts(ev.ret, ev.name, ev.args)) {
+        info.failed++;
+        return;
+      }
+      info.ok++;
+      const handler = info.handler;
       if (handler === undefined) return;
       const proc = this.procFor(pid);
       if (proc.awaitingParent) {
@@ -157,11 +188,20 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     this.drainReplays();
 
     const entries = [...this.actions.values()];
-    for (const byPath of this.pathActions.values()) for (const e of byPath.values()) entries.push(e);
+    for (const [access, byPath] of this.pathActions) {
+      for (const [path, e] of byPath) {
+        entries.push({ order: e.order, count: e.count, action: { kind: 'path', access, path, ev: e.ev } });
+      }
+    }
     entries.sort((a, b) => a.order - b.order);
     const actions: ProfileAction[] = entries.map((e, i) => ({ seq: i, count: e.count, action: e.action }));
-    const syscalls = sortedRecord(this.names);
-    const failedSyscalls = sortedRecord(this.failed, this.names);
+    const names = [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const syscalls: Record<string, number> = {};
+    const failedSyscalls: Record<string, number> = {};
+    for (const n of names) {
+      if (n.ok > 0) syscalls[n.name] = n.ok;
+      else if (n.failed > 0) failedSyscalls[n.name] = n.failed;
+    }
     const info: RunInfo = {
       source: run.source ?? this.opts.source ?? 'unknown',
       ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
@@ -282,6 +322,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     this.args = sc.args ?? EMPTY_ARGS;
     this.proc = proc;
     this.emitIndex = 0;
+    this.callEvidence = undefined;
     try {
       handler(this);
     } catch {
@@ -306,45 +347,40 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     return this.sc.line * PER_LINE + k;
   }
 
-  private record(map: Map<string, Entry>, key: string, order: number, make: () => Action): void {
-    const e = map.get(key);
-    if (e === undefined) {
-      map.set(key, { order, count: 1, action: make() });
-      return;
+  private evidence(): Evidence {
+    if (this.callEvidence === undefined) {
+      this.callEvidence = {
+        pid: this.sc.pid,
+        line: this.sc.line,
+        syscall: this.ownName(this.sc.name),
+        // formatSyscall builds a flat string of its own (no slice of the log line)
+        text: formatSyscall(this.sc),
+      };
     }
-    e.count++;
-    if (order < e.order) {
-      // An earlier occurrence delivered late (a child's held calls): it is the first evidence.
-      e.order = order;
-      e.action = make();
-    }
-  }
-
-  private evidence(): Action['ev'] {
-    return {
-      pid: this.sc.pid,
-      line: this.sc.line,
-      syscall: this.internName(this.sc.name),
-      text: flatCopy(formatSyscall(this.sc)),
-    };
+    return this.callEvidence;
   }
 
   /** Our own copy of a syscall name (the event's may be a slice that keeps its whole line alive). */
-  private internName(name: string): string {
-    let own = this.internedNames.get(name);
-    if (own === undefined) this.internedNames.set(name, (own = flatCopy(name)));
-    return own;
+  private ownName(name: string): string {
+    return this.byName.get(name)?.name ?? flatCopy(name);
   }
 
   emit(body: ActionBody): void {
     const order = this.nextOrder();
+    const key = actionKey(body as Action);
+    const e = this.actions.get(key);
+    if (e !== undefined) {
+      e.count++;
+      // An earlier occurrence delivered late (a child's held calls): it is the first evidence.
+      if (order < e.order) {
+        e.order = order;
+        e.action = { ...e.action, ev: this.evidence() } as Action;
+      }
+      return;
+    }
     // A copy through JSON: flat strings of its own (see flatCopy), and no reference into the event.
-    this.record(
-      this.actions,
-      actionKey(body as Action),
-      order,
-      () => ({ ...(JSON.parse(JSON.stringify(body)) as ActionBody), ev: this.evidence() }) as Action,
-    );
+    const action = { ...(JSON.parse(JSON.stringify(body)) as ActionBody), ev: this.evidence() } as Action;
+    this.actions.set(key, { order, count: 1, action });
   }
 
   emitPath(access: PathAccessKind, path: string | undefined): void {
@@ -353,12 +389,18 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const order = this.nextOrder();
     let byPath = this.pathActions.get(access);
     if (byPath === undefined) this.pathActions.set(access, (byPath = new Map()));
-    this.record(byPath, stable, order, () => ({
-      kind: 'path',
-      access,
-      path: stable,
-      ev: this.evidence(),
-    }));
+    const e = byPath.get(stable);
+    if (e !== undefined) {
+      e.count++;
+      if (order < e.order) {
+        e.order = order;
+        e.ev = this.evidence();
+      }
+      return;
+    }
+    // The key is kept to the end: paths come from the decoder (strings of their own) or from
+    // joinPath (concatenations of those), never slices of a log chunk, so no copy is needed.
+    byPath.set(stable, { order, count: 1, ev: this.evidence() });
   }
 
   // ---- paths and fds ---------------------------------------------------------------------------
@@ -447,12 +489,6 @@ class SummarizerImpl implements Summarizer, HandlerContext {
  */
 function flatCopy(s: string): string {
   return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
-}
-
-function sortedRecord(m: Map<string, number>, exclude?: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of [...m.keys()].sort()) if (!exclude?.has(k)) out[k] = m.get(k)!;
-  return out;
 }
 
 export function createSummarizer(opts: SummarizerOptions = {}): Summarizer {
