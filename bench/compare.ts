@@ -2,6 +2,7 @@
  * `npm run bench:compare`: hush side by side with SHH (issue 7), one table in bench/RESULTS.md.
  *
  *   node -r ./bench/tsRegister.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2]
+ *   node -r ./bench/tsRegister.cjs bench/compare.ts --render   # RESULTS.md again from the stored figures
  *
  * Sections (default: all, in this order):
  *   parser    (a) the same real strace log through both parsers, lines per CPU second (no VM)
@@ -55,8 +56,14 @@ function save<K extends keyof CompareResults>(name: K, section: CompareResults[K
   results[name] = section;
   fs.mkdirSync(path.dirname(resultsPath()), { recursive: true });
   fs.writeFileSync(resultsPath(), JSON.stringify(results, null, 2) + '\n');
-  fs.writeFileSync(path.join(REPO, 'bench', 'RESULTS.md'), renderResults(results));
+  writeResultsMd(results);
   return results;
+}
+
+function writeResultsMd(results: CompareResults): void {
+  const notesFile = path.join(REPO, 'bench', 'compare', 'NOTES.md');
+  const notes = fs.existsSync(notesFile) ? fs.readFileSync(notesFile, 'utf8') : '';
+  fs.writeFileSync(path.join(REPO, 'bench', 'RESULTS.md'), renderResults(results, notes));
 }
 
 function installShh(): string {
@@ -122,7 +129,10 @@ function parseArgs(argv: string[]): { sections: SectionName[]; units: string[] |
     } else if (a === '--units' && v) {
       units = v.split(',');
       i++;
-    } else throw new Error(`usage: compare.ts [--sections ${SECTIONS.join(',')}] [--units UNIT,...]`);
+    } else if (a === '--render') {
+      sections = [];
+    } else
+      throw new Error(`usage: compare.ts [--sections ${SECTIONS.join(',')}] [--units UNIT,...] | --render`);
   }
   return { sections, units };
 }
@@ -166,6 +176,11 @@ async function strength(
 
 async function main(): Promise<void> {
   const { sections, units } = parseArgs(process.argv.slice(2));
+  if (sections.length === 0) {
+    // --render: RESULTS.md again from the stored figures (after editing NOTES.md)
+    writeResultsMd(loadResults());
+    return;
+  }
   const shh = installShh();
   const env = environment(shh);
   log(`SHH ${env.shh} at ${shh}; sections ${sections.join(', ')}`);

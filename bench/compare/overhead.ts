@@ -3,8 +3,9 @@
  * inside the VM; requests/s unprofiled, while hush profiles it (remote/profile.ts, the workload
  * run by hush's own session as its `remoteWorkload`), and while SHH profiles it
  * (`shh service start-profile nginx`, wrk, `shh service finish-profile nginx`). The VM is reset
- * (loadvm) before each measurement; the unprofiled rate is measured first and last, and the
- * baseline is their mean, so a load change on the shared machine shows as a spread.
+ * (loadvm) before each profiled run, and nginx's unprofiled rate is measured on that fresh VM right
+ * before it: each profiled rate is a ratio to its own paired baseline, because the shared
+ * machine's load (and so the emulated VM's speed) drifts by 2x between runs minutes apart.
  */
 import { z } from 'zod';
 import { profileService, type ProfileServiceOptions } from '../../remote/profile';
@@ -36,10 +37,12 @@ export function parseWrk(text: string): WrkResult {
   return { requestsPerSec: z.coerce.number().parse(rps[1]), requests: Number(reqs[1]), errors };
 }
 
-export type OverheadVariant = 'unprofiled' | 'unprofiled (again)' | 'hush' | `hush (${string})` | 'shh';
+export type OverheadVariant = 'hush' | `hush (${string})` | 'shh';
 
 export interface OverheadRun extends WrkResult {
   variant: OverheadVariant;
+  /** nginx unprofiled, measured on the same fresh VM right before this profiled run */
+  paired: number;
   /** the profiler's own timings and trace size, when there was one */
   note: string;
 }
@@ -50,21 +53,26 @@ export interface OverheadComparison {
   baseline: number;
   hush: number;
   shh: number;
+  /** hush's rate ÷ the unprofiled rate measured just before it */
   hushVsUnprofiled: number;
+  shhVsUnprofiled: number;
+  /**
+   * hushVsUnprofiled ÷ shhVsUnprofiled: each rate normalised by its own paired baseline, since the
+   * shared machine's load (and so the VM's speed) drifts between runs minutes apart.
+   */
   hushVsShh: number;
-  /** extra hush variants (e.g. tracing modes), rate each */
-  variants: { name: string; requestsPerSec: number }[];
+  /** extra hush variants (e.g. tracing modes) */
+  variants: { name: string; requestsPerSec: number; vsUnprofiled: number }[];
 }
 
 async function readWrk(vm: Vm): Promise<WrkResult> {
   return parseWrk(await vm.run(`cat ${WRK_OUT}`));
 }
 
-async function unprofiled(vm: Vm, variant: OverheadVariant): Promise<OverheadRun> {
-  await vm.reset();
-  await vm.waitReady('nginx.service', NGINX_UP);
+/** nginx unprofiled on the VM as it is now: the paired baseline of the profiled run that follows. */
+async function unprofiled(vm: Vm): Promise<number> {
   await vm.run(WRK_WORKLOAD, (WRK_SECONDS + 120) * 1000);
-  return { variant, ...(await readWrk(vm)), note: '' };
+  return (await readWrk(vm)).requestsPerSec;
 }
 
 async function underHush(
@@ -75,6 +83,7 @@ async function underHush(
 ): Promise<OverheadRun> {
   await vm.reset();
   await vm.waitReady('nginx.service', NGINX_UP);
+  const paired = await unprofiled(vm);
   const r = await profileService({
     unit: 'nginx.service',
     connect: vm.connector(),
@@ -87,10 +96,17 @@ async function underHush(
   const t = r.timings;
   // which tracing hush actually used (the field exists once hush has tracing modes)
   const tracing = (r as { tracing?: string }).tracing ?? 'full (no tracing modes yet)';
+  // what stopped nginx most: the traced syscalls by count (the cost of ptrace is per stop)
+  const top = Object.entries(r.profile.syscalls)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([n, c]) => `${n} ${c}`)
+    .join(', ');
   return {
     variant,
+    paired,
     ...(await readWrk(vm)),
-    note: `tracing ${tracing}; trace ${(r.traceBytes / 1024 ** 2).toFixed(1)} MiB; wrapped restart ${(t.wrappedRestartMs / 1000).toFixed(0)} s, finish ${(t.finishMs / 1000).toFixed(0)} s`,
+    note: `tracing ${tracing}; trace ${(r.traceBytes / 1024 ** 2).toFixed(1)} MiB; wrapped restart ${(t.wrappedRestartMs / 1000).toFixed(0)} s, finish ${(t.finishMs / 1000).toFixed(0)} s; most traced: ${top}`,
   };
 }
 
@@ -98,6 +114,7 @@ async function underShh(vm: Vm, localShh: string, log: (l: string) => void): Pro
   await vm.reset();
   await vm.installShh(localShh);
   await vm.waitReady('nginx.service', NGINX_UP);
+  const paired = await unprofiled(vm);
   const t0 = Date.now();
   await vm.run(`${VM_SHH} service start-profile nginx 2>&1`, 10 * 60_000);
   await vm.waitReady('nginx.service', NGINX_UP);
@@ -110,13 +127,14 @@ async function underShh(vm: Vm, localShh: string, log: (l: string) => void): Pro
   log(`shh: finish-profile exited ${fin.code} after ${((Date.now() - t1) / 1000).toFixed(0)} s`);
   return {
     variant: 'shh',
+    paired,
     ...wrk,
     note: `start-profile → serving ${(started / 1000).toFixed(0)} s; finish-profile ${((Date.now() - t1) / 1000).toFixed(0)} s (exit ${fin.code})`,
   };
 }
 
 /**
- * Extra hush runs asked for with HUSH_COMPARE_TRACING=full,decisions: hush's `tracing` profiling
+ * Extra hush runs asked for with HUSH_COMPARE_TRACING=full,decisions,compress: hush's `tracing` profiling
  * option (being added as this bench is written; passed untyped so the bench builds either way,
  * and each run's note says which tracing hush reported it used).
  */
@@ -127,10 +145,12 @@ export function tracingVariants(
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean)
-    .map((v) => ({
-      name: `tracing ${v}`,
-      options: { tracing: v } as unknown as Partial<ProfileServiceOptions>,
-    }));
+    .map((v) =>
+      // `compress`: gzip the trace on the host (fewer, larger writes through sshd), default tracing
+      v === 'compress'
+        ? { name: 'compressed trace', options: { compress: true } }
+        : { name: `tracing ${v}`, options: { tracing: v } as unknown as Partial<ProfileServiceOptions> },
+    );
 }
 
 /**
@@ -147,29 +167,34 @@ export async function compareOverhead(
   const step = async (p: Promise<OverheadRun>) => {
     const r = await p;
     log(
-      `overhead: ${r.variant}: ${r.requestsPerSec.toFixed(1)} req/s (${r.requests} requests, ${r.errors} errors) ${r.note}`,
+      `overhead: ${r.variant}: ${r.requestsPerSec.toFixed(1)} req/s, unprofiled just before ${r.paired.toFixed(1)} ` +
+        `(${r.requests} requests, ${r.errors} errors) ${r.note}`,
     );
     runs.push(r);
     return r;
   };
-  const before = await step(unprofiled(vm, 'unprofiled'));
   const hush = await step(underHush(vm, 'hush', {}, log));
-  const variants: { name: string; requestsPerSec: number }[] = [];
+  const shh = await step(underShh(vm, localShh, log));
+  const variants: { name: string; requestsPerSec: number; vsUnprofiled: number }[] = [];
   for (const v of hushVariants) {
     const r = await step(underHush(vm, `hush (${v.name})`, v.options, log));
-    variants.push({ name: v.name, requestsPerSec: r.requestsPerSec });
+    variants.push({
+      name: v.name,
+      requestsPerSec: r.requestsPerSec,
+      vsUnprofiled: r.requestsPerSec / r.paired,
+    });
   }
-  const shh = await step(underShh(vm, localShh, log));
-  const after = await step(unprofiled(vm, 'unprofiled (again)'));
-  const baseline = (before.requestsPerSec + after.requestsPerSec) / 2;
+  const hushRel = hush.requestsPerSec / hush.paired;
+  const shhRel = shh.requestsPerSec / shh.paired;
   return {
     wrk: `wrk ${WRK_ARGS} (after a 3 s warm-up), inside the VM`,
     runs,
-    baseline,
+    baseline: hush.paired,
     hush: hush.requestsPerSec,
     shh: shh.requestsPerSec,
-    hushVsUnprofiled: hush.requestsPerSec / baseline,
-    hushVsShh: hush.requestsPerSec / shh.requestsPerSec,
+    hushVsUnprofiled: hushRel,
+    shhVsUnprofiled: shhRel,
+    hushVsShh: hushRel / shhRel,
     variants,
   };
 }
