@@ -91,7 +91,11 @@ interface Entry {
 interface PathEntry {
   order: number;
   count: number;
-  ev: Evidence;
+  // the evidence, inline (an Evidence object per entry would be 10^5 more objects)
+  pid: number;
+  line: number;
+  syscall: string;
+  text: string | undefined;
 }
 
 const EMPTY_ARGS: readonly Arg[] = [];
@@ -187,14 +191,18 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     for (const pid of [...this.pending.keys()]) this.adoptOrphan(pid);
     this.drainReplays();
 
-    const entries = [...this.actions.values()];
+    // Built directly as ProfileActions with the order as a provisional seq (no second copy of
+    // 10^5 entries at the memory peak), sorted (stable: ties keep this insertion order), renumbered.
+    const actions: ProfileAction[] = [];
+    for (const e of this.actions.values()) actions.push({ seq: e.order, count: e.count, action: e.action });
     for (const [access, byPath] of this.pathActions) {
       for (const [path, e] of byPath) {
-        entries.push({ order: e.order, count: e.count, action: { kind: 'path', access, path, ev: e.ev } });
+        const ev: Evidence = { pid: e.pid, line: e.line, syscall: e.syscall, text: e.text };
+        actions.push({ seq: e.order, count: e.count, action: { kind: 'path', access, path, ev } });
       }
     }
-    entries.sort((a, b) => a.order - b.order);
-    const actions: ProfileAction[] = entries.map((e, i) => ({ seq: i, count: e.count, action: e.action }));
+    actions.sort((a, b) => a.seq - b.seq);
+    for (let i = 0; i < actions.length; i++) actions[i]!.seq = i;
     const names = [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const syscalls: Record<string, number> = {};
     const failedSyscalls: Record<string, number> = {};
@@ -393,14 +401,19 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (e !== undefined) {
       e.count++;
       if (order < e.order) {
+        const ev = this.evidence();
         e.order = order;
-        e.ev = this.evidence();
+        e.pid = ev.pid;
+        e.line = ev.line;
+        e.syscall = ev.syscall;
+        e.text = ev.text;
       }
       return;
     }
     // The key is kept to the end: paths come from the decoder (strings of their own) or from
     // joinPath (concatenations of those), never slices of a log chunk, so no copy is needed.
-    byPath.set(stable, { order, count: 1, ev: this.evidence() });
+    const ev = this.evidence();
+    byPath.set(stable, { order, count: 1, pid: ev.pid, line: ev.line, syscall: ev.syscall, text: ev.text });
   }
 
   // ---- paths and fds ---------------------------------------------------------------------------
