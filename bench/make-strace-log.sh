@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# Generates the parser benchmark's input: a real strace log (hush's own flags, see
-# core/strace/invocation.ts) of a busy workload (find, tar, ls -R, python), at least MIN_LINES
-# lines, written to $1 atomically. Idempotent: an existing log is kept. Installs strace if missing.
+# Generates a parser benchmark input: a real strace log (hush's own flags, see
+# core/strace/invocation.ts), at least MIN_LINES lines, written to $1 atomically. Idempotent: an
+# existing log is kept. Installs what it traces if missing (strace; redis for the service log).
 #
-# STRACE_FLAGS overrides the format flags (word-split). bench/compare.ts uses SHH's exact format
-# flags (`-f -r -xx -v -y -A --status=successful,failed`, shh.md §1.3) so that SHH's parser and
-# hush's read the identical file.
+# KIND:
+#   files   (default) a file-heavy batch workload (find, tar, ls -R, python): 90 % of its lines are
+#           calls the summary parses fully, with ~160k distinct paths. The hard case.
+#   service redis-server under redis-benchmark load: what profiling a real service looks like,
+#           dominated by epoll_wait/read/write that take the parser's name-only fast path.
 set -euo pipefail
-out=${1:?usage: make-strace-log.sh OUTPUT [MIN_LINES]}
+out=${1:?usage: make-strace-log.sh OUTPUT [MIN_LINES] [files|service]}
 min_lines=${2:-1000000}
+kind=${3:-files}
 [ -s "$out" ] && exit 0
-if ! command -v strace >/dev/null; then
-  echo "bench: installing strace" >&2
-  apt-get install -y -q strace >/dev/null
+need=(strace)
+[ "$kind" = service ] && need+=(redis-server redis-benchmark)
+missing=()
+for tool in "${need[@]}"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}" >&2
+  pkgs=(strace)
+  [ "$kind" = service ] && pkgs+=(redis-server redis-tools)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 mkdir -p "$(dirname "$out")"
 tmp="$out.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
+work=$(mktemp -d)
+server=
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  rm -rf "$tmp" "$work"
+}
+trap cleanup EXIT
 : >"$tmp"
-workload='
+strace_flags=(-f -xx -y -v -A -o "$tmp")
+
+files_workload='
 find /usr -xdev -printf "%s %p\n" >/dev/null
 tar -cf - /usr/share/doc /usr/include 2>/dev/null | cat >/dev/null
 ls -laR /usr/lib/python3* >/dev/null 2>&1
@@ -38,10 +55,34 @@ for port in (1, 9):
 subprocess.run(["true"]); json.dumps(dict(os.environ))
 PY
 '
-echo "bench: tracing a workload into $out (takes a minute or two)" >&2
+
+# redis as a unit would run it: its own directory, a unix socket and a TCP port on loopback, RDB
+# snapshots (fork + file writes) while clients hammer it with the usual command mix.
+service_round() {
+  local sock="$work/redis.sock" port=26379
+  env -i PATH=/usr/bin:/bin LC_ALL=C strace "${strace_flags[@]}" \
+    redis-server --port "$port" --bind 127.0.0.1 --unixsocket "$sock" --dir "$work" \
+    --save "1 1000" --appendonly no --daemonize no --logfile "$work/redis.log" &
+  server=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  redis-benchmark -s "$sock" -q -n 60000 -c 20 -t set,get,incr,lpush,lpop,hset,mset >/dev/null
+  redis-benchmark -h 127.0.0.1 -p "$port" -q -n 20000 -c 10 -t set,get >/dev/null
+  redis-cli -s "$sock" bgsave >/dev/null
+  sleep 1
+  redis-cli -s "$sock" shutdown nosave >/dev/null 2>&1 || kill "$server"
+  wait "$server" 2>/dev/null || true
+  server=
+}
+
+echo "bench: tracing a $kind workload into $out (takes a minute or two)" >&2
 while [ "$(wc -l <"$tmp")" -lt "$min_lines" ]; do
-  # shellcheck disable=SC2086 # the flags are meant to be split into words
-  env -i PATH=/usr/bin:/bin LC_ALL=C strace ${STRACE_FLAGS:--f -xx -y -v -A} -o "$tmp" sh -c "$workload"
+  case $kind in
+  files) env -i PATH=/usr/bin:/bin LC_ALL=C strace "${strace_flags[@]}" sh -c "$files_workload" ;;
+  service) service_round ;;
+  *)
+    echo "make-strace-log.sh: unknown kind $kind" >&2
+    exit 2
+    ;;
+  esac
 done
 mv "$tmp" "$out"
-trap - EXIT

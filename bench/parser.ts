@@ -1,7 +1,12 @@
 /**
- * Parser benchmark: raw line splitting (the floor), parse-only and parse+summarize throughput on a
- * real strace log of >= 1 million lines, each as a ratio of the raw baseline, with peak RSS; then
+ * Parser benchmark: raw line splitting (the floor), parse-only and parse+summarize throughput on
+ * real strace logs of >= 1 million lines, each as a ratio of the raw baseline, with peak RSS; then
  * peak RSS of parse+summarize on a 2 GB stream (the log replayed, never stored).
+ *
+ * Two logs (bench/make-strace-log.sh): `files`, a find/tar/ls/python batch job whose lines are 90 %
+ * calls the summary parses fully, with ~160k distinct paths (the hard case, kept as the one the
+ * targets are judged on), and `service`, redis-server under redis-benchmark, dominated by
+ * read/write/epoll_wait on the name-only fast path (what profiling a service looks like).
  *
  * Targets (issue 2): parse+summarize >= 1,000,000 lines/s on one core, >= 1/3 of raw, peak RSS
  * <= 200 MB on 2 GB. Each measurement runs in a fresh process (parser-worker.ts) so that peak RSS
@@ -19,18 +24,26 @@ const BIG_BYTES = Number(process.env.HUSH_BENCH_BIG_BYTES ?? 2 * 1024 ** 3);
 const TARGET_LINES_PER_S = 1_000_000;
 const TARGET_RATIO = 1 / 3;
 const TARGET_RSS = 200 * 1024 ** 2;
-const YOUNG_GEN_CAP = '--max-semi-space-size=8';
+/**
+ * V8 sizes its young generation from the machine's memory; short-lived garbage (a parser makes
+ * plenty) then sits in RSS, and the old generation is let grow further between full collections.
+ * 2 MiB semi-spaces keep parse+summarize of the files log under 200 MB at a few % of CPU (the
+ * bench prints both). Larger caps (4, 8 MiB) measured worse than the default here.
+ */
+export const YOUNG_GEN_CAP = '--max-semi-space-size=2';
 
-export function benchLogPath(): string {
+export type LogKind = 'files' | 'service';
+
+export function benchLogPath(kind: LogKind = 'files'): string {
   const cache = process.env.HUSH_CACHE || '/var/cache/hush';
-  return path.join(cache, 'bench', 'strace-1m.log');
+  return path.join(cache, 'bench', kind === 'files' ? 'strace-1m.log' : 'strace-service-1m.log');
 }
 
-/** The benchmark log, generated once (bench/make-strace-log.sh traces a real workload). */
-export function ensureBenchLog(log = benchLogPath()): string {
+/** A benchmark log, generated once (bench/make-strace-log.sh traces a real workload). */
+export function ensureBenchLog(kind: LogKind = 'files', log = benchLogPath(kind)): string {
   if (!fs.existsSync(log)) {
     const script = path.resolve(__dirname, '..', '..', 'bench', 'make-strace-log.sh');
-    execFileSync('bash', [script, log, '1000000'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('bash', [script, log, '1000000', kind], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return log;
 }
@@ -45,25 +58,60 @@ function runWorker(mode: WorkerMode, file: string, minBytes = 0, nodeFlags: stri
   return JSON.parse(out.trim().split('\n').pop() ?? '') as WorkerResult;
 }
 
-function best(mode: WorkerMode, file: string): WorkerResult {
+/** Best (least CPU) of REPEATS runs; the peak RSS reported is the highest seen. */
+function best(mode: WorkerMode, file: string, nodeFlags: string[] = []): WorkerResult {
   let keep: WorkerResult | undefined;
+  let maxRss = 0;
   for (let i = 0; i < REPEATS; i++) {
-    const r = runWorker(mode, file);
-    if (!keep || r.cpuSeconds < keep.cpuSeconds)
-      keep = { ...r, maxRss: Math.max(r.maxRss, keep?.maxRss ?? 0) };
+    const r = runWorker(mode, file, 0, nodeFlags);
+    maxRss = Math.max(maxRss, r.maxRss);
+    if (!keep || r.cpuSeconds < keep.cpuSeconds) keep = r;
   }
-  return keep!;
+  return { ...keep!, maxRss };
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (n: number): string => (n / 1024 ** 2).toFixed(1);
 
-export interface ParserBenchFigures {
+export interface LogFigures {
+  kind: LogKind;
   raw: WorkerResult;
   parse: WorkerResult;
   summarize: WorkerResult;
+  /** parse+summarize with {@link YOUNG_GEN_CAP}. */
+  summarizeCapped: WorkerResult;
+}
+
+export interface ParserBenchFigures {
+  logs: LogFigures[];
   bigParse: WorkerResult;
   bigSummarize: WorkerResult;
+  bigSummarizeCapped: WorkerResult;
+}
+
+function measureLog(kind: LogKind, print: (line: string) => void): LogFigures {
+  const log = ensureBenchLog(kind);
+  print(`## ${kind} log: ${log} (${mb(fs.statSync(log).size)} MiB)`);
+  const raw = best('raw', log);
+  const parse = best('parse', log);
+  const summarize = best('summarize', log);
+  const summarizeCapped = best('summarize', log, [YOUNG_GEN_CAP]);
+  print(`log lines: ${fmt(raw.lines)}; unparsed: ${parse.unparsed}; summary: ${summarize.check}`);
+  print('stage                        lines/s (cpu)   MB/s (cpu)   vs raw   lines/s (wall)   peak RSS MiB');
+  const rows: [string, WorkerResult][] = [
+    ['raw line split', raw],
+    ['parse', parse],
+    ['parse+summarize', summarize],
+    [`  node ${YOUNG_GEN_CAP}`, summarizeCapped],
+  ];
+  for (const [label, r] of rows) {
+    print(
+      `${label.padEnd(28)} ${fmt(r.lines / r.cpuSeconds).padStart(13)} ${(r.bytes / 1024 ** 2 / r.cpuSeconds).toFixed(1).padStart(12)}` +
+        ` ${(raw.cpuSeconds / r.cpuSeconds).toFixed(2).padStart(8)} ${fmt(r.lines / r.seconds).padStart(16)} ${mb(r.maxRss).padStart(14)}`,
+    );
+  }
+  print('');
+  return { kind, raw, parse, summarize, summarizeCapped };
 }
 
 /**
@@ -71,54 +119,50 @@ export interface ParserBenchFigures {
  * when the machine is shared; wall-clock rates are printed beside them.
  */
 export async function runParserBench(print: (line: string) => void): Promise<ParserBenchFigures> {
-  const log = ensureBenchLog();
-  const size = fs.statSync(log).size;
   print(
     `# strace parser  (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cpus, load ${os.loadavg()[0]?.toFixed(1)})`,
   );
-  print(`log: ${log} (${mb(size)} MiB); best of ${REPEATS} runs, each in a fresh process`);
-  const raw = best('raw', log);
-  const parse = best('parse', log);
-  const summarize = best('summarize', log);
-  print(`log lines: ${fmt(raw.lines)}; unparsed: ${parse.unparsed}; summary: ${summarize.check}`);
+  print(
+    `best of ${REPEATS} runs (CPU time), each in a fresh process; "vs raw" = raw CPU time / stage CPU time`,
+  );
   print('');
-  print('stage              lines/s (cpu)   MB/s (cpu)   vs raw   lines/s (wall)   peak RSS MiB');
-  for (const r of [raw, parse, summarize]) {
-    const label = r.mode === 'raw' ? 'raw line split' : r.mode === 'parse' ? 'parse' : 'parse+summarize';
-    print(
-      `${label.padEnd(18)} ${fmt(r.lines / r.cpuSeconds).padStart(13)} ${(r.bytes / 1024 ** 2 / r.cpuSeconds).toFixed(1).padStart(12)}` +
-        ` ${(raw.cpuSeconds / r.cpuSeconds).toFixed(2).padStart(8)} ${fmt(r.lines / r.seconds).padStart(16)} ${mb(r.maxRss).padStart(14)}`,
-    );
-  }
-  print('');
-  print(`streaming ${mb(BIG_BYTES)} MiB (the log replayed, never stored)…`);
+  const logs = (['files', 'service'] as const).map((kind) => measureLog(kind, print));
+
+  const log = ensureBenchLog('files');
+  print(`streaming ${mb(BIG_BYTES)} MiB of the files log (replayed, never stored)…`);
   const bigParse = runWorker('parse', log, BIG_BYTES);
   const bigSummarize = runWorker('summarize', log, BIG_BYTES);
-  for (const r of [bigParse, bigSummarize]) {
+  const bigSummarizeCapped = runWorker('summarize', log, BIG_BYTES, [YOUNG_GEN_CAP]);
+  const bigRows: [string, WorkerResult][] = [
+    ['parse', bigParse],
+    ['parse+summarize', bigSummarize],
+    [`parse+summarize, node ${YOUNG_GEN_CAP}`, bigSummarizeCapped],
+  ];
+  for (const [label, r] of bigRows) {
     print(
-      `  ${(r.mode === 'parse' ? 'parse' : 'parse+summarize').padEnd(16)} ${mb(r.bytes)} MiB, ${fmt(r.lines)} lines, ` +
+      `  ${label.padEnd(44)} ${mb(r.bytes)} MiB, ${fmt(r.lines)} lines, ` +
         `${fmt(r.lines / r.cpuSeconds)} lines/s (cpu), peak RSS ${mb(r.maxRss)} MiB`,
     );
   }
-  // V8 sizes its young generation from the machine's memory (tens of MiB per semi-space here);
-  // short-lived garbage then sits in RSS. Capping it shows what a deployment flag would buy.
-  const capped = runWorker('parse', log, BIG_BYTES, [YOUNG_GEN_CAP]);
-  print(
-    `  parse, node ${YOUNG_GEN_CAP}: ${fmt(capped.lines / capped.cpuSeconds)} lines/s (cpu), peak RSS ${mb(capped.maxRss)} MiB`,
-  );
-  const sumLps = summarize.lines / summarize.cpuSeconds;
-  const ratio = raw.cpuSeconds / summarize.cpuSeconds;
-  const parseRatio = raw.cpuSeconds / parse.cpuSeconds;
   print('');
   const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  print('targets (issue 2), parse+summarize:');
+  for (const f of logs) {
+    for (const [label, r] of [
+      ['default', f.summarize],
+      [YOUNG_GEN_CAP, f.summarizeCapped],
+    ] as const) {
+      const lps = r.lines / r.cpuSeconds;
+      const ratio = f.raw.cpuSeconds / r.cpuSeconds;
+      print(
+        `  ${f.kind} log, ${label}: >= ${fmt(TARGET_LINES_PER_S)} lines/s ${verdict(lps >= TARGET_LINES_PER_S)} (${fmt(lps)}); ` +
+          `>= 1/3 of raw ${verdict(ratio >= TARGET_RATIO)} (${ratio.toFixed(2)}; parse alone ${(f.raw.cpuSeconds / f.parse.cpuSeconds).toFixed(2)})`,
+      );
+    }
+  }
   print(
-    `targets (issue 2), parse+summarize: >= ${fmt(TARGET_LINES_PER_S)} lines/s: ${verdict(sumLps >= TARGET_LINES_PER_S)} (${fmt(sumLps)});`,
+    `  peak RSS <= 200 MB on 2 GB (files log): default ${verdict(bigSummarize.maxRss <= TARGET_RSS)} (${mb(bigSummarize.maxRss)} MiB; parse alone ${mb(bigParse.maxRss)} MiB); ` +
+      `${YOUNG_GEN_CAP} ${verdict(bigSummarizeCapped.maxRss <= TARGET_RSS)} (${mb(bigSummarizeCapped.maxRss)} MiB)`,
   );
-  print(
-    `  >= 1/3 of raw: ${verdict(ratio >= TARGET_RATIO)} (${ratio.toFixed(2)}; parse alone ${parseRatio.toFixed(2)});`,
-  );
-  print(
-    `  peak RSS <= 200 MB on 2 GB: ${verdict(bigSummarize.maxRss <= TARGET_RSS)} (${mb(bigSummarize.maxRss)} MiB; parse alone ${mb(bigParse.maxRss)} MiB)`,
-  );
-  return { raw, parse, summarize, bigParse, bigSummarize };
+  return { logs, bigParse, bigSummarize, bigSummarizeCapped };
 }
