@@ -1,7 +1,7 @@
 /**
  * `npm run bench:compare`: hush side by side with SHH (issue 7), one table in bench/RESULTS.md.
  *
- *   node -r ./bench/tsRegister.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2]
+ *   node -r ./bench/tsRegister.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2] [--tools hush,shh]
  *   node -r ./bench/tsRegister.cjs bench/compare.ts --render   # RESULTS.md again from the stored figures
  *
  * Sections (default: all, in this order):
@@ -114,9 +114,10 @@ function environment(shh: string): Environment {
   };
 }
 
-function parseArgs(argv: string[]): { sections: SectionName[]; units: string[] | undefined } {
+function parseArgs(argv: string[]): { sections: SectionName[]; units: string[] | undefined; tools: Tool[] } {
   let sections: SectionName[] = [...SECTIONS];
   let units: string[] | undefined;
+  let tools: Tool[] = ['hush', 'shh'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -129,43 +130,66 @@ function parseArgs(argv: string[]): { sections: SectionName[]; units: string[] |
     } else if (a === '--units' && v) {
       units = v.split(',');
       i++;
+    } else if (a === '--tools' && v) {
+      tools = v.split(',').map((t) => {
+        if (t !== 'hush' && t !== 'shh') throw new Error(`unknown tool ${t}`);
+        return t;
+      });
+      i++;
     } else if (a === '--render') {
       sections = [];
     } else
-      throw new Error(`usage: compare.ts [--sections ${SECTIONS.join(',')}] [--units UNIT,...] | --render`);
+      throw new Error(
+        `usage: compare.ts [--sections ${SECTIONS.join(',')}] [--units UNIT,...] [--tools hush,shh] | --render`,
+      );
   }
-  return { sections, units };
+  return { sections, units, tools };
 }
+
+type Tool = 'hush' | 'shh';
 
 async function strength(
   vm: Vm,
   shh: string,
   only: string[] | undefined,
+  tools: Tool[],
   results: CompareResults,
   env: Environment,
 ) {
+  const stopTimeout = process.env.HUSH_COMPARE_SHH_STOP_TIMEOUT;
+  const shhOpts = stopTimeout ? { stopTimeoutSec: Number(stopTimeout) } : {};
   await vm.reset();
   const all = await corpusUnits(vm);
   const units = only ? all.filter((u) => only.includes(u.unit)) : all;
   const at = new Date().toISOString();
+  const earlier = results.strength?.result ?? [];
   // units measured earlier in this section are kept when only some are re-run
-  const previous = only ? (results.strength?.result ?? []).filter((u) => !only.includes(u.unit)) : [];
+  const previous = only ? earlier.filter((u) => !only.includes(u.unit)) : [];
   const out: UnitStrength[] = [...previous];
   for (const u of units) {
-    const row: UnitStrength = { unit: u.unit, check: u.check, stockExposure: NaN };
+    const before = earlier.find((e) => e.unit === u.unit);
+    const row: UnitStrength = { unit: u.unit, check: u.check, stockExposure: before?.stockExposure ?? NaN };
+    // a tool not re-run keeps its earlier figures; an earlier SHH run that failed stays visible
+    if (!tools.includes('hush') && before?.hush) row.hush = before.hush;
+    if (!tools.includes('shh') && before?.shh) row.shh = before.shh;
+    if (tools.includes('shh') && before?.shh) row.shhEarlier = before.shh;
     out.push(row);
     try {
       await vm.reset();
       row.stockExposure = await vm.exposure(u.unit);
-      await vm.installChecks();
-      log(`strength: ${u.unit} (stock ${row.stockExposure}): hush`);
-      row.hush = await hardenWithHush(vm, u, log);
-      log(`strength: ${u.unit}: hush ${JSON.stringify(row.hush)}`);
-      await vm.reset();
-      await vm.installChecks();
-      log(`strength: ${u.unit}: shh`);
-      row.shh = await hardenWithShh(vm, shh, u, log);
-      log(`strength: ${u.unit}: shh ${JSON.stringify(row.shh)}`);
+      if (tools.includes('hush')) {
+        await vm.installChecks();
+        log(`strength: ${u.unit} (stock ${row.stockExposure}): hush`);
+        row.hush = await hardenWithHush(vm, u, log);
+        log(`strength: ${u.unit}: hush ${JSON.stringify(row.hush)}`);
+        if (tools.includes('shh')) await vm.reset();
+      }
+      if (tools.includes('shh')) {
+        await vm.installChecks();
+        log(`strength: ${u.unit}: shh`);
+        row.shh = await hardenWithShh(vm, shh, u, log, shhOpts);
+        log(`strength: ${u.unit}: shh ${JSON.stringify(row.shh)}`);
+      }
     } catch (err) {
       row.error = err instanceof Error ? err.message : String(err);
       log(`strength: ${u.unit}: error: ${row.error}`);
@@ -175,7 +199,7 @@ async function strength(
 }
 
 async function main(): Promise<void> {
-  const { sections, units } = parseArgs(process.argv.slice(2));
+  const { sections, units, tools } = parseArgs(process.argv.slice(2));
   if (sections.length === 0) {
     // --render: RESULTS.md again from the stored figures (after editing NOTES.md)
     writeResultsMd(loadResults());
@@ -204,7 +228,7 @@ async function main(): Promise<void> {
       const r = await compareOverhead(vm, shh, log, tracingVariants());
       save('overhead', { at, env, result: r });
     }
-    if (sections.includes('strength')) await strength(vm, shh, units, loadResults(), env);
+    if (sections.includes('strength')) await strength(vm, shh, units, tools, loadResults(), env);
   } finally {
     await vm.down();
   }

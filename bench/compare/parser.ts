@@ -35,6 +35,18 @@ export function ensureShhFormatLog(log = shhFormatLogPath()): string {
       env: { ...process.env, STRACE_FLAGS: SHH_FORMAT_FLAGS },
     });
   }
+  // `PID  REL_TS name(…`: the -r column SHH's grammar requires (a log without it is all "Ignored")
+  const head = Buffer.alloc(200);
+  const fd = fs.openSync(log, 'r');
+  const n = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  const first = head.subarray(0, n).toString('latin1');
+  if (!/^\d+ +\d+\.\d{6} \w+\(/.test(first)) {
+    throw new Error(
+      `${log} is not in SHH's format (${SHH_FORMAT_FLAGS}); delete it, and check that ` +
+        'bench/make-strace-log.sh still honours STRACE_FLAGS',
+    );
+  }
   return log;
 }
 

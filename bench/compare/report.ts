@@ -212,7 +212,8 @@ function details(r: CompareResults): string[] {
           t
             ? `${t.verdict.replace(/\|/g, '\\|').replace(/\n/g, ' ')}, ${t.options} options, ${t.exposure.toFixed(1)}, ${t.checkOk ? 'pass' : `FAIL (${t.checkFailures.replace(/\|/g, '\\|')})`}, ${t.seconds} s`
             : (u.error ?? 'not measured');
-        return `| ${u.unit} | ${u.stockExposure.toFixed(1)} | ${c(u.hush)} | ${c(u.shh)} |`;
+        const earlier = u.shhEarlier ? `; earlier run: ${c(u.shhEarlier)}` : '';
+        return `| ${u.unit} | ${u.stockExposure.toFixed(1)} | ${c(u.hush)} | ${c(u.shh)}${earlier} |`;
       }),
       '',
     );

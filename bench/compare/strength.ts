@@ -43,6 +43,8 @@ export interface UnitStrength {
   stockExposure: number;
   hush?: ToolResult;
   shh?: ToolResult;
+  /** SHH's previous run of this unit, when it was re-run (e.g. with the stop-timeout drop-in) */
+  shhEarlier?: ToolResult;
   error?: string;
 }
 
@@ -127,10 +129,20 @@ export async function hardenWithShh(
   localShh: string,
   u: CorpusUnit,
   log: (l: string) => void,
+  opts: { stopTimeoutSec?: number } = {},
 ): Promise<ToolResult> {
   await vm.installShh(localShh);
   const t0 = Date.now();
   const name = u.unit.replace(/\.service$/, '');
+  if (opts.stopTimeoutSec !== undefined) {
+    // SHH resolves and prints its options in ExecStopPost (merge-profile-data), inside the unit's
+    // stop timeout; nginx's stock TimeoutStopSec=5 is too short for that under TCG, and SHH does
+    // not raise it (hush scales timeouts while profiling). Given only when asked, and reported.
+    const dir = `/etc/systemd/system/${u.unit}.d`;
+    await vm.run(
+      `mkdir -p ${dir} && printf '[Service]\\nTimeoutStopSec=${Math.round(opts.stopTimeoutSec)}\\n' > ${dir}/zz-bench-stop-timeout.conf && systemctl daemon-reload`,
+    );
+  }
   const start = await vm.exec(`${VM_SHH} service start-profile ${name} 2>&1`, 10 * 60_000);
   if (start.code !== 0)
     throw new Error(`shh start-profile ${name} exited ${start.code}: ${start.stdout.slice(-800)}`);
@@ -141,12 +153,15 @@ export async function hardenWithShh(
   const dir = u.unit.includes('@') ? u.unit.replace(/@[^.]*\.service$/, '@.service') : u.unit;
   const conf = await vm.exec(`cat /etc/systemd/system/${dir}.d/zz_shh-harden.conf`);
   const options = conf.code === 0 ? conf.stdout.split('\n').filter((l) => /^[A-Za-z]+=/.test(l)).length : 0;
+  const why =
+    fin.stdout.split('\n').find((l) => /^Error|timed out|Timeout/i.test(l.trim())) ?? fin.stdout.slice(-200);
   const verdict =
-    fin.code === 0
+    (fin.code === 0
       ? options > 0
         ? 'applied'
         : 'nothing to apply'
-      : `finish-profile exit ${fin.code}: ${fin.stdout.slice(-200)}`;
+      : `finish-profile exit ${fin.code}: ${why.trim()}`) +
+    (opts.stopTimeoutSec !== undefined ? ` (bench drop-in TimeoutStopSec=${opts.stopTimeoutSec})` : '');
   log(`shh ${u.unit}: ${verdict}, ${options} options`);
   return settleAndMeasure(vm, u, verdict, options, w.code, t0);
 }

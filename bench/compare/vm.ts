@@ -100,8 +100,14 @@ export class Vm {
     );
   }
 
-  check(service: string): Promise<CheckResult> {
-    return checkService(this.host, service, { waitSeconds: 90 });
+  /** The functional check; a check that does not finish in its time limit counts as failed. */
+  async check(service: string): Promise<CheckResult> {
+    try {
+      return await checkService(this.host, service, { waitSeconds: 60 });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { service, ok: false, output: `FAIL check did not finish: ${why}`, durationMs: 0 };
+    }
   }
 
   async exposure(unit: string): Promise<number> {
