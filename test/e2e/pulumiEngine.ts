@@ -62,19 +62,21 @@ export function pulumi(
   engine: Engine,
   cwd: string,
   args: string[],
-  timeoutMs = 30 * 60_000,
+  opts: { timeoutMs?: number; stdin?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(engine.binDir, 'pulumi'), [...args, '--non-interactive'], {
       cwd,
       env: engine.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // A secret goes in on stdin (as `pulumi config set KEY --secret` reads it), never in argv.
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 30 * 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -90,8 +92,13 @@ export function pulumi(
 }
 
 /** Like pulumi() but fails with the whole output when the exit code is not 0. */
-export async function pulumiOk(engine: Engine, cwd: string, args: string[]): Promise<CliResult> {
-  const r = await pulumi(engine, cwd, args);
+export async function pulumiOk(
+  engine: Engine,
+  cwd: string,
+  args: string[],
+  opts: { stdin?: string } = {},
+): Promise<CliResult> {
+  const r = await pulumi(engine, cwd, args, opts);
   if (r.code !== 0) throw new Error(`pulumi ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -130,7 +137,7 @@ export function parsePreview(stdout: string): {
     changeSummary: parsed.changeSummary,
     steps: parsed.steps.map((s) => {
       // urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME — the type is the last `$` segment.
-      const [, , , typePath = '', name = ''] = s.urn.split('::');
+      const [, , typePath = '', name = ''] = s.urn.split('::');
       return {
         op: s.op,
         type: typePath.split('$').pop() ?? typePath,
