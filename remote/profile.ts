@@ -182,7 +182,10 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   const unit = parseRunnableUnitName(opts.unit).unit;
   const compress = opts.compress ?? false;
   const watchdogTimeoutSec = Math.max(5, Math.round(opts.watchdogTimeoutSec ?? DEFAULT_WATCHDOG_TIMEOUT_SEC));
-  const periodSec = Math.max(1, Math.min(5, Math.floor(watchdogTimeoutSec / 4)));
+  // Heartbeat and watchdog check every quarter of the timeout, at most every 15 s: each is a
+  // process start on the host (an SSH exec, a transient service), which on a small or emulated
+  // host competes with the traced service. Readers cut off are re-attached sooner (see startHeartbeat).
+  const periodSec = Math.max(1, Math.min(15, Math.floor(watchdogTimeoutSec / 4)));
   const settleMs = opts.settleTimeoutMs ?? 60_000;
   const warnings: string[] = [];
   const paths = sessionPaths(unit);
@@ -191,8 +194,11 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
 
   // ---------------------------------------------------------------- 1. look before touching
   await clearLeftovers(conn, unit, { log });
-  const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
   const info = await readUnitInfo(conn, unit);
+  // strace missing is the common refusal: refuse before the (much heavier) host probe. Without
+  // strace planWrapper always throws (StraceMissingError, or the unit is not loaded).
+  if (!info.strace) planWrapper(unit, info, undefined, '', paths);
+  const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
   const tracing = chooseTracing(opts.tracing, info, facts);
   log(`tracing: ${tracing.why}`);
   const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), paths, {
@@ -755,7 +761,11 @@ function startHeartbeat(
         failures++;
         if (failures === 1) log(`heartbeat failed: ${(err as Error).message}`);
       }
-      await sleep(periodSec * 1000);
+      // Between beats, look every second for readers a cut connection ended: a traced command
+      // blocks once its FIFO's pipe buffer is full, so re-attaching cannot wait for the next beat.
+      const next = Date.now() + periodSec * 1000;
+      do await sleep(1000);
+      while (!stopped && Date.now() < next && readers.missing === 0);
     }
   })();
   return async () => {

@@ -22,6 +22,7 @@ export const SESSION_PROPERTIES = [
   'RootDirectory',
   'RootImage',
   'WorkingDirectory',
+  'SyslogIdentifier',
   'TimeoutStartUSec',
   'TimeoutStopUSec',
   'WatchdogUSec',

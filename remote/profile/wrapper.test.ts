@@ -1,6 +1,6 @@
 import { execCommandsFromCat, parseExecPrefixes, splitExecPrefixes } from './execLines';
 import { execWord, takeRawWords } from './systemdWords';
-import { buildWrapper, type WrapperInput } from './wrapper';
+import { buildWrapper, mainSyslogIdentifier, type WrapperInput } from './wrapper';
 
 const FORKING_CAT = `# /etc/systemd/system/hush-testsvc-forking.service
 [Unit]
@@ -172,5 +172,25 @@ describe('the wrapper drop-in', () => {
         input(NGINX_CAT, { strace: { path: '/usr/bin/strace', args: ['-f'], supportsArgv0: true } }),
       ),
     ).toThrow(/-D/);
+  });
+});
+
+describe('journal identifier', () => {
+  test("the main program's name replaces strace's in the journal, unless the unit sets its own", () => {
+    expect(buildWrapper(input(NGINX_CAT)).dropIn).toContain('\nSyslogIdentifier=nginx\n');
+    expect(buildWrapper(input(FORKING_CAT)).dropIn).toContain('\nSyslogIdentifier=python3\n');
+    const own = buildWrapper(input(NGINX_CAT, { properties: { SyslogIdentifier: 'web' } }));
+    expect(own.dropIn).not.toContain('SyslogIdentifier=');
+  });
+  test('nothing is set when the program word is not a plain path or ExecStart is not wrapped', () => {
+    const cmd = (prefixes: string, command: string) => [
+      { directive: 'ExecStart' as const, index: 0, prefixes, command },
+    ];
+    expect(mainSyslogIdentifier(cmd('', '/usr/bin/python3 -m x'))).toBe('python3');
+    expect(mainSyslogIdentifier(cmd('+', '/usr/bin/python3'))).toBeUndefined();
+    expect(mainSyslogIdentifier(cmd('', '"/opt/my app/run"'))).toBeUndefined();
+    expect(mainSyslogIdentifier(cmd('', '/opt/%i/run'))).toBeUndefined();
+    expect(mainSyslogIdentifier(cmd('', '${BIN} --x'))).toBeUndefined();
+    expect(mainSyslogIdentifier([])).toBeUndefined();
   });
 });

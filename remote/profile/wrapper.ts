@@ -21,6 +21,8 @@
  * - `+` commands are left untouched and not traced: they run with full privileges and no sandbox,
  *   so hardening never constrains them, and their (root) actions would only make the profile
  *   wider than what the sandboxed commands need.
+ * - The journal tags a command's output with its program's name; under the wrapper that would be
+ *   `strace`, so the main program's name is set as SyslogIdentifier= (see mainSyslogIdentifier).
  * - The unit's existing sandbox could stop strace itself: an existing SystemCallFilter= gets
  *   `@debug` (ptrace) added, RestrictAddressFamilies= gets AF_NETLINK (strace's socket decoding),
  *   NoExecPaths= gets the strace binary in ExecPaths=. This widens the sandbox during the window
@@ -103,6 +105,8 @@ export function buildWrapper(input: WrapperInput): Wrapper {
   if (hasValue(props.SystemCallFilter)) lines.push('SystemCallFilter=@debug');
   if (hasValue(props.RestrictAddressFamilies)) lines.push('RestrictAddressFamilies=AF_NETLINK');
   if (hasValue(props.NoExecPaths)) lines.push(`ExecPaths=${execWord(strace.path, { envExpansion: false })}`);
+  const ident = hasValue(props.SyslogIdentifier) ? undefined : mainSyslogIdentifier(input.commands);
+  if (ident) lines.push(`SyslogIdentifier=${ident}`);
   const scale = input.timeoutScale ?? 1;
   if (scale > 1) {
     for (const [prop, directive] of [
@@ -140,6 +144,21 @@ export function buildWrapper(input: WrapperInput): Wrapper {
     lines.push(`${c.directive}=${wrapCommand(c, input.fifoFor(id), strace, input.bashPath ?? '/bin/bash')}`);
   }
   return { dropIn: lines.join('\n') + '\n', slots };
+}
+
+/**
+ * Without SyslogIdentifier= systemd tags each command's stdout/stderr in the journal with the name
+ * of the program it starts, which under the wrapper is `strace` for every command. The name of the
+ * first ExecStart program is kept instead: it logs for the service's lifetime, and the other
+ * commands' lines carry it too (closer to the original than `strace`). Undefined when ExecStart is
+ * not wrapped (`+`) or its program word is not a plain path (quotes, `%` specifiers, `$VARS`).
+ */
+export function mainSyslogIdentifier(commands: readonly ExecCommand[]): string | undefined {
+  const start = commands.find((c) => c.directive === 'ExecStart');
+  if (!start || parseExecPrefixes(start.prefixes).fullPrivileges) return undefined;
+  const [program] = takeRawWords(start.command, 1).words;
+  if (program === undefined || !/^\/[A-Za-z0-9_.+/-]*[A-Za-z0-9_.+-]$/.test(program)) return undefined;
+  return program.slice(program.lastIndexOf('/') + 1);
 }
 
 /** `systemctl show` prints an unset list as '' and an empty deny-list as '~'. */

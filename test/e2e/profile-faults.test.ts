@@ -109,13 +109,18 @@ describe.each(imagesUnderTest())('profiling faults on %s', (image) => {
         const port = await relay.listen();
         try {
           let cutAt = 0;
+          let reattachedInWindow = false;
+          let windowClosed = false;
           const r = await profileService({
             unit: UNIT,
             connect: () => connect(connectionArgs(host, { host: '127.0.0.1', port })),
-            durationMs: 60_000,
+            // long enough for the re-dial and re-attach (seconds) to happen inside the window
+            durationMs: 30_000,
             watchdogTimeoutSec: 120,
             log: (l) => {
               log(l);
+              if (l.startsWith('closing the window')) windowClosed = true;
+              if (l.startsWith('re-attaching') && !windowClosed) reattachedInWindow = true;
               if (l.includes('profiling window open') && cutAt === 0) {
                 cutAt = Date.now();
                 setTimeout(() => relay.cut(), 3000);
@@ -124,6 +129,7 @@ describe.each(imagesUnderTest())('profiling faults on %s', (image) => {
           });
           expect(relay.cuts).toBe(1);
           expect(r.reconnects).toBeGreaterThanOrEqual(1);
+          expect(reattachedInWindow).toBe(true);
           expect(r.restored).toEqual({ wasActive: true, activeState: 'active', catIdentical: true });
           // the start-up trace (before the cut) made it into the profile
           expect(

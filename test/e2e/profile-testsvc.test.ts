@@ -116,6 +116,7 @@ describe.each(imagesUnderTest())('hush-testsvc under profiling on %s', (image) =
             expect(during).toEqual(expected);
           });
           results.push(r);
+          process.stderr.write(`[${image}] ${unit} timings ${JSON.stringify(r.timings)}\n`);
           expect(r.restored.activeState).toBe('active');
           expect(r.restored.catIdentical).toBe(true);
           expect((await unitSnapshot(host, unit)).cat).toBe(before.cat);
