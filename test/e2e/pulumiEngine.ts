@@ -68,10 +68,10 @@ export function pulumi(
     const child = spawn(path.join(engine.binDir, 'pulumi'), [...args, '--non-interactive'], {
       cwd,
       env: engine.env,
-      // A secret goes in on stdin (as `pulumi config set KEY --secret` reads it), never in argv.
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+    // A secret goes in on stdin (as `pulumi config set KEY --secret` reads it), never in argv.
+    child.stdin.end(opts.stdin ?? '');
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
