@@ -58,16 +58,22 @@ function runWorker(mode: WorkerMode, file: string, minBytes = 0, nodeFlags: stri
   return JSON.parse(out.trim().split('\n').pop() ?? '') as WorkerResult;
 }
 
-/** Best (least CPU) of REPEATS runs; the peak RSS reported is the highest seen. */
-function best(mode: WorkerMode, file: string, nodeFlags: string[] = []): WorkerResult {
-  let keep: WorkerResult | undefined;
-  let maxRss = 0;
+/**
+ * Each configuration run REPEATS times, the configurations interleaved (raw, parse, summarize,
+ * raw, …) so that load drifting on a shared machine hits them alike; the best (least CPU) run of
+ * each is kept, with the highest peak RSS seen.
+ */
+function bestInterleaved(configs: { mode: WorkerMode; flags?: string[] }[], file: string): WorkerResult[] {
+  const keep: (WorkerResult | undefined)[] = configs.map(() => undefined);
+  const maxRss = configs.map(() => 0);
   for (let i = 0; i < REPEATS; i++) {
-    const r = runWorker(mode, file, 0, nodeFlags);
-    maxRss = Math.max(maxRss, r.maxRss);
-    if (!keep || r.cpuSeconds < keep.cpuSeconds) keep = r;
+    configs.forEach((c, k) => {
+      const r = runWorker(c.mode, file, 0, c.flags ?? []);
+      maxRss[k] = Math.max(maxRss[k]!, r.maxRss);
+      if (!keep[k] || r.cpuSeconds < keep[k].cpuSeconds) keep[k] = r;
+    });
   }
-  return { ...keep!, maxRss };
+  return keep.map((r, k) => ({ ...r!, maxRss: maxRss[k]! }));
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -92,10 +98,15 @@ export interface ParserBenchFigures {
 function measureLog(kind: LogKind, print: (line: string) => void): LogFigures {
   const log = ensureBenchLog(kind);
   print(`## ${kind} log: ${log} (${mb(fs.statSync(log).size)} MiB)`);
-  const raw = best('raw', log);
-  const parse = best('parse', log);
-  const summarize = best('summarize', log);
-  const summarizeCapped = best('summarize', log, [YOUNG_GEN_CAP]);
+  const [raw, parse, summarize, summarizeCapped] = bestInterleaved(
+    [
+      { mode: 'raw' },
+      { mode: 'parse' },
+      { mode: 'summarize' },
+      { mode: 'summarize', flags: [YOUNG_GEN_CAP] },
+    ],
+    log,
+  ) as [WorkerResult, WorkerResult, WorkerResult, WorkerResult];
   print(`log lines: ${fmt(raw.lines)}; unparsed: ${parse.unparsed}; summary: ${summarize.check}`);
   print('stage                        lines/s (cpu)   MB/s (cpu)   vs raw   lines/s (wall)   peak RSS MiB');
   const rows: [string, WorkerResult][] = [
@@ -123,7 +134,7 @@ export async function runParserBench(print: (line: string) => void): Promise<Par
     `# strace parser  (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cpus, load ${os.loadavg()[0]?.toFixed(1)})`,
   );
   print(
-    `best of ${REPEATS} runs (CPU time), each in a fresh process; "vs raw" = raw CPU time / stage CPU time`,
+    `best of ${REPEATS} interleaved runs (CPU time), each in a fresh process; "vs raw" = raw CPU time / stage CPU time`,
   );
   print('');
   const logs = (['files', 'service'] as const).map((kind) => measureLog(kind, print));
