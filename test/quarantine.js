@@ -3,9 +3,6 @@
 // leaves this list in the commit that shows it passing on a quiet machine. The issues they
 // belong to stay open while anything is listed here.
 module.exports = [
-  // #5: the Type=notify test service does not start under the strace wrapper on either image
-  // (suspect: its ExecStartPost health budget vs the ~20x tracing slowdown); restart unit untested.
-  'test/e2e/profile-testsvc.test.ts',
   // #5: SSH-cut finish failed once on debian-13 after the gzip change; watchdog timeouts changed
   // and not re-run.
   'test/e2e/profile-faults.test.ts',
