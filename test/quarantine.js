@@ -14,7 +14,4 @@ module.exports = [
   // #3: live prediction-vs-systemd check; its last runs hit the per-command time limit under load
   // (the recorded live measurements of both images are checked by core/exposure/fixtures.test.ts).
   'test/e2e/exposure/exposure.test.ts',
-  // #6: the Automation API half of the Pulumi lifecycle (breaking hardening rolled back, update
-  // without re-profile, destroy); the CLI half (pulumi-cli.test.ts) passed on debian-13.
-  'test/e2e/pulumi-automation.test.ts',
 ];
