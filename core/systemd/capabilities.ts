@@ -339,9 +339,10 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
   ],
   CAP_PERFMON: () => [{ kind: 'denySyscalls', names: ['perf_event_open', 'bpf'] }],
   CAP_BPF: () => [{ kind: 'denySyscalls', names: ['bpf'] }],
+  // No syscall of its own (capabilities(7)): it gates writing ns_last_pid, clone3's set_tid and
+  // reading other processes' /proc/PID/map_files links; the ns_last_pid write is what a profile shows.
   CAP_CHECKPOINT_RESTORE: () => [
     { kind: 'pathAccess', accesses: WRITE_ACCESSES, paths: { exact: ['/proc/sys/kernel/ns_last_pid'] } },
-    { kind: 'denySyscalls', names: ['checkpoint_restore'] },
   ],
 };
 

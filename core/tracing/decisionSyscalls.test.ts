@@ -21,8 +21,8 @@ const setFor = (v: number) => decisionTraceSet(BUNDLED_SYSCALL_GROUPS[v]!, v);
 describe.each(VERSIONS)('decision trace set for systemd %i groups', (version) => {
   const groups = BUNDLED_SYSCALL_GROUPS[version]!;
   const set = setFor(version);
-  // strace gets the complement of `untraced`, so names no list knows (capabilities.ts's
-  // checkpoint_restore) are traced too; `set.traced` lists the known ones.
+  // strace gets the complement of `untraced`, so names no list knows are traced too;
+  // `set.traced` lists the known ones.
   const traced = { has: (n: string) => !set.untraced.has(n) };
   const listed = new Set(set.traced);
 
