@@ -26,9 +26,11 @@ const TARGET_RATIO = 1 / 3;
 const TARGET_RSS = 200 * 1024 ** 2;
 /**
  * V8 sizes its young generation from the machine's memory; short-lived garbage (a parser makes
- * plenty) then sits in RSS, and the old generation is let grow further between full collections.
- * 2 MiB semi-spaces keep parse+summarize of the files log under 200 MB at a few % of CPU (the
- * bench prints both). Larger caps (4, 8 MiB) measured worse than the default here.
+ * plenty) then sits in RSS. Measured on the 1.47M-line files log under load 13-16: peak RSS
+ * ~300-320 MiB by default, ~200-210 MiB with 2 MiB semi-spaces, CPU within noise. On the 2 GB
+ * stream it varies run to run (243-345 MiB capped, 342-534 MiB default): the live set after a full
+ * GC stays ~61 MB, the rest is promoted garbage V8 lets the old generation collect between full
+ * collections. 1 MiB and 4/8 MiB caps measured worse; --single-threaded-gc did not help.
  */
 export const YOUNG_GEN_CAP = '--max-semi-space-size=2';
 
