@@ -194,7 +194,7 @@ async function strength(
       row.error = err instanceof Error ? err.message : String(err);
       log(`strength: ${u.unit}: error: ${row.error}`);
     }
-    save('strength', { at, env, result: out });
+    save('strength', { at, env, result: out, planned: all.length });
   }
 }
 

@@ -24,6 +24,8 @@ export interface Section<T> {
   at: string;
   env: Environment;
   result: T;
+  /** how many items the section meant to measure (the corpus size for strength) */
+  planned?: number;
 }
 
 export interface CompareResults {
@@ -109,18 +111,26 @@ export function renderResults(r: CompareResults, notes = ''): string {
         verdict(ok),
       ]);
     }
-    const both = r.strength.result.filter((u) => u.hush && u.shh);
-    if (both.length > 0) {
-      const mean = (f: (u: UnitStrength) => number) => both.reduce((a, u) => a + f(u), 0) / both.length;
-      const hm = mean((u) => u.hush?.exposure ?? 0);
-      const sm = mean((u) => u.shh?.exposure ?? 0);
+    const all = r.strength.result;
+    const planned = Math.max(r.strength.planned ?? all.length, all.length);
+    const withHush = all.filter((u) => u.hush);
+    const both = all.filter((u) => u.hush && u.shh);
+    const mean = (us: UnitStrength[], f: (u: UnitStrength) => number) =>
+      us.reduce((a, u) => a + f(u), 0) / us.length;
+    if (withHush.length > 0) {
+      const hm = mean(withHush, (u) => u.hush?.exposure ?? 0);
+      const hmBoth = mean(both, (u) => u.hush?.exposure ?? 0);
+      const sm = mean(both, (u) => u.shh?.exposure ?? 0);
       rows.push([
-        `c. mean exposure (${both.length} units)`,
-        hm.toFixed(2),
-        `SHH ${sm.toFixed(2)}`,
-        `${(sm - hm).toFixed(2)} below`,
+        `c. mean exposure (hush: ${withHush.length} units; both tools: ${both.length}; corpus ${planned})`,
+        `${hm.toFixed(2)}${both.length ? ` (on the ${both.length} with both: ${hmBoth.toFixed(2)})` : ''}`,
+        both.length ? `SHH ${sm.toFixed(2)}` : 'SHH –',
+        both.length ? `${(sm - hmBoth).toFixed(2)} below` : '–',
         `hush mean ≤ ${t.maxMean.toFixed(1)}`,
-        verdict(hm <= t.maxMean),
+        // a mean over part of the corpus is not the target's mean
+        withHush.length === all.length
+          ? verdict(hm <= t.maxMean)
+          : `partial (${hm <= t.maxMean ? 'under' : 'over'} so far)`,
       ]);
     }
   }
@@ -217,6 +227,22 @@ function details(r: CompareResults): string[] {
       }),
       '',
     );
+    // what each tool wrote and why an apply failed, for whoever checks these figures
+    for (const u of r.strength.result) {
+      for (const [tool, t] of [
+        ['hush', u.hush],
+        ['SHH', u.shh],
+      ] as const) {
+        if (!t?.dropIn && !t?.detail) continue;
+        out.push(
+          `<details><summary>${tool} on ${u.unit}: ${t.dropIn ? 'drop-in' : ''}${t.detail ? ', failure detail' : ''}</summary>`,
+          '',
+        );
+        if (t.dropIn) out.push('```ini', t.dropIn.trim(), '```', '');
+        if (t.detail) out.push('```', t.detail.trim(), '```', '');
+        out.push('</details>', '');
+      }
+    }
   }
   return out;
 }

@@ -35,6 +35,10 @@ export interface ToolResult {
   options: number;
   workloadCode: number | null;
   seconds: number;
+  /** the drop-in the tool wrote (hush: what it applied or tried to; SHH: zz_shh-harden.conf) */
+  dropIn?: string;
+  /** why an apply failed, in full (hush: failures + journal lines; SHH: the end of its output) */
+  detail?: string;
 }
 
 export interface UnitStrength {
@@ -109,6 +113,7 @@ export async function hardenWithHush(vm: Vm, u: CorpusUnit, log: (l: string) => 
   const options = plan.chosen.length;
   const conn = await vm.connector()();
   let verdict: string;
+  let detail: string | undefined;
   try {
     const res = await applyDropIn(conn, u.unit, text, {
       settleMs: 5000,
@@ -118,10 +123,13 @@ export async function hardenWithHush(vm: Vm, u: CorpusUnit, log: (l: string) => 
   } catch (err) {
     if (!(err instanceof ApplyError)) throw err;
     verdict = `${err.result.verdict}: ${err.result.failures.join('; ').slice(0, 200)}`;
+    detail = [...err.result.failures, ...err.result.journal].join('\n');
+    log(`hush ${u.unit}: apply failed:\n${detail}`);
   } finally {
     await conn.close();
   }
-  return settleAndMeasure(vm, u, verdict, options, r.workloads.remote?.code ?? null, t0);
+  const measured = await settleAndMeasure(vm, u, verdict, options, r.workloads.remote?.code ?? null, t0);
+  return { ...measured, dropIn: text, ...(detail !== undefined ? { detail } : {}) };
 }
 
 export async function hardenWithShh(
@@ -146,7 +154,17 @@ export async function hardenWithShh(
   const start = await vm.exec(`${VM_SHH} service start-profile ${name} 2>&1`, 10 * 60_000);
   if (start.code !== 0)
     throw new Error(`shh start-profile ${name} exited ${start.code}: ${start.stdout.slice(-800)}`);
-  await vm.waitReady(u.unit, 'true');
+  try {
+    await vm.waitReady(u.unit, 'true', 180);
+  } catch {
+    // e.g. a unit whose own NoExecPaths= forbids executing shh: SHH cannot profile it. Put the
+    // unit back with SHH's own reset and measure what is left (the stock unit).
+    const why = await vm.exec(`journalctl -u ${u.unit} --no-pager -n 4 -o cat`);
+    await vm.exec(`${VM_SHH} service reset ${name} 2>&1`, 10 * 60_000);
+    const verdict = `could not profile: ${why.stdout.trim().split('\n').slice(-2).join(' / ').slice(0, 240)}`;
+    log(`shh ${u.unit}: ${verdict}`);
+    return { ...(await settleAndMeasure(vm, u, verdict, 0, null, t0)), detail: why.stdout };
+  }
   const w = await vm.exec(`${workload(u.check)} >/dev/null 2>&1`, 15 * 60_000);
   log(`shh ${u.unit}: workload exited ${w.code}; finish-profile -a`);
   const fin = await vm.exec(`${VM_SHH} service finish-profile ${name} -a 2>&1`, 10 * 60_000);
@@ -163,5 +181,10 @@ export async function hardenWithShh(
       : `finish-profile exit ${fin.code}: ${why.trim()}`) +
     (opts.stopTimeoutSec !== undefined ? ` (bench drop-in TimeoutStopSec=${opts.stopTimeoutSec})` : '');
   log(`shh ${u.unit}: ${verdict}, ${options} options`);
-  return settleAndMeasure(vm, u, verdict, options, w.code, t0);
+  const measured = await settleAndMeasure(vm, u, verdict, options, w.code, t0);
+  return {
+    ...measured,
+    ...(conf.code === 0 ? { dropIn: conf.stdout } : {}),
+    ...(fin.code !== 0 ? { detail: fin.stdout.slice(-3000) } : {}),
+  };
 }
