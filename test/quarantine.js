@@ -3,8 +3,6 @@
 // leaves this list in the commit that shows it passing on a quiet machine. The issues they
 // belong to stay open while anything is listed here.
 module.exports = [
-  // #5: ran to the end of its workload on debian-13 but its pass/fail line was never seen.
-  'test/e2e/profile-nginx.test.ts',
   // #5: the whole corpus through the CLI (nginx on both images, caddy/redis/postgresql side by
   // side on debian-13): nginx passed on debian-13; the side-by-side test not yet seen green.
   'test/e2e/remote-cli.test.ts',
