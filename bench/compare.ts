@@ -173,6 +173,9 @@ async function strength(
     if (!tools.includes('hush') && before?.hush) row.hush = before.hush;
     if (!tools.includes('shh') && before?.shh) row.shh = before.shh;
     if (tools.includes('shh') && before?.shh) row.shhEarlier = before.shh;
+    // an error of a tool that is not re-run stays with the row
+    if (before?.error && !(tools.includes('hush') && tools.includes('shh')))
+      row.error = `earlier: ${before.error}`;
     out.push(row);
     try {
       await vm.reset();
