@@ -13,7 +13,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import * as prettier from 'prettier';
 import path from 'node:path';
 import { parseDropIn } from '../../../core/dropin';
 import { parseSyscallGroupListing, predictExposure } from '../../../core/exposure';
@@ -39,7 +38,8 @@ import {
 const IMAGES: TestHostImage[] = imagesUnderTest();
 const RECORD = process.env.HUSH_RECORD_EXPOSURE === '1';
 const REFERENCE_DROP_INS = ['three-lines', 'strong'];
-const FIXTURES = path.join(__dirname, '..', '..', '..', 'core', 'exposure', 'fixtures');
+const REPO = path.join(__dirname, '..', '..', '..');
+const FIXTURES = path.join(REPO, 'core', 'exposure', 'fixtures');
 
 /** The already running instance to measure instead of booting one (HUSH_EXPOSURE_INSTANCE). */
 const attached = process.env.HUSH_EXPOSURE_INSTANCE
@@ -138,9 +138,12 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
       });
       if (RECORD) {
         const file = path.join(FIXTURES, `${image}.json`);
-        // Formatted as `npm run lint` (prettier --check .) expects.
-        const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-        writeFileSync(file, await prettier.format(JSON.stringify(recording), options));
+        writeFileSync(file, JSON.stringify(recording));
+        // Formatted as `npm run lint` (prettier --check .) expects. The CLI, not prettier's API:
+        // the API loads its plugins with import(), which jest's CommonJS runtime refuses.
+        execFileSync(path.join(REPO, 'node_modules', '.bin', 'prettier'), ['--write', file], {
+          stdio: 'ignore',
+        });
         rmSync(path.join(FIXTURES, `${image}.partial.json`), { force: true });
       }
       process.stderr.write(
