@@ -126,6 +126,15 @@ restart_and_check() { # $1 = label; sets ok; appends fail= lines
   [ "$(p NRestarts)" = "$nr1" ] || fail "unit restarted automatically during the settle time (NRestarts $nr1 -> $(p NRestarts))"
 }
 stop_again() { [ "$wasactive" = 1 ] || systemctl stop -- "$unit" >/dev/null 2>&1; }
+# daemon-reload, retried: a failed reload must not go unnoticed, since a rollback that then
+# restarted the unit would start it on the broken configuration again.
+reload() {
+  n=0
+  until systemctl daemon-reload >"$st/reload.out" 2>&1; do
+    n=$((n + 1)); [ "$n" -ge 5 ] && return 1
+    sleep 2
+  done
+}
 
 start=$(date +%s)
 cursor=$(journalctl -n 0 --show-cursor -q 2>/dev/null | sed -n 's/^-- cursor: //p')
@@ -144,7 +153,7 @@ if ! { mkdir -p -- "$dir" && install_file "$st/new.conf" "$file"; }; then
   say verdict=failed; say "fail=cannot write $file"; exit 0
 fi
 ok=1
-systemctl daemon-reload >"$st/reload.out" 2>&1 || fail "daemon-reload failed: $(oneline <"$st/reload.out")"
+reload || fail "daemon-reload failed: $(oneline <"$st/reload.out")"
 if [ "$ok" = 1 ]; then
   if [ "$wasactive" = 1 ] || [ "$startinactive" = 1 ]; then
     restart_and_check new
@@ -167,15 +176,25 @@ if [ "$ok" = 1 ]; then stop_again; say verdict=applied; exit 0; fi
 if [ "$prev" = yes ]; then install_file "$st/prev.conf" "$file"; else rm -f -- "$file"; [ "$direxisted" = no ] && rmdir -- "$dir" 2>/dev/null; fi
 if [ "$prev" = yes ]; then cmp -s -- "$st/prev.conf" "$file" && say restoredIdentical=yes || say restoredIdentical=no
 else [ -e "$file" ] && say restoredIdentical=no || say restoredIdentical=yes; fi
-systemctl daemon-reload >/dev/null 2>&1
 phase='rollback: '
+reloaded=1
+reload || { reloaded=0; say "fail=rollback: daemon-reload failed: $(oneline <"$st/reload.out")"; }
+# Stop first: a unit crash-looping under the new configuration has a start job of that
+# configuration in flight, and a restart would merge into it and report its failure (seen with
+# redis on Debian 13). Then clear the failed state and the start limit the loop may have hit, or
+# the start on the previous configuration would be refused.
+timeout 600 systemctl stop -- "$unit" >/dev/null 2>&1
+systemctl reset-failed -- "$unit" >/dev/null 2>&1
 if [ "$wasactive" = 1 ]; then
   ok1=$ok; restart_and_check rollback; rok=$ok; ok=$ok1
-  [ "$rok" = 1 ] && say verdict=rolled-back || say verdict=rollback-failed
+  [ "$rok" = 1 ] && [ "$reloaded" = 1 ] && say verdict=rolled-back || say verdict=rollback-failed
 else
   systemctl stop -- "$unit" >/dev/null 2>&1; systemctl reset-failed -- "$unit" >/dev/null 2>&1
-  say verdict=rolled-back
+  [ "$reloaded" = 1 ] && say verdict=rolled-back || say verdict=rollback-failed
 fi
+# The unit's journal since the change, rollback included (what the failures above refer to).
+journalctl -u "$unit" --after-cursor="$cursor" --no-pager -q -o short-iso >"$st/journal" 2>/dev/null ||
+  journalctl -u "$unit" --since "@$start" --no-pager -q -o short-iso >"$st/journal" 2>/dev/null
 [ -s "$st/journal" ] && tail -n 30 "$st/journal" >"$st/tail"
 exit 0
 `;

@@ -290,7 +290,14 @@ for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
               'redis-server.service',
               expect.stringMatching(/^postgresql@\d+-main\.service$/),
             ]);
-            const each = (fn: (t: Target) => Promise<void>) => Promise.all(targets.map(fn));
+            // Every service runs each step to its end; the failures of all of them are reported.
+            const each = async (fn: (t: Target) => Promise<void>) => {
+              const settled = await Promise.allSettled(targets.map(fn));
+              const failed = settled.flatMap((r, i) =>
+                r.status === 'rejected' ? [`${targets[i]!.service}: ${String(r.reason)}`] : [],
+              );
+              expect(failed).toEqual([]);
+            };
             await each((t) => profileStep(host, t, (l) => log(`${t.service}: ${l}`)));
             await each(async (t) => {
               await applyStep(host, t);
