@@ -197,6 +197,12 @@ async function strength(
       row.error = err instanceof Error ? err.message : String(err);
       log(`strength: ${u.unit}: error: ${row.error}`);
     }
+    // in corpus order, whatever order the units were (re-)measured in
+    const order = (unit: string) => {
+      const i = all.findIndex((a) => a.unit === unit);
+      return i < 0 ? all.length : i;
+    };
+    out.sort((a, b) => order(a.unit) - order(b.unit));
     save('strength', { at, env, result: out, planned: all.length });
   }
 }

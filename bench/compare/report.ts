@@ -87,7 +87,9 @@ export function renderResults(r: CompareResults, notes = ''): string {
   if (r.strength) {
     const t = STRENGTH_TARGETS;
     const cell = (tr: UnitStrength['hush']) =>
-      tr ? `${tr.exposure.toFixed(1)} (${tr.checkOk ? 'check passes' : 'check FAILS'})` : 'not measured';
+      tr
+        ? `${tr.exposure.toFixed(1)} (${tr.verdict.startsWith('applied') ? '' : `${tr.verdict.split(':')[0]}; `}${tr.checkOk ? 'check passes' : 'check FAILS'})`
+        : 'not measured';
     for (const u of r.strength.result) {
       const h = u.hush;
       const s = u.shh;
@@ -128,7 +130,7 @@ export function renderResults(r: CompareResults, notes = ''): string {
         both.length ? `${(sm - hmBoth).toFixed(2)} below` : '–',
         `hush mean ≤ ${t.maxMean.toFixed(1)}`,
         // a mean over part of the corpus is not the target's mean
-        withHush.length === all.length
+        withHush.length === planned
           ? verdict(hm <= t.maxMean)
           : `partial (${hm <= t.maxMean ? 'under' : 'over'} so far)`,
       ]);
