@@ -38,8 +38,7 @@ import {
 const IMAGES: TestHostImage[] = imagesUnderTest();
 const RECORD = process.env.HUSH_RECORD_EXPOSURE === '1';
 const REFERENCE_DROP_INS = ['three-lines', 'strong'];
-const REPO = path.join(__dirname, '..', '..', '..');
-const FIXTURES = path.join(REPO, 'core', 'exposure', 'fixtures');
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'core', 'exposure', 'fixtures');
 
 /** The already running instance to measure instead of booting one (HUSH_EXPOSURE_INSTANCE). */
 const attached = process.env.HUSH_EXPOSURE_INSTANCE
@@ -138,12 +137,8 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
       });
       if (RECORD) {
         const file = path.join(FIXTURES, `${image}.json`);
-        writeFileSync(file, JSON.stringify(recording));
-        // Formatted as `npm run lint` (prettier --check .) expects. The CLI, not prettier's API:
-        // the API loads its plugins with import(), which jest's CommonJS runtime refuses.
-        execFileSync(path.join(REPO, 'node_modules', '.bin', 'prettier'), ['--write', file], {
-          stdio: 'ignore',
-        });
+        // One value per line keeps re-recordings reviewable as diffs (prettier ignores fixtures).
+        writeFileSync(file, JSON.stringify(recording, null, 1) + '\n');
         rmSync(path.join(FIXTURES, `${image}.partial.json`), { force: true });
       }
       process.stderr.write(
