@@ -1,8 +1,8 @@
 /**
  * `npm run bench:compare`: hush side by side with SHH (issue 7), one table in bench/RESULTS.md.
  *
- *   node -r ./bench/tsRegister.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2] [--tools hush,shh]
- *   node -r ./bench/tsRegister.cjs bench/compare.ts --render   # RESULTS.md again from the stored figures
+ *   node -r ./scripts/ts-register.cjs bench/compare.ts [--sections parser,overhead,strength] [--units u1,u2] [--tools hush,shh]
+ *   node -r ./scripts/ts-register.cjs bench/compare.ts --render   # RESULTS.md again from the stored figures
  *
  * Sections (default: all, in this order):
  *   parser    (a) the same real strace log through both parsers, lines per CPU second (no VM)

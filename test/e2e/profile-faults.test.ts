@@ -35,7 +35,7 @@ function spawnProfiler(host: TestHost, watchdogSec: number) {
     process.execPath,
     [
       '-r',
-      path.join(__dirname, 'profile-support', 'tsRegister.cjs'),
+      path.join(__dirname, '..', '..', 'scripts', 'ts-register.cjs'),
       path.join(REPO, 'cli', 'main.ts'),
       'profile',
       UNIT,
