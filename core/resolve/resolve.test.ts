@@ -577,6 +577,19 @@ describe('SystemCallFilter', () => {
     expect((deny.value as string[]).some((v) => v.includes(':'))).toBe(false);
   });
 
+  it("over the unit's own allow-list, denied groups carry no per-entry errno (systemd fails such a unit)", () => {
+    // Debian 13's redis-server.service: `~capset:EPERM` over this made every start fail (218).
+    const p = plan([], {
+      facts: withUnit({ SystemCallFilter: 'accept accept4 access brk capget capset close' }),
+    });
+    const value = chosen(p, 'SystemCallFilter')!;
+    expect(value).toMatch(/^~@clock @cpu-emulation/);
+    expect(value).not.toMatch(/:/);
+    expect(
+      chosen(plan([], { facts: withUnit({ SystemCallFilter: '~@mount' }) }), 'SystemCallFilter'),
+    ).toMatch(/@privileged:EPERM/);
+  });
+
   it('no allow-list over an existing filter (it would widen it)', () => {
     const agg = plan([], {
       settings: { mode: 'aggressive' },

@@ -584,11 +584,16 @@ function renderSyscallFilter(
       });
     }
   }
-  // After an allow-list the `~` entries only take groups out of it, and their calls already fail with
-  // SystemCallErrorNumber=EPERM. systemd 252 refuses per-entry `:EPERM` there (exit 228, EXIT_SECCOMP,
-  // with SystemCallErrorNumber= set; seen in the Debian 12 VM), so the suffix is only written on a
-  // plain deny list.
-  const errno = out.length > 0 ? '' : ':EPERM';
+  // After an allow-list (ours above, or the unit's own) the `~` entries only take groups out of it,
+  // and their calls then get the allow-list's action (SystemCallErrorNumber= or SIGSYS), as the
+  // unit's own `~` lines do. A per-entry `:EPERM` there is not a removal but a rule of its own, and
+  // both systemd versions fail on it: 252 refuses the filter (exit 228, EXIT_SECCOMP, with
+  // SystemCallErrorNumber= set), and 257 under Debian 13's redis unit (`@system-service` then
+  // `~@privileged @resources`) fails every start at 218/CAPABILITIES with `~capset:EPERM` alone,
+  // while the same groups without the suffix start fine (both seen in the test VMs). So the suffix
+  // is only written on a plain deny list.
+  const overAllowList = out.length > 0 || existingFilterKind(t.unitProps) === 'allow';
+  const errno = overAllowList ? '' : ':EPERM';
   if (items.length) {
     out.push({ option: 'SystemCallFilter', value: items.map((g, i) => `${i === 0 ? '~' : ''}${g}${errno}`) });
   }
