@@ -535,6 +535,34 @@ describe('CapabilityBoundingSet (full model)', () => {
     expect(caps).toMatch(/CAP_FOWNER/);
   });
 
+  it("a non-root unit's `!` commands run as root in the sandbox: their writes keep CAP_DAC_OVERRIDE", () => {
+    // hush-testsvc-forking: `ExecStartPost=!mark-privileged /run/…/post-bang` writes into the
+    // User='s RuntimeDirectory as root; without DAC_OVERRIDE every start failed (EACCES).
+    const write = act.path('create', '/run/app/post-bang');
+    const base = withUnit({ User: 'app' });
+    const bang = {
+      ...base,
+      unit: {
+        ...base.unit!,
+        exec: [
+          { directive: 'ExecStart', prefixes: '', command: '/usr/bin/app', argv: ['/usr/bin/app'] },
+          {
+            directive: 'ExecStartPost',
+            prefixes: '!',
+            command: '/usr/bin/mark /run/app/post-bang',
+            argv: [],
+          },
+        ],
+      },
+    };
+    const caps = chosen(plan([write], { facts: bang }), 'CapabilityBoundingSet')!;
+    expect(caps).not.toMatch(/CAP_DAC_OVERRIDE/);
+    expect(
+      rejected(plan([write], { facts: bang }), 'CapabilityBoundingSet', 'CAP_DAC_OVERRIDE'),
+    ).toBeDefined();
+    expect(chosen(plan([write], { facts: base }), 'CapabilityBoundingSet')).toMatch(/CAP_DAC_OVERRIDE/);
+  });
+
   it('a non-root unit whose binaries are plain needs no capability but its ambient ones', () => {
     const p = plan([act.net('bind', 'AF_INET', '0.0.0.0', 80)], {
       facts: withUnit({ User: 'www', AmbientCapabilities: 'cap_net_bind_service' }),

@@ -60,6 +60,13 @@ export function runsAsRoot(props: Readonly<Record<string, string>>): boolean {
   return user === '' || user === 'root' || user === '0';
 }
 
+/** `!`/`!!`-prefixed Exec lines: root inside the sandbox even when User= is set (systemd.service(5)). */
+export function rootCommands(facts: HostFacts): string[] {
+  return (facts.unit?.exec ?? [])
+    .filter((e) => e.prefixes.includes('!'))
+    .map((e) => `${e.directive}=${e.prefixes}${e.command}`);
+}
+
 export interface ViewState {
   chosen: Map<string, string | readonly string[]>;
 }
@@ -107,6 +114,7 @@ export function buildView(
     ...(facts.bpfFramework !== undefined ? { bpfFramework: facts.bpfFramework } : {}),
     systemInstance: facts.systemInstance ?? true,
     runsAsRoot: runsAsRoot(unitProps),
+    rootCommands: runsAsRoot(unitProps) ? [] : rootCommands(facts),
     unitProps,
     ...(groups ? { groups: groups.groups, groupsSource: groups.source } : {}),
     paths,

@@ -14,6 +14,8 @@
  *   needs no override. A root service that reads (DAC_READ_SEARCH), writes (DAC_OVERRIDE) or changes
  *   metadata (FOWNER) anywhere else — /var/lib/<daemon>, /home, /srv, a shared /tmp — may be touching
  *   files another user owns, and file ownership is not in the trace, so the capability is kept.
+ *   A non-root unit with `!` commands (root, sandboxed) is a root service here: a trace does not say
+ *   which process touched a path as which user, so every process's accesses count.
  *   Conservative mode keeps FOWNER for any metadata change at all.
  * - NET_BIND_SERVICE: a bind to a port below 1024 (ip_unprivileged_port_start's default).
  * - SETUID / SETGID: the setuid/setgid/setgroups family (even to the same id: cheaper than proving it).
@@ -56,7 +58,8 @@ export function mayBeForeignOwned(path: string, t: TargetView): boolean {
   return true;
 }
 
-const ROOT_ONLY = (t: TargetView): boolean => t.runsAsRoot;
+/** Some process of the unit runs as root within the sandbox (the unit's User=, or `!` commands). */
+const ROOT_ONLY = (t: TargetView): boolean => t.runsAsRoot || t.rootCommands.length > 0;
 
 function family(a: Action): string | undefined {
   return a.kind === 'socket' || a.kind === 'net' ? a.family : undefined;
@@ -388,7 +391,7 @@ export function capabilityElements(t: TargetView, privilegedExec: boolean): Elem
         check: () => ({ why: `the unit grants ${cap} through AmbientCapabilities=` }),
       });
     }
-    if (t.runsAsRoot || privilegedExec) effects.push(...NEEDS[cap](t));
+    if (ROOT_ONLY(t) || privilegedExec) effects.push(...NEEDS[cap](t));
     return { item: cap, effects };
   });
 }

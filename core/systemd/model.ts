@@ -200,6 +200,12 @@ export interface TargetView {
   bpfFramework?: boolean;
   systemInstance: boolean;
   runsAsRoot: boolean;
+  /**
+   * Exec commands that run as root although the unit has a User= (`!`/`!!` prefixes): they keep
+   * the sandbox, bounding set included, so their needs count as a root service's ("+" commands
+   * are exempt from the sandbox and need nothing from it).
+   */
+  rootCommands: readonly string[];
   /** `systemctl show` of the unit (empty when unknown). */
   unitProps: Readonly<Record<string, string>>;
   groups?: SyscallGroups;
