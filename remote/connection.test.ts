@@ -19,7 +19,8 @@ describe('connection args', () => {
 
   it.each([
     [{ privateKey: KEY, hostKey: PIN }, /connection\.host: is required/],
-    [{ host: 'h', port: 70000, hostKey: PIN }, /connection\.port/],
+    [{ host: 'h', port: 70000, hostKey: PIN }, /connection\.port: must be 1 to 65535/],
+    [{ host: 'h', agentSocketPath: '', hostKey: PIN }, /connection\.agentSocketPath: must not be empty/],
     [{ host: 'h', port: '22', hostKey: PIN }, /connection\.port: must be a number/],
     [{ host: 'h', dialErrorLimit: 0, hostKey: PIN }, /connection\.dialErrorLimit: must be -1/],
     [{ host: 'h', perDialTimeout: -1, hostKey: PIN }, /connection\.perDialTimeout/],

@@ -58,7 +58,7 @@ const commonFields = {
     })
     .optional(),
   privateKeyPassword: z.string(must('a string')).optional(),
-  agentSocketPath: z.string(must('a string')).min(1).optional(),
+  agentSocketPath: z.string(must('a string')).min(1, 'must not be empty').optional(),
   /** Dial attempts before giving up; -1 = unlimited (as @pulumi/command). */
   dialErrorLimit: z
     .number({ error: 'must be a number' })
