@@ -95,8 +95,12 @@ interface Target {
 
 type Log = (line: string) => void;
 
-async function prepare(host: TestHost, service: string, dir: string): Promise<Target> {
-  const pattern = corpusServices().find((s) => s.name === service)?.unitPatterns[0];
+async function prepare(
+  host: TestHost,
+  service: string,
+  dir: string,
+  pattern = corpusServices().find((s) => s.name === service)?.unitPatterns[0],
+): Promise<Target> {
   if (!pattern) throw new Error(`no corpus service ${service}`);
   const unit = await unitOf(host, pattern);
   const [exposure] = await securityBaseline(host, [unit]);
@@ -106,7 +110,7 @@ async function prepare(host: TestHost, service: string, dir: string): Promise<Ta
     before: await catOf(host, unit),
     exposureBefore: exposure!.exposure,
     check: await installCheck(host, service),
-    profileFile: path.join(dir, `${service}.profile.json`),
+    profileFile: path.join(dir, `${unit}.profile.json`),
   };
 }
 
@@ -273,6 +277,38 @@ describe.each(imagesUnderTest())('hush CLI on %s', (image) => {
 });
 
 /**
+ * profile → apply → check and exposure → status → reset for several units on one host: side by
+ * side (concurrently, as a Pulumi program would), or one after another when their checks overlap.
+ */
+async function hardenAll(
+  host: TestHost,
+  targets: Target[],
+  log: Log,
+  how: 'side by side' | 'one by one',
+): Promise<void> {
+  // Every service runs each step to its end; the failures of all of them are reported.
+  const each = async (fn: (t: Target) => Promise<void>) => {
+    const settled: PromiseSettledResult<void>[] = [];
+    if (how === 'side by side') settled.push(...(await Promise.allSettled(targets.map(fn))));
+    else for (const t of targets) settled.push(...(await Promise.allSettled([fn(t)])));
+    const failed = settled.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${targets[i]!.unit}: ${String(r.reason)}`] : [],
+    );
+    expect(failed).toEqual([]);
+  };
+  await each((t) => profileStep(host, t, (l) => log(`${t.unit}: ${l}`)));
+  await each(async (t) => {
+    await applyStep(host, t);
+  });
+  log('applied');
+  for (const t of targets) await hardenedStep(host, t, (l) => log(`${t.unit}: ${l}`));
+  expect(await hardenedUnits(host)).toEqual(targets.map((t) => t.unit).sort());
+  await each((t) => resetStep(host, t));
+  await expectNothingLeft(host);
+  log('reset');
+}
+
+/**
  * The rest of the corpus, on Debian 13 only (CI time: a profile/apply/reset cycle costs minutes
  * under TCG), hardened side by side on one host as a Pulumi program with several services would:
  * three profiling sessions, then three apply transactions, run concurrently.
@@ -298,24 +334,36 @@ for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
               'redis-server.service',
               expect.stringMatching(/^postgresql@\d+-main\.service$/),
             ]);
-            // Every service runs each step to its end; the failures of all of them are reported.
-            const each = async (fn: (t: Target) => Promise<void>) => {
-              const settled = await Promise.allSettled(targets.map(fn));
-              const failed = settled.flatMap((r, i) =>
-                r.status === 'rejected' ? [`${targets[i]!.service}: ${String(r.reason)}`] : [],
-              );
-              expect(failed).toEqual([]);
-            };
-            await each((t) => profileStep(host, t, (l) => log(`${t.service}: ${l}`)));
-            await each(async (t) => {
-              await applyStep(host, t);
-            });
-            log('applied');
-            for (const t of targets) await hardenedStep(host, t, (l) => log(`${t.service}: ${l}`));
-            expect(await hardenedUnits(host)).toEqual(targets.map((t) => t.unit).sort());
-            await each((t) => resetStep(host, t));
-            await expectNothingLeft(host);
-            log('reset');
+            await hardenAll(host, targets, log, 'side by side');
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }),
+      2 * HOST_TEST_TIMEOUT_MS,
+    );
+  });
+}
+
+/**
+ * The custom hard cases (Type=notify with a watchdog, Type=forking with `@` and `!`, a unit that
+ * exits and is restarted), each hardened with its own drop-in. One check covers all three (exit
+ * codes, notify status, restarts, the `+`/`!` commands' uids), so they go one after another: a
+ * sibling restarting under strace would fail another's workload. Debian 13 only (CI time).
+ */
+const TESTSVC_UNITS = corpusServices().find((s) => s.name === 'hush-testsvc')?.unitPatterns ?? [];
+
+for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
+  describe(`hush CLI on ${image}`, () => {
+    test(
+      `${TESTSVC_UNITS.join(', ')} one by one: profile → apply → check passes, exposures drop → status → reset → systemctl cat identical`,
+      () =>
+        withTestHost(image, async (host) => {
+          const dir = mkdtempSync(path.join(tmpdir(), 'hush-cli-e2e-'));
+          try {
+            const targets: Target[] = [];
+            for (const unit of TESTSVC_UNITS) targets.push(await prepare(host, 'hush-testsvc', dir, unit));
+            expect(targets.map((t) => t.unit)).toEqual(TESTSVC_UNITS);
+            await hardenAll(host, targets, stepper(`${image} hush-testsvc`), 'one by one');
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
