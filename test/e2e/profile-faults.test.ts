@@ -16,6 +16,7 @@ import { profileService, StraceMissingError } from '../../remote/profile';
 import { sessionPaths } from '../../remote/profile/session';
 import { clearLeftovers, ProfilingInProgressError } from '../../remote/watchdog';
 import {
+  cliTargetFlags,
   connectionArgs,
   connector,
   CuttableRelay,
@@ -39,14 +40,7 @@ function spawnProfiler(host: TestHost, watchdogSec: number) {
       path.join(REPO, 'cli', 'main.ts'),
       'profile',
       UNIT,
-      '--host',
-      host.host,
-      '--port',
-      String(host.port),
-      '--identity',
-      host.privateKeyPath,
-      '--host-key',
-      host.hostKey,
+      ...cliTargetFlags(host),
       '--duration',
       '30m',
       '--watchdog-timeout',

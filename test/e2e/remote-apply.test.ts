@@ -17,6 +17,7 @@ import { reset } from '../../remote/reset';
 import { sh } from '../../remote/shell';
 import { status } from '../../remote/status';
 import { checkService, HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
+import { connectionArgs } from './profile-support';
 
 const GOOD = `# written by the hush e2e test
 [Service]
@@ -28,16 +29,9 @@ NoNewPrivileges=true
 const HEALTH = 'curl -fsS -o /dev/null http://127.0.0.1/';
 
 async function withConn<T>(host: TestHost, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const conn = await connect({
-    host: host.host,
-    port: host.port,
-    user: host.user,
-    privateKey: host.privateKey,
-    hostKey: host.hostKey,
-    // Under TCG a busy guest (a daemon-reload takes up to a minute on Debian 13 here) answers the
-    // SSH handshake slowly.
-    perDialTimeout: 60,
-  });
+  // Under TCG a busy guest (a daemon-reload takes up to a minute on Debian 13 here) answers the
+  // SSH handshake slowly.
+  const conn = await connect(connectionArgs(host, { perDialTimeout: 60 }));
   try {
     return await fn(conn);
   } finally {

@@ -23,6 +23,7 @@ import {
   withTestHost,
   type TestHost,
 } from '../host';
+import { cliTargetFlags } from './profile-support';
 
 async function hush(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
@@ -33,19 +34,6 @@ async function hush(args: string[]): Promise<{ code: number; stdout: string; std
   stderr.on('data', (b: Buffer) => (err += b.toString()));
   const code = await main(args, { stdin: new PassThrough(), stdout, stderr });
   return { code, stdout: out, stderr: err };
-}
-
-function target(host: TestHost): string[] {
-  return [
-    '--host',
-    host.host,
-    '--port',
-    String(host.port),
-    '--identity',
-    host.privateKeyPath,
-    '--host-key',
-    host.hostKey,
-  ];
 }
 
 /** `{code, stderr}` with stderr only on failure, so a failing command shows why. */
@@ -130,7 +118,7 @@ async function profileStep(host: TestHost, t: Target, log: Log): Promise<void> {
     '-o',
     t.profileFile,
     '--json',
-    ...target(host),
+    ...cliTargetFlags(host),
   ]);
   expect(outcome(p)).toEqual({ code: 0, stderr: '' });
   expect(JSON.parse(readFileSync(t.profileFile, 'utf8')).schema).toBe('hush.profile/v1');
@@ -159,7 +147,7 @@ async function applyStep(host: TestHost, t: Target): Promise<{ path: string; dro
     '--settle',
     '3s',
     '--json',
-    ...target(host),
+    ...cliTargetFlags(host),
   ]);
   expect(outcome(a)).toEqual({ code: 0, stderr: '' });
   const applied = JSON.parse(a.stdout) as { result: { verdict: string; path: string }; dropIn: string };
@@ -188,7 +176,7 @@ async function hardenedStep(host: TestHost, t: Target, log: Log): Promise<void> 
 
 /** `hush reset`: systemctl cat as before hush, the check passes, the exposure is the original one. */
 async function resetStep(host: TestHost, t: Target): Promise<void> {
-  const r = await hush(['reset', t.unit, ...target(host)]);
+  const r = await hush(['reset', t.unit, ...cliTargetFlags(host)]);
   expect(outcome(r)).toEqual({ code: 0, stderr: '' });
   expect(r.stdout).toMatch(new RegExp(`^${t.unit.replace(/[.@]/g, '\\$&')}: reset on `));
   expect(await catOf(host, t.unit)).toBe(t.before);
@@ -203,7 +191,7 @@ async function expectCheck(host: TestHost, service: string): Promise<void> {
 }
 
 async function hardenedUnits(host: TestHost): Promise<string[]> {
-  const s = await hush(['status', '--json', ...target(host)]);
+  const s = await hush(['status', '--json', ...cliTargetFlags(host)]);
   expect(outcome(s)).toEqual({ code: 0, stderr: '' });
   return (JSON.parse(s.stdout) as { hardened: { unit: string }[] }).hardened.map((h) => h.unit).sort();
 }
@@ -250,7 +238,7 @@ describe.each(imagesUnderTest())('hush CLI on %s', (image) => {
             '--settle',
             '3s',
             '--json',
-            ...target(host),
+            ...cliTargetFlags(host),
           ]);
           expect(outcome(broken, 3)).toEqual({ code: 3, stderr: '' });
           const rolled = JSON.parse(broken.stdout) as {

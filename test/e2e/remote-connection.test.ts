@@ -26,18 +26,11 @@ import { reset } from '../../remote/reset';
 import { argv, sh } from '../../remote/shell';
 import { InvalidUnitNameError } from '../../remote/unitName';
 import { HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
+import { connectionArgs } from './profile-support';
 
 function argsFor(host: TestHost, extra: Partial<ConnectionArgs> = {}): ConnectionArgs {
-  return {
-    host: host.host,
-    port: host.port,
-    user: host.user,
-    privateKey: host.privateKey,
-    hostKey: host.hostKey,
-    // A busy TCG guest answers the handshake slowly: slow dials must not look like retries.
-    perDialTimeout: 60,
-    ...extra,
-  };
+  // A busy TCG guest answers the handshake slowly: slow dials must not look like retries.
+  return connectionArgs(host, { perDialTimeout: 60, ...extra });
 }
 
 /** A fresh ed25519 key pair in OpenSSH format (the test hosts have never seen it). */

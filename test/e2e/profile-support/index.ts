@@ -19,6 +19,20 @@ export function connectionArgs(host: TestHost, over: Partial<ConnectionArgs> = {
   };
 }
 
+/** The CLI's target flags for a test host (`hush profile|apply|reset|status UNIT …`). */
+export function cliTargetFlags(host: TestHost): string[] {
+  return [
+    '--host',
+    host.host,
+    '--port',
+    String(host.port),
+    '--identity',
+    host.privateKeyPath,
+    '--host-key',
+    host.hostKey,
+  ];
+}
+
 export function connector(host: TestHost, over: Partial<ConnectionArgs> = {}): () => Promise<Connection> {
   return () => connect(connectionArgs(host, over));
 }
