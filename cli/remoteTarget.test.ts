@@ -82,6 +82,31 @@ describe('remote commands refuse bad input before any connection', () => {
   });
 });
 
+describe('apply and profile flags are checked before any connection', () => {
+  const target = ['--host', '127.0.0.1', '--port', '1', '--host-key', PIN];
+  it.each([
+    [['apply', 'nginx', '--health-timeout', '30s', ...target], /--health-timeout needs --health/],
+    [['apply', 'nginx', '--health', 'true', '--health-timeout', '200ms', ...target], /at least 1s/],
+    [
+      ['apply', 'nginx', '--health', 'true', '--health-timeout', 'soon', ...target],
+      /--health-timeout expects/,
+    ],
+    [
+      ['apply', 'nginx', '--tracing', 'sometimes', ...target],
+      /--tracing must be decisions or full, got "sometimes"/,
+    ],
+    [
+      ['apply', 'nginx', '--tracing', 'full', '--profile', 'p.json', ...target],
+      /with --profile nothing is profiled/,
+    ],
+    [['profile', 'nginx', '--tracing', 'sometimes', ...target], /--tracing must be decisions or full/],
+  ])('hush %j exits 2 naming the flag', async (args, message) => {
+    const { io: cio, text } = io();
+    expect(await main(args, cio)).toBe(2);
+    expect(text.err).toMatch(message);
+  });
+});
+
 describe('status output', () => {
   it('lists hardened units and in-flight work', () => {
     const text = formatStatus({

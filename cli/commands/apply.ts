@@ -22,6 +22,7 @@ import {
   progress,
   TARGET_FLAGS,
   TARGET_USAGE,
+  tracingFromFlag,
 } from '../remoteTarget';
 
 const usage = `usage: hush apply UNIT --host H --host-key KEY [FLAGS]
@@ -36,8 +37,11 @@ profile flags:
   --duration D         profiling window (e.g. 60s; default 60s unless --workload is given)
   --workload CMD       shell command run on the host during the profiling window
   --save-profile FILE  write the profile taken here to FILE
+  --tracing MODE       decisions or full (see hush profile --help); default: decisions when the
+                       host's strace has --seccomp-bpf, else full
 apply flags:
   --health CMD         shell command run on the host after the restart; must exit 0
+  --health-timeout D   limit for --health (default 60s); a health command still running then fails
   --settle D           how long UNIT must stay up after the restart (default 5s)
   --force              rewrite and restart even if the drop-in is unchanged
   --dry-run            print the drop-in that would be applied; change nothing
@@ -60,7 +64,9 @@ export const command: CliCommand = {
         duration: { type: 'string' },
         workload: { type: 'string' },
         'save-profile': { type: 'string' },
+        tracing: { type: 'string' },
         health: { type: 'string' },
+        'health-timeout': { type: 'string' },
         settle: { type: 'string' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
@@ -79,6 +85,20 @@ export const command: CliCommand = {
     const settleMs = values.settle !== undefined ? parseDuration(values.settle, '--settle') : 5000;
     const durationMs =
       values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
+    const healthTimeoutMs =
+      values['health-timeout'] !== undefined
+        ? parseDuration(values['health-timeout'], '--health-timeout')
+        : undefined;
+    if (healthTimeoutMs !== undefined && healthTimeoutMs < 1000) {
+      throw new UsageError('--health-timeout must be at least 1s');
+    }
+    if (healthTimeoutMs !== undefined && values.health === undefined) {
+      throw new UsageError('--health-timeout needs --health');
+    }
+    const tracing = tracingFromFlag(values.tracing);
+    if (tracing !== undefined && values.profile !== undefined) {
+      throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
+    }
     connectionArgsFromFlags(values); // flag errors before any network use
     const log = progress(io, 'apply');
 
@@ -105,6 +125,7 @@ export const command: CliCommand = {
               ? { durationMs: 60_000 }
               : {}),
           ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
+          ...(tracing !== undefined ? { tracing } : {}),
           log,
         });
         for (const w of r.warnings) log(`warning: ${w}`);
@@ -140,6 +161,7 @@ export const command: CliCommand = {
       try {
         const result = await applyDropIn(conn, unit, text, {
           ...(values.health !== undefined ? { health: values.health } : {}),
+          ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
           settleMs,
           force: values.force ?? false,
           log,

@@ -8,7 +8,14 @@ import { parseArgs } from 'node:util';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
 import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
-import { connectFromFlags, parseDuration, progress, TARGET_FLAGS, TARGET_USAGE } from '../remoteTarget';
+import {
+  connectFromFlags,
+  parseDuration,
+  progress,
+  TARGET_FLAGS,
+  TARGET_USAGE,
+  tracingFromFlag,
+} from '../remoteTarget';
 
 const usage = `usage: hush profile UNIT --host H --host-key KEY [FLAGS]
 
@@ -75,10 +82,7 @@ export const command: CliCommand = {
     if (watchdogTimeoutSec !== undefined && watchdogTimeoutSec < 5) {
       throw new UsageError('--watchdog-timeout must be at least 5s');
     }
-    const tracing = values.tracing;
-    if (tracing !== undefined && tracing !== 'decisions' && tracing !== 'full') {
-      throw new UsageError('--tracing must be decisions or full');
-    }
+    const tracing = tracingFromFlag(values.tracing);
     const log = progress(io, 'profile');
     const untilStopped =
       durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
