@@ -10,7 +10,8 @@
  *   });
  *
  * Profiling is a resource of its own (ServiceProfile), so changing the mode or the overrides only
- * re-resolves (pure, in this process) and updates the drop-in; it never re-profiles. The plan is
+ * re-resolves (pure, in this process) and updates the drop-in; it never re-profiles (changing the
+ * unit, the window, the tracing or the triggers does). The plan is
  * deterministic, so an unchanged profile and settings give byte-identical text and no update.
  * Several HardenedServices in one stack (a fleet) run in parallel: the engine schedules
  * independent resources concurrently.
@@ -20,6 +21,7 @@ import { parseProfile } from '../core/profile';
 import { resolve } from '../core/resolve';
 import type { Decision, HardeningMode, Rejection } from '../core/resolve/plan';
 import type { OptionOverrides } from '../core/resolve/settings';
+import type { Tracing } from '../core/tracing';
 import { hushVersion, renderDropIn } from '../core/dropin';
 import { ServiceProfile } from '../provider/serviceProfile';
 import { HardeningDropIn } from '../provider/hardeningDropIn';
@@ -30,6 +32,11 @@ export interface HardenedServiceArgs {
   unit: pulumi.Input<string>;
   /** The profiling window: duration and/or a workload run on the host or on the controller. */
   window: pulumi.Input<ServiceProfileInputs['window']>;
+  /**
+   * How strace traces during the window: `decisions` or `full` (ServiceProfileArgs.tracing);
+   * default: the engine's choice. A change re-profiles.
+   */
+  tracing?: pulumi.Input<Tracing>;
   /** conservative (default), standard or aggressive. */
   mode?: pulumi.Input<HardeningMode>;
   /** Force or forbid options, or declare extra paths (core/resolve/settings.ts). */
@@ -92,6 +99,7 @@ export class HardenedService extends pulumi.ComponentResource {
         connection: args.connection,
         unit: args.unit,
         window: args.window,
+        ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
         ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
       },
       child,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConnectionArgs } from '../remote/connection';
 import { HardeningMode } from '../core/resolve/plan';
 import { OptionOverrides } from '../core/resolve/settings';
+import type { Tracing } from '../core/tracing';
 
 /** How long, and with what load, a service is watched. At least one of the two must be given. */
 export const ProfileWindow = z
@@ -25,10 +26,28 @@ export const ProfileWindow = z
   );
 export type ProfileWindow = z.infer<typeof ProfileWindow>;
 
+/**
+ * How strace traces during the window (core/tracing; `hush profile --tracing`): `decisions`
+ * (strace --seccomp-bpf stops only on syscalls that can change a decision) or `full` (every
+ * syscall). Absent: the engine's default (remote/profile.ts chooseTracing: `decisions` where the
+ * host's strace has --seccomp-bpf and the unit allows it, else `full`). Asking for `decisions`
+ * where it is unavailable fails the profiling before the unit is touched.
+ */
+export const TracingInput = z.enum(['decisions', 'full'], {
+  error: () => 'must be decisions or full',
+});
+// Fails to compile when core/tracing gains a mode this input does not offer (or loses one).
+const tracingInSync: [Tracing, z.infer<typeof TracingInput>] extends [z.infer<typeof TracingInput>, Tracing]
+  ? true
+  : never = true;
+void tracingInSync;
+
 export const ServiceProfileInputs = z.strictObject({
   connection: ConnectionArgs,
   unit: z.string().min(1),
   window: ProfileWindow,
+  /** See TracingInput. A change re-profiles (the profile is what this tracing saw). */
+  tracing: TracingInput.optional(),
   /** Any values: a change re-profiles the service (like @pulumi/command's triggers). */
   triggers: z.array(z.unknown()).optional(),
 });

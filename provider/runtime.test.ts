@@ -1,7 +1,7 @@
 // The providers' pure steps (check and diff): what the engine is told to preview. The CRUD steps
 // need a host and are covered end to end by test/e2e/pulumi-*.test.ts.
-import { hardeningDropIn, serviceProfile } from './runtime';
-import { UNKNOWN } from './inputs';
+import { hardeningDropIn, profileSessionOptions, serviceProfile } from './runtime';
+import { ServiceProfileInputs, UNKNOWN } from './inputs';
 
 const PIN = 'SHA256:' + 'A'.repeat(43);
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
@@ -43,6 +43,13 @@ describe('check', () => {
     expect(r.failures?.map((f) => f.property).sort()).toEqual(['(input)', 'window']);
   });
 
+  it('accepts decisions or full tracing, and names the field for anything else', async () => {
+    for (const tracing of ['decisions', 'full'])
+      expect((await serviceProfile.check({}, { ...profileInputs, tracing })).failures).toBeUndefined();
+    const r = await serviceProfile.check({}, { ...profileInputs, tracing: 'fast' });
+    expect(r.failures).toEqual([{ property: 'tracing', reason: 'must be decisions or full' }]);
+  });
+
   it('lets values still unknown at preview pass', async () => {
     const r = await hardeningDropIn.check({}, { ...dropInInputs, unit: UNKNOWN, content: UNKNOWN });
     expect(r.failures).toBeUndefined();
@@ -72,12 +79,45 @@ describe('ServiceProfile diff', () => {
     expect((await serviceProfile.diff('id', profileState, host)).replaces).toEqual(['connection']);
   });
 
+  it('re-profiles when the tracing changes, set or unset', async () => {
+    const full = { ...profileInputs, tracing: 'full' };
+    expect((await serviceProfile.diff('id', profileState, full)).replaces).toEqual(['tracing']);
+    const fullState = { ...profileState, tracing: 'full' };
+    expect(await serviceProfile.diff('id', fullState, full)).toMatchObject({ changes: false, replaces: [] });
+    expect((await serviceProfile.diff('id', fullState, profileInputs)).replaces).toEqual(['tracing']);
+    const decisions = { ...profileInputs, tracing: 'decisions' };
+    expect((await serviceProfile.diff('id', fullState, decisions)).replaces).toEqual(['tracing']);
+  });
+
   it('re-profiles when refresh found the host changed since the profile was taken', async () => {
     const refreshed = { ...profileState, currentFingerprint: 'd2' };
     expect(await serviceProfile.diff('id', refreshed, profileInputs)).toMatchObject({
       changes: true,
       replaces: ['hostFingerprint'],
     });
+  });
+});
+
+describe('ServiceProfile session options', () => {
+  const session = (extra: Record<string, unknown>) =>
+    profileSessionOptions(ServiceProfileInputs.parse({ connection, unit: 'nginx.service', ...extra }));
+
+  it('hands the tracing to the profiling session', () => {
+    expect(session({ window: { durationSeconds: 3 }, tracing: 'full' })).toEqual({
+      unit: 'nginx.service',
+      durationMs: 3000,
+      tracing: 'full',
+    });
+  });
+
+  it("leaves tracing out when not given, so the engine's default applies", () => {
+    const opts = session({ window: { workload: 'curl -fsS localhost', localWorkload: 'true' } });
+    expect(opts).toEqual({
+      unit: 'nginx.service',
+      remoteWorkload: 'curl -fsS localhost',
+      localWorkload: 'true',
+    });
+    expect('tracing' in opts).toBe(false);
   });
 });
 

@@ -4,11 +4,12 @@
  * this file only maps Pulumi's CRUD calls onto them and shapes the state.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import type { z } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
 import { canonicalJson, fingerprint, fingerprintChanges, type Fingerprint } from '../core/profile';
 import { connect, type Connection } from '../remote/connection';
 import { probe } from '../remote/probe';
-import { profileService } from '../remote/profile';
+import { profileService, type ProfileServiceOptions } from '../remote/profile';
 import { applyDropIn } from '../remote/apply';
 import { reset } from '../remote/reset';
 import { liveExposure, readDropInState } from '../remote/hardeningState';
@@ -47,11 +48,31 @@ function target(connection: unknown): string {
   return `${c.host ?? ''}:${c.port ?? 22}`;
 }
 
+/** Milliseconds as seconds with one decimal. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
 function changedKeys(olds: Outs, news: Outs, keys: readonly string[]): string[] {
   return keys.filter((k) => !isDeepStrictEqual(olds[k] ?? null, news[k] ?? null));
 }
 
 // ------------------------------------------------------------------------------ ServiceProfile
+
+/**
+ * The profiling session a ServiceProfile asks for (remote/profile.ts), without the connection.
+ * Whatever the inputs leave out (e.g. `tracing`) is left out here too, so the engine's default applies.
+ */
+export function profileSessionOptions(
+  args: z.output<typeof ServiceProfileInputs>,
+): Omit<ProfileServiceOptions, 'connect'> {
+  const w = args.window;
+  return {
+    unit: args.unit,
+    ...(w.durationSeconds !== undefined ? { durationMs: w.durationSeconds * 1000 } : {}),
+    ...(w.workload !== undefined ? { remoteWorkload: w.workload } : {}),
+    ...(w.localWorkload !== undefined ? { localWorkload: w.localWorkload } : {}),
+    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
+  };
+}
 
 export const serviceProfile = {
   async check(_olds: Outs, news: Outs): Promise<pulumi.dynamic.CheckResult> {
@@ -60,7 +81,7 @@ export const serviceProfile = {
   },
 
   async diff(_id: string, olds: Outs, news: Outs): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = changedKeys(olds, news, ['unit', 'window', 'triggers']);
+    const replaces = changedKeys(olds, news, ['unit', 'window', 'tracing', 'triggers']);
     if (target(olds.connection) !== target(news.connection)) replaces.push('connection');
     // Set by read (refresh) when the host's binaries/systemd/kernel no longer match the profile.
     if (
@@ -75,13 +96,8 @@ export const serviceProfile = {
   async create(inputs: Outs): Promise<pulumi.dynamic.CreateResult> {
     const args = ServiceProfileInputs.parse(userInputs(inputs));
     const result = await profileService({
-      unit: args.unit,
+      ...profileSessionOptions(args),
       connect: () => connect(args.connection),
-      ...(args.window.durationSeconds !== undefined
-        ? { durationMs: args.window.durationSeconds * 1000 }
-        : {}),
-      ...(args.window.workload !== undefined ? { remoteWorkload: args.window.workload } : {}),
-      ...(args.window.localWorkload !== undefined ? { localWorkload: args.window.localWorkload } : {}),
     });
     const facts = result.profile.host;
     if (!facts) throw new Error(`profiling ${args.unit} returned no host facts`);
@@ -98,7 +114,14 @@ export const serviceProfile = {
         syscalls: result.profile.runs.reduce((n, r) => n + r.syscalls, 0),
         actions: result.profile.actions.length,
         traceBytes: result.traceBytes,
-        windowSeconds: Math.round(result.timings.windowMs / 100) / 10,
+        windowSeconds: seconds(result.timings.windowMs),
+        // How strace traced (the input, or the engine's choice when it was left to it).
+        tracing: result.tracing,
+        // Where the session's time went: the cost of profiling beyond the window itself.
+        setupSeconds: seconds(result.timings.setupMs),
+        wrappedRestartSeconds: seconds(result.timings.wrappedRestartMs),
+        finishSeconds: seconds(result.timings.finishMs),
+        totalSeconds: seconds(result.timings.totalMs),
       },
     };
     return { id: `${target(args.connection)}/${result.unit}`, outs };

@@ -4,10 +4,11 @@
  * fingerprint as state. Refresh re-probes the host: when an Exec binary, systemd or the kernel
  * changed since the profile was taken, `reprofileReasons` says so and the next preview plans a
  * replacement (a re-profile) with `hostFingerprint` as the reason. Only `unit`, `window`,
- * `triggers` and the target host re-profile; credentials rotate in place; mode and overrides
- * live downstream (HardenedService) and never re-profile.
+ * `tracing`, `triggers` and the target host re-profile; credentials rotate in place; mode and
+ * overrides live downstream (HardenedService) and never re-profile.
  */
 import * as pulumi from '@pulumi/pulumi';
+import type { Tracing } from '../core/tracing';
 import type { ConnectionInput, ServiceProfileInputs } from './inputs';
 import { trampolineProvider } from './load';
 
@@ -15,6 +16,11 @@ export interface ServiceProfileArgs {
   connection: ConnectionInput;
   unit: pulumi.Input<string>;
   window: pulumi.Input<ServiceProfileInputs['window']>;
+  /**
+   * `decisions` (strace --seccomp-bpf, far less overhead) or `full` (every syscall); default: the
+   * engine's choice (`decisions` where the host's strace supports it). A change re-profiles.
+   */
+  tracing?: pulumi.Input<Tracing>;
   triggers?: pulumi.Input<unknown[]>;
 }
 
@@ -36,6 +42,15 @@ export class ServiceProfile extends pulumi.dynamic.Resource {
     actions: number;
     traceBytes: number;
     windowSeconds: number;
+    /** How strace traced: the `tracing` input, or the engine's choice when it was not given. */
+    tracing: Tracing;
+    /** From the start of the session until the window opened (includes the wrapped restart). */
+    setupSeconds: number;
+    /** daemon-reload + restart under strace until active. */
+    wrappedRestartSeconds: number;
+    /** After the window: stop under strace, restore, start on its own configuration, drain. */
+    finishSeconds: number;
+    totalSeconds: number;
   }>;
 
   constructor(name: string, args: ServiceProfileArgs, opts?: pulumi.CustomResourceOptions) {

@@ -2,7 +2,8 @@
  * One host, one service. Config (pulumi config set …):
  *   host, port (22), user (root), privateKeyPath or privateKey (secret), hostKey (SHA256:… — required),
  *   unit (nginx.service), profileSeconds (30), workload (a shell command run on the host while profiling),
- *   mode (conservative|standard|aggressive), healthCommand.
+ *   mode (conservative|standard|aggressive), tracing (decisions|full; default: the engine's choice),
+ *   healthCommand.
  * Build first (`npm run build`), then `pulumi up` in this directory.
  */
 import * as fs from 'node:fs';
@@ -26,6 +27,7 @@ const service = new HardenedService('service', {
     ...(config.get('workload') ? { workload: config.require('workload') } : {}),
   },
   mode: (config.get('mode') as 'conservative' | 'standard' | 'aggressive' | undefined) ?? 'conservative',
+  ...(config.get('tracing') ? { tracing: config.require('tracing') as 'decisions' | 'full' } : {}),
   ...(config.get('healthCommand') ? { healthCommand: config.require('healthCommand') } : {}),
 });
 
