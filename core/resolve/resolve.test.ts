@@ -66,7 +66,7 @@ describe('the strictest plan for a quiet program', () => {
 
   it('denies the privileged syscall groups with EPERM (conservative set)', () => {
     expect(chosen(p, 'SystemCallFilter')).toBe(
-      '~@clock:EPERM @cpu-emulation:EPERM @debug:EPERM @module:EPERM @mount:EPERM @obsolete:EPERM @privileged:EPERM @raw-io:EPERM @reboot:EPERM @swap:EPERM',
+      '~@clock:EPERM @cpu-emulation:EPERM @debug:EPERM @module:EPERM @mount:EPERM @obsolete:EPERM @privileged:EPERM @raw-io:EPERM @reboot:EPERM @resources:EPERM @swap:EPERM',
     );
   });
 
@@ -322,10 +322,55 @@ describe('/proc', () => {
     expectBlockedBy(plan([cpu], { settings: { mode: 'standard' } }), 'ProcSubset', 'pid', cpu);
   });
 
+  // pg_ctlcluster (root) reads the postmaster's cmdline and cgroup to see whether its pid file is
+  // current (postgresql@17-main on Debian 13); those files have no ptrace check in the kernel.
+  it("reading another process's cmdline/stat/status/cgroup keeps no CAP_SYS_PTRACE while /proc is not hidepid", () => {
+    const reads = ['/proc/411/cmdline', '/proc/411/cgroup', '/proc/411/stat', '/proc/411/task/412/status'];
+    const p = plan(reads.map((r) => act.path('read', r)));
+    expect(chosen(p, 'ProtectProc')).toBeUndefined();
+    expect(chosen(p, 'CapabilityBoundingSet')!.split(' ')).toContain('CAP_SYS_PTRACE');
+  });
+
+  it('reading /proc/<pid>/environ or maps of another process, or writing its files, keeps CAP_SYS_PTRACE', () => {
+    for (const a of [
+      act.path('read', '/proc/411/environ'),
+      act.path('read', '/proc/411/maps'),
+      act.path('write', '/proc/411/oom_score_adj'),
+    ]) {
+      const p = plan([a]);
+      expect(chosen(p, 'CapabilityBoundingSet')!.split(' ')).not.toContain('CAP_SYS_PTRACE');
+      expectBlockedBy(p, 'CapabilityBoundingSet', 'CAP_SYS_PTRACE', a);
+    }
+  });
+
+  it("under the unit's own ProtectProc=invisible (hidepid), even a cmdline read of another process keeps CAP_SYS_PTRACE", () => {
+    const a = act.path('read', '/proc/411/cmdline');
+    const p = plan([a], { facts: withUnit({ ProtectProc: 'invisible' }) });
+    expect(chosen(p, 'CapabilityBoundingSet')!.split(' ')).not.toContain('CAP_SYS_PTRACE');
+    expectBlockedBy(p, 'CapabilityBoundingSet', 'CAP_SYS_PTRACE', a);
+  });
+
   it('kernel gate: ProtectProc needs 5.8', () => {
     const p = plan([], { facts: facts257({ kernelRelease: '5.4.0-150-generic' }) });
     expect(chosen(p, 'ProtectProc')).toBeUndefined();
     expect(rejected(p, 'ProtectProc')!.why).toMatch(/kernel ≥ 5\.8 \(target has 5\.4\)/);
+  });
+});
+
+describe('SystemCallFilter=~@resources (scored by systemd-analyze security, so in the conservative set)', () => {
+  it('a used call of the group (setpriority) keeps it out, with the reason', () => {
+    const p = plan([], { syscalls: { setpriority: 2 } });
+    expect(chosen(p, 'SystemCallFilter')).not.toMatch(/@resources/);
+    expect(rejected(p, 'SystemCallFilter', '@resources')!.why).toMatch(/setpriority/);
+  });
+
+  it('prlimit64 (glibc getrlimit/setrlimit) is not in the group: the group is still denied', () => {
+    expect(chosen(plan([], { syscalls: { prlimit64: 23 } }), 'SystemCallFilter')).toMatch(/@resources:EPERM/);
+  });
+
+  it('conservative mode also counts calls seen only failing', () => {
+    const p = plan([], { failed: { sched_setaffinity: 1 } });
+    expect(chosen(p, 'SystemCallFilter')).not.toMatch(/@resources/);
   });
 });
 

@@ -202,7 +202,12 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
       kind: 'denySyscalls',
       names: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd'],
     },
-    { kind: 'pathAccess', accesses: ['read', 'write', 'exec'], paths: { test: isOtherProcessProc } },
+    { kind: 'pathAccess', accesses: ['write', 'exec'], paths: { test: isOtherProcessProc } },
+    {
+      kind: 'pathAccess',
+      accesses: ['read'],
+      paths: { test: (p, t) => isOtherProcessProc(p, t) && !(procUnhidden(t) && isPtraceFreeProcRead(p)) },
+    },
   ],
   CAP_SYS_PACCT: () => [{ kind: 'denySyscalls', names: ['acct'] }],
   CAP_SYS_ADMIN: () => [
@@ -353,6 +358,28 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
 export function isOtherProcessProc(path: string, t: TargetView): boolean {
   const m = /^\/proc\/(\d+)(?:\/|$)/.exec(path);
   return m !== null && !t.pids.has(Number(m[1]));
+}
+
+/**
+ * Whether /proc shows every process to the service (ProtectProc= unset or `default`, from the plan or the
+ * unit). With `invisible`, `noaccess` or `ptraceable` (hidepid), /proc/<pid> of a process the service may
+ * not ptrace is hidden, so reading even its world-readable files needs CAP_SYS_PTRACE for root.
+ */
+function procUnhidden(t: TargetView): boolean {
+  const v = t.effective('ProtectProc');
+  return v === undefined || v === '' || v === 'default';
+}
+
+/**
+ * /proc/<pid> entries (and their task/<tid> twins) the kernel lets anyone read without a ptrace access
+ * check: the directory itself and the 0444 files whose show functions never call ptrace_may_access()
+ * (fs/proc/base.c: cmdline, comm, stat (which only blanks a few fields without it), statm, status,
+ * cgroup). Reading them from another process needs no CAP_SYS_PTRACE: e.g. pg_ctlcluster reading the
+ * postmaster's cmdline and cgroup to see whether its pid file is current. environ, maps, mem, fd/,
+ * exe/cwd/root and the rest do check, and keep the capability.
+ */
+export function isPtraceFreeProcRead(path: string): boolean {
+  return /^\/proc\/\d+(?:\/task\/\d+)?(?:\/(?:cmdline|comm|stat|statm|status|cgroup))?\/?$/.test(path);
 }
 
 function isProcAttr(path: string): boolean {

@@ -527,7 +527,10 @@ function evidence(a: Action): string {
 const UNDENIABLE_GROUPS = new Set(['@default', '@known', '@system-service']);
 /** Not security relevant, and code paths that use them diverge easily (SHH standard mode, v2026.3.8). */
 const HIGH_BREAKAGE_GROUPS = new Set(['@io-event', '@signal', '@sync', '@timer']);
-/** Conservative mode denies only the privileged groups systemd-analyze security scores. */
+/**
+ * Conservative mode denies only the groups systemd-analyze security scores (its `SystemCallFilter=~@…`
+ * checks: these eleven, @resources included), each only when none of its calls was seen.
+ */
 const CONSERVATIVE_GROUPS = new Set([
   '@clock',
   '@cpu-emulation',
@@ -538,6 +541,7 @@ const CONSERVATIVE_GROUPS = new Set([
   '@privileged',
   '@raw-io',
   '@reboot',
+  '@resources',
   '@swap',
 ]);
 
