@@ -274,28 +274,53 @@ const EVIDENCE_STRUCTS: ReadonlySet<string> = new Set([
   'mount_setattr',
 ]);
 
-/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided; a flat string of its own. */
-export function formatSyscall(sc: Syscall): string {
+/**
+ * The excerpt of a call (see {@link formatSyscall}) in three pieces, `head + mid + tail` before
+ * truncation: `mid` is the first string argument shown (a file name, the part unique to the call),
+ * `head` and `tail` what surrounds it. Consecutive calls on one directory share their head
+ * (`newfstatat(7</usr/share/pam>, `) and most calls their tail (`, {...}, AT_SYMLINK_NOFOLLOW) = 0`),
+ * so a summary can keep one copy of those (see the summarizer's evidence pieces). Without a shown
+ * string argument, `mid` and `tail` are empty. Each piece is a string of its own.
+ */
+export function formatSyscallPieces(sc: Syscall): [head: string, mid: string, tail: string] {
   const policy = EVIDENCE_STRINGS[sc.name];
   const structs = EVIDENCE_STRUCTS.has(sc.name);
-  let args = '…';
+  const before: string[] = [sc.name, '('];
+  let mid = '';
+  const after: string[] = [];
   if (sc.args) {
-    const parts: string[] = [];
     let len = 0;
+    let into = before;
     for (let i = 0; i < sc.args.length && len < MAX_EVIDENCE_TEXT; i++) {
       const show = policy === 'all' || (policy !== undefined && policy.includes(i));
       const arg = sc.args[i]!;
       const text = arg.t === 'struct' && !structs ? '{...}' : formatArg(arg, 80, show);
-      parts.push(text);
+      if (i > 0) into.push(', ');
+      if (into === before && show && arg.t === 'str') {
+        // formatArg of a string is JSON.stringify's fresh string: nothing of the event is kept
+        mid = text;
+        into = after;
+      } else into.push(text);
       len += text.length + 2;
     }
-    args = parts.join(', ');
-  }
-  const pieces = [sc.name, '(', args, ') = ', sc.ret.raw];
-  if (sc.ret.fdPath !== undefined) pieces.push('<', sc.ret.fdPath, '>');
-  if (sc.ret.errno) pieces.push(' ', sc.ret.errno);
-  // join() copies into one flat string: the text outlives the event, and must not keep the
-  // pieces (some are slices of a 64 KiB log chunk) alive with it
-  const text = pieces.join('');
+  } else before.push('…');
+  after.push(') = ', sc.ret.raw);
+  if (sc.ret.fdPath !== undefined) after.push('<', sc.ret.fdPath, '>');
+  if (sc.ret.errno) after.push(' ', sc.ret.errno);
+  // join() copies into one flat string: the pieces outlive the event, and must not keep what
+  // they were cut from (some are slices of a 64 KiB log chunk) alive with them
+  if (mid === '') return [before.concat(after).join(''), '', ''];
+  return [before.join(''), mid, after.join('')];
+}
+
+/** The excerpt from its pieces ({@link formatSyscallPieces}), bounded to MAX_EVIDENCE_TEXT chars. */
+export function joinSyscallPieces(head: string, mid: string, tail: string): string {
+  const text = mid === '' && tail === '' ? head : [head, mid, tail].join('');
   return text.length > MAX_EVIDENCE_TEXT ? [text.slice(0, MAX_EVIDENCE_TEXT - 1), '…'].join('') : text;
+}
+
+/** A short strace-like excerpt of a call: `openat(AT_FDCWD, "/etc/x", O_RDWR) = 3`, secrets elided; a flat string of its own. */
+export function formatSyscall(sc: Syscall): string {
+  const [head, mid, tail] = formatSyscallPieces(sc);
+  return joinSyscallPieces(head, mid, tail);
 }

@@ -39,10 +39,20 @@ export function normalizeAbsolute(path: string): string {
   return '/' + out.join('/');
 }
 
+/** The last base `joinPath` found already normalised (consecutive calls share their base string). */
+let cleanBase = '/';
+
 /** Join a relative path onto an absolute base and normalise. */
 export function joinPath(base: string, rel: string): string {
   if (rel.startsWith('/')) return normalizeAbsolute(rel);
   if (rel === '' || rel === '.') return normalizeAbsolute(base);
+  // The common case (`newfstatat(7</usr/share/pam>, "common-auth")`): one plain name onto a clean
+  // base needs no normalising, and join() builds the result flat in one copy, where `+` would
+  // build a rope that the next Map lookup flattens into a second string.
+  if (rel !== '..' && rel.indexOf('/') < 0 && (base === cleanBase || normalizeAbsolute(base) === base)) {
+    cleanBase = base;
+    return base === '/' ? '/' + rel : [base, rel].join('/');
+  }
   return normalizeAbsolute(base === '/' ? '/' + rel : base + '/' + rel);
 }
 

@@ -1,7 +1,7 @@
 import { Profile } from '../profile/schema';
 import type { Syscall } from '../strace/types';
 import { createSummarizer, summarizeStream } from './summarizer';
-import { actionList, summarizeLines } from './testHelpers';
+import { actionList, describe as describeAction, summarizeLines } from './testHelpers';
 import { callCounts } from './success';
 import { HANDLED_SYSCALLS } from './handlers';
 
@@ -123,6 +123,32 @@ describe('evidence excerpts', () => {
     expect(texts).toContain('mount("//srv/share", "/mnt", "cifs", 0, "…") = 0');
     expect(texts).toContain('sun_path="/run/x.sock"');
   });
+
+  it('renders each call whole, whether its pieces are shared with other calls or not', () => {
+    const name = 'n'.repeat(90);
+    const dir = '/' + 'd'.repeat(190);
+    const p = summarizeLines([
+      '1 newfstatat(7</usr/share/pam>, "common-auth", {st_mode=S_IFREG|0644, st_size=1, ...}, AT_SYMLINK_NOFOLLOW) = 0',
+      '1 newfstatat(7</usr/share/pam>, "common-account", {st_mode=S_IFREG|0644, st_size=1, ...}, AT_SYMLINK_NOFOLLOW) = 0',
+      '1 newfstatat(8</etc>, "hosts", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+      `1 newfstatat(8</etc>, "${name}", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0`,
+      `1 newfstatat(9<${dir}>, "f", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0`,
+      '1 openat(AT_FDCWD, "/tmp/x", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3</tmp/x>',
+      '1 getdents64(8</etc>, 0x55 /* 4 entries */, 32768) = 112',
+    ]);
+    const long = `newfstatat(9<${dir}>, "f", {...}, 0) = 0`;
+    expect(p.actions.map((a) => `${describeAction(a.action)}: ${a.action.ev.text}`)).toEqual([
+      'read /usr/share/pam/common-auth: newfstatat(7</usr/share/pam>, "common-auth", {...}, AT_SYMLINK_NOFOLLOW) = 0',
+      'read /usr/share/pam/common-account: newfstatat(7</usr/share/pam>, "common-account", {...}, AT_SYMLINK_NOFOLLOW) = 0',
+      'read /etc/hosts: newfstatat(8</etc>, "hosts", {...}, 0) = 0',
+      // bounded: 80 chars of a string, 200 chars in all
+      `read /etc/${name}: newfstatat(8</etc>, "${'n'.repeat(80)}"..., {...}, 0) = 0`,
+      `read ${dir}/f: ${long.slice(0, 199)}…`,
+      'create /tmp/x: openat(AT_FDCWD, "/tmp/x", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3</tmp/x>',
+      'write /tmp/x: openat(AT_FDCWD, "/tmp/x", O_WRONLY|O_CREAT|O_EXCL, 0600) = 3</tmp/x>',
+      'read /etc: getdents64(8</etc>, 0x55, 32768) = 112',
+    ]);
+  });
 });
 
 describe('path normalisation', () => {
@@ -136,6 +162,35 @@ describe('path normalisation', () => {
         ]),
       ),
     ).toEqual(['read /proc/self/status', 'read /proc/1/cmdline', 'read /proc/thread-self/exe']);
+  });
+
+  it('joins names onto directory fds and the cwd, normalising what needs it', () => {
+    expect(
+      actionList(
+        summarizeLines(
+          [
+            '1 newfstatat(7</usr/share/pam>, "common-auth", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(7</usr/share/pam>, "..", {st_mode=S_IFDIR|0755, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(7</usr/share/pam>, "...", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(7</usr/share/pam>, ".hidden", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(7</usr/share/pam>, "a/../b", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(8</>, "etc", {st_mode=S_IFDIR|0755, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(9</srv/./x/>, "y", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(AT_FDCWD, "rel", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+          ],
+          { cwd: '/w' },
+        ),
+      ),
+    ).toEqual([
+      'read /usr/share/pam/common-auth',
+      'read /usr/share',
+      'read /usr/share/pam/...',
+      'read /usr/share/pam/.hidden',
+      'read /usr/share/pam/b',
+      'read /etc',
+      'read /srv/x/y',
+      'read /w/rel',
+    ]);
   });
 
   it('removes . and .. lexically and never turns pseudo fds into paths', () => {

@@ -14,7 +14,7 @@ import { actionKey } from '../profile/actionKey';
 import { PROFILE_SCHEMA } from '../profile/schema';
 import type { Profile, ProfileAction, RunInfo } from '../profile/schema';
 import type { HostFacts } from '../profile/hostFacts';
-import { formatSyscall } from './args';
+import { formatSyscallPieces, joinSyscallPieces } from './args';
 import type { ActionBody, Handler, HandlerContext } from './handler';
 import { HANDLERS } from './handlers';
 import { joinPath, normalizeAbsolute, parseDecoration, stableProcPath, underRoot } from './paths';
@@ -95,13 +95,21 @@ interface PathEntry {
   pid: number;
   line: number;
   syscall: string;
-  text: string | undefined;
+  // its text in pieces (formatSyscallPieces), joined by finish: head and tail are shared
+  head: string;
+  mid: string;
+  tail: string;
 }
 
 const EMPTY_ARGS: readonly Arg[] = [];
 const EMPTY_PATHS: readonly string[] = [];
 /** Actions a single call can emit before their order keys would collide with the next line. */
 const PER_LINE = 64;
+/**
+ * Bound on the table that shares evidence heads and tails (cleared when full): enough for the
+ * directories a file walk has open at once, small enough not to matter.
+ */
+const MAX_SHARED_PIECES = 4096;
 
 class SummarizerImpl implements Summarizer, HandlerContext {
   readonly bindv6only: boolean;
@@ -139,8 +147,25 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   args: readonly Arg[] = EMPTY_ARGS;
   proc!: Proc;
   private emitIndex = 0;
+  /**
+   * The last decoration read and what it said. Consecutive calls name the same directory fd
+   * (`newfstatat(7</usr/share/pam>, "…")` line after line) and the parser hands out the same
+   * decoded string for them, so one slot saves a parse and an object per call. Decorations are
+   * never mutated by handlers.
+   */
+  private lastDecorationText: string | undefined = undefined;
+  private lastDecoration: Decoration = { path: undefined, charDevice: false };
   /** The current call's evidence, built on its first new action and shared by the others. */
   private callEvidence: Evidence | undefined = undefined;
+  /** The current call's evidence text in pieces, likewise (built on its first new path action). */
+  private callPieces: [head: string, mid: string, tail: string] | undefined = undefined;
+  /**
+   * One copy of each recent evidence head and tail. A file walk's path actions are 10^5 calls like
+   * `newfstatat(7</usr/share/pam>, "common-auth", {...}, AT_SYMLINK_NOFOLLOW) = 0`: only the name
+   * is their own, so an entry keeps that and shares the rest (a whole text each was a third of the
+   * live heap on the files bench log).
+   */
+  private readonly sharedPieces = new Map<string, string>();
 
   constructor(opts: SummarizerOptions) {
     this.opts = opts;
@@ -197,7 +222,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     for (const e of this.actions.values()) actions.push({ seq: e.order, count: e.count, action: e.action });
     for (const [access, byPath] of this.pathActions) {
       for (const [path, e] of byPath) {
-        const ev: Evidence = { pid: e.pid, line: e.line, syscall: e.syscall, text: e.text };
+        const text = joinSyscallPieces(e.head, e.mid, e.tail);
+        const ev: Evidence = { pid: e.pid, line: e.line, syscall: e.syscall, text };
         actions.push({ seq: e.order, count: e.count, action: { kind: 'path', access, path, ev } });
       }
     }
@@ -331,6 +357,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     this.proc = proc;
     this.emitIndex = 0;
     this.callEvidence = undefined;
+    this.callPieces = undefined;
     try {
       handler(this);
     } catch {
@@ -357,15 +384,37 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   private evidence(): Evidence {
     if (this.callEvidence === undefined) {
+      const [head, mid, tail] = this.pieces();
       this.callEvidence = {
         pid: this.sc.pid,
         line: this.sc.line,
         syscall: this.ownName(this.sc.name),
-        // formatSyscall builds a flat string of its own (no slice of the log line)
-        text: formatSyscall(this.sc),
+        // a flat string of its own (no slice of the log line)
+        text: joinSyscallPieces(head, mid, tail),
       };
     }
     return this.callEvidence;
+  }
+
+  /** The current call's evidence text in pieces, head and tail shared with earlier calls. */
+  private pieces(): [head: string, mid: string, tail: string] {
+    if (this.callPieces === undefined) {
+      const p = formatSyscallPieces(this.sc);
+      if (p[1] !== '') {
+        p[0] = this.shared(p[0]);
+        p[2] = this.shared(p[2]);
+      }
+      this.callPieces = p;
+    }
+    return this.callPieces;
+  }
+
+  private shared(piece: string): string {
+    const known = this.sharedPieces.get(piece);
+    if (known !== undefined) return known;
+    if (this.sharedPieces.size >= MAX_SHARED_PIECES) this.sharedPieces.clear();
+    this.sharedPieces.set(piece, piece);
+    return piece;
   }
 
   /** Our own copy of a syscall name (the event's may be a slice that keeps its whole line alive). */
@@ -401,22 +450,42 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (e !== undefined) {
       e.count++;
       if (order < e.order) {
-        const ev = this.evidence();
+        const [head, mid, tail] = this.pieces();
         e.order = order;
-        e.pid = ev.pid;
-        e.line = ev.line;
-        e.syscall = ev.syscall;
-        e.text = ev.text;
+        e.pid = this.sc.pid;
+        e.line = this.sc.line;
+        e.syscall = this.ownName(this.sc.name);
+        e.head = head;
+        e.mid = mid;
+        e.tail = tail;
       }
       return;
     }
     // The key is kept to the end: paths come from the decoder (strings of their own) or from
     // joinPath (concatenations of those), never slices of a log chunk, so no copy is needed.
-    const ev = this.evidence();
-    byPath.set(stable, { order, count: 1, pid: ev.pid, line: ev.line, syscall: ev.syscall, text: ev.text });
+    const [head, mid, tail] = this.pieces();
+    const sc = this.sc;
+    byPath.set(stable, {
+      order,
+      count: 1,
+      pid: sc.pid,
+      line: sc.line,
+      syscall: this.ownName(sc.name),
+      head,
+      mid,
+      tail,
+    });
   }
 
   // ---- paths and fds ---------------------------------------------------------------------------
+
+  private decoration(text: string): Decoration {
+    if (text !== this.lastDecorationText) {
+      this.lastDecoration = parseDecoration(text);
+      this.lastDecorationText = text;
+    }
+    return this.lastDecoration;
+  }
 
   resolvePath(path: Arg | undefined, dirfd?: Arg, emptyPath = false): string | undefined {
     if (!path || path.t === 'null') return emptyPath ? this.fdPath(dirfd) : undefined;
@@ -446,7 +515,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   /** The cwd, learning it from an `AT_FDCWD</dir>` decoration (the kernel's view at that call). */
   private cwdFrom(dirfd: Arg): string | undefined {
     if (dirfd.t === 'sym' && dirfd.path !== undefined) {
-      const dec = parseDecoration(dirfd.path);
+      const dec = this.decoration(dirfd.path);
       if (dec.path !== undefined) this.proc.fs.cwd = dec.path;
       return dec.path;
     }
@@ -464,7 +533,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (!fd) return undefined;
     if (fd.t === 'fd') {
       // A decoration is authoritative: a pseudo one (pipe, socket…) means "not a file".
-      return parseDecoration(fd.path).path;
+      return this.decoration(fd.path).path;
     }
     if (fd.t === 'int') return fd.value >= 0 ? this.proc.files.get(fd.value)?.path : undefined;
     if (fd.t === 'sym' && fd.name === 'AT_FDCWD') return this.cwdFrom(fd);
@@ -475,7 +544,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const n = this.fdNumber(fd);
     const entry = n !== undefined ? this.proc.files.get(n) : undefined;
     if (fd?.t !== 'fd') return entry;
-    const dec = parseDecoration(fd.path);
+    const dec = this.decoration(fd.path);
     if (dec.path !== undefined)
       return entry?.path === dec.path ? entry : { path: dec.path, charDevice: dec.charDevice };
     // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current; failing that,
@@ -491,7 +560,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   returnedDecoration(): Decoration | undefined {
     const p = this.sc.ret.fdPath;
-    return p === undefined || this.sc.ret.errno !== undefined ? undefined : parseDecoration(p);
+    return p === undefined || this.sc.ret.errno !== undefined ? undefined : this.decoration(p);
   }
 }
 
