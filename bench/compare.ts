@@ -8,7 +8,9 @@
  *   parser    (a) the same real strace log through both parsers, lines per CPU second (no VM)
  *   overhead  (b) nginx req/s in the debian-13 VM unprofiled, profiled by hush, profiled by SHH
  *   strength  (c) every corpus unit profiled + hardened by each tool: exposure and functional check
- * (d) `pulumi up` fleet cost is not measured here yet (see RESULTS.md).
+ *   fleet     (d) `pulumi up` of examples/fleet on one VM, then on HUSH_COMPARE_FLEET_HOSTS (3) VMs
+ *             in parallel: cost beyond the profiling window (hush only; its own VMs `flt-N`, booted
+ *             and stopped by the section, run before overhead/strength so the two never overlap)
  *
  * SHH comes from scripts/install-shh (cached build from crates.io). The VM sections use ONE test
  * VM (`scripts/testhost` instance `shhbench`, or HUSH_COMPARE_VM), stopped at the end. Each
@@ -21,6 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hushVersion } from '../core/dropin';
+import { compareFleet } from './compare/fleet';
 import { compareOverhead, tracingVariants } from './compare/overhead';
 import { compareParsers } from './compare/parser';
 import { renderResults, type CompareResults, type Environment } from './compare/report';
@@ -28,7 +31,7 @@ import { corpusUnits, hardenWithHush, hardenWithShh, type UnitStrength } from '.
 import { Vm } from './compare/vm';
 
 const REPO = path.resolve(__dirname, '..');
-const SECTIONS = ['parser', 'overhead', 'strength'] as const;
+const SECTIONS = ['parser', 'overhead', 'strength', 'fleet'] as const;
 type SectionName = (typeof SECTIONS)[number];
 const REPEATS = Number(process.env.HUSH_BENCH_REPEATS ?? 3);
 
@@ -225,6 +228,16 @@ async function main(): Promise<void> {
     save('parser', { at, env, result: r });
     log(
       `parser: hush ${r.hush.cpuSeconds.toFixed(2)} CPU s, SHH ${r.shh.cpuSeconds.toFixed(2)} CPU s: ${r.ratio.toFixed(2)}x`,
+    );
+  }
+
+  if (sections.includes('fleet')) {
+    const at = new Date().toISOString();
+    const r = await compareFleet(Number(process.env.HUSH_COMPARE_FLEET_HOSTS ?? 3), log);
+    save('fleet', { at, env, result: r });
+    log(
+      `fleet: beyond the window: one host ${r.one.beyondWindowSeconds.toFixed(0)} s, ` +
+        `${r.fleet.hosts} hosts ${r.fleet.beyondWindowSeconds.toFixed(0)} s: ${r.ratio.toFixed(2)}x`,
     );
   }
 

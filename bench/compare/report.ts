@@ -3,6 +3,7 @@
  * the same run, then the context (machine, versions, date) and what each figure means. Pure:
  * results in, markdown out.
  */
+import type { FleetComparison, FleetRun } from './fleet';
 import type { OverheadComparison } from './overhead';
 import type { ParserComparison } from './parser';
 import type { UnitStrength } from './strength';
@@ -32,6 +33,7 @@ export interface CompareResults {
   parser?: Section<ParserComparison>;
   overhead?: Section<OverheadComparison>;
   strength?: Section<UnitStrength[]>;
+  fleet?: Section<FleetComparison>;
 }
 
 export const STRENGTH_TARGETS = { maxEach: 3.0, maxMean: 2.5, marginBelowShh: 1.0 };
@@ -136,14 +138,7 @@ export function renderResults(r: CompareResults, notes = ''): string {
       ]);
     }
   }
-  rows.push([
-    'd. `pulumi up` cost beyond the window, fleet vs one host',
-    'not measured',
-    '',
-    '',
-    'fleet ≤ 2x one host',
-    'not run',
-  ]);
+  rows.push(fleetRow(r.fleet?.result));
 
   const out: string[] = [];
   out.push('# hush side by side with SHH (`npm run bench:compare`)');
@@ -168,6 +163,66 @@ export function renderResults(r: CompareResults, notes = ''): string {
   out.push(...details(r));
   if (notes.trim()) out.push(notes.trim(), '');
   return out.join('\n') + '\n';
+}
+
+const secs = (n: number | null | undefined) =>
+  n === null || n === undefined || !isFinite(n) ? '–' : `${n.toFixed(0)} s`;
+
+function fleetRow(f: FleetComparison | undefined): string[] {
+  const measure = 'd. `pulumi up` cost beyond the window, fleet vs one host';
+  const target = 'fleet ≤ 2x one host';
+  if (!f) return [measure, 'not measured', '', '', target, 'not run'];
+  const cell = (run: FleetRun) =>
+    run.error
+      ? `error (${run.error.split('\n')[0]?.slice(0, 60)})`
+      : `${secs(run.beyondWindowSeconds)} (up ${secs(run.upSeconds)} − window ${secs(run.windowSeconds)}; load ${run.loadAtStart[0]?.toFixed(1)})`;
+  const ok = !f.one.error && !f.fleet.error && isFinite(f.ratio);
+  return [
+    measure,
+    `${f.fleet.hosts} hosts in parallel: ${cell(f.fleet)}`,
+    `one host ${cell(f.one)}`,
+    ok ? x(f.ratio) : '–',
+    target,
+    ok ? verdict(f.ratio <= 2) : 'error',
+  ];
+}
+
+function fleetDetails(f: FleetComparison): string[] {
+  const runs = [f.one, f.fleet];
+  const out = [
+    '**d. `pulumi up` fleet cost.** The real Pulumi engine (`' +
+      f.engine +
+      '`, file backend, as the e2e tests run it)',
+    'on the examples/fleet program: nginx hardened on one debian-13 VM, then on ' +
+      `${f.fleet.hosts} VMs in parallel (one stack each,`,
+    `back to back; ${f.vmCpus} vCPUs per TCG-emulated VM, all ${f.fleet.hosts} VMs booted before both runs), window ${f.profileSeconds} s and the`,
+    `workload \`${f.workload}\`. "Beyond the window" = up's wall time − the longest`,
+    "measured window of the run's hosts (their windows overlap). After each up: the functional check; then",
+    '`pulumi destroy` and the unit checked back to stock (`systemctl cat` identical, no drop-in, active).',
+    ...(f.note ? ['', `Note: ${f.note}`] : []),
+    '',
+    "| run | load at start (1/5/15 min) | load during up (mean / max) | up | window | beyond the window | engine + program start | slowest host's steps | destroy | back to stock |",
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...runs.map(
+      (run) =>
+        `| ${run.hosts} host${run.hosts > 1 ? 's' : ''} | ${run.loadAtStart.map((l) => l.toFixed(1)).join(' / ')} | ${run.loadDuringUp ? `${run.loadDuringUp.mean.toFixed(1)} / ${run.loadDuringUp.max.toFixed(1)}` : '–'} | ${secs(run.upSeconds)} | ${secs(run.windowSeconds)} | ${secs(run.beyondWindowSeconds)} | ${secs(run.engineStartSeconds)} | ${secs(run.slowestHostStepsSeconds)} | ${secs(run.destroySeconds)} | ${run.restored ? 'yes' : `NO: ${run.restoreProblems.join('; ').replace(/\|/g, '\\|').replace(/\n/g, ' ')}`} |`,
+    ),
+    '',
+    'Per host (profiling session from ServiceProfile `profileStats`; steps from the engine event log, whole seconds):',
+    '',
+    '| run | host | tracing | setup (of it wrapped restart) | window | finish | ServiceProfile step | HardeningDropIn step (apply + verify + exposure) | exposure | check |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...runs.flatMap((run) =>
+      run.perHost.map(
+        (h) =>
+          `| ${run.hosts} host${run.hosts > 1 ? 's' : ''} | ${h.host} | ${h.tracing} | ${secs(h.setupSeconds)} (${secs(h.wrappedRestartSeconds)}) | ${secs(h.windowSeconds)} | ${secs(h.finishSeconds)} | ${secs(h.profileStepSeconds)} | ${secs(h.dropInStepSeconds)} | ${h.exposureBefore?.toFixed(1) ?? '–'} → ${h.exposureAfter?.toFixed(1) ?? '–'} | ${h.checkOk ? 'pass' : 'FAIL'} |`,
+      ),
+    ),
+    '',
+  ];
+  for (const run of runs)
+    if (run.error) out.push(`Error of the ${run.hosts}-host run:`, '', '```', run.error.trim(), '```', '');
+  return out;
 }
 
 function details(r: CompareResults): string[] {
@@ -246,5 +301,6 @@ function details(r: CompareResults): string[] {
       }
     }
   }
+  if (r.fleet) out.push(...fleetDetails(r.fleet.result));
   return out;
 }
