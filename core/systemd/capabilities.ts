@@ -364,6 +364,8 @@ export function isOtherProcessProc(path: string, t: TargetView): boolean {
  * Whether /proc shows every process to the service (ProtectProc= unset or `default`, from the plan or the
  * unit). With `invisible`, `noaccess` or `ptraceable` (hidepid), /proc/<pid> of a process the service may
  * not ptrace is hidden, so reading even its world-readable files needs CAP_SYS_PTRACE for root.
+ * Assumption: the host's own /proc mount has no hidepid= either (not in the host facts; Debian and
+ * systemd mount it without), since with ProtectProc=default the service sees the host's /proc.
  */
 function procUnhidden(t: TargetView): boolean {
   const v = t.effective('ProtectProc');
