@@ -19,7 +19,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { HardenedService } from '../../index';
 
-/** One host of the `hosts` config list. `--path` config stores numbers as text: the port is coerced. */
+/** One host of the `hosts` config list (a port written as text, e.g. "2222" in a JSON list, is accepted). */
 const FleetHost = z.strictObject({
   /** The resources' name prefix (default host0, host1, …); unique within the stack. */
   name: z
