@@ -23,6 +23,11 @@ export interface WorkerResult {
   cpuSeconds: number;
   /** Peak resident set size of the worker process, bytes. */
   maxRss: number;
+  /**
+   * Replayed runs (MIN_BYTES): the peak RSS when the first pass over the file ended. Beside maxRss
+   * it shows whether memory keeps growing with the input or stays at what one pass needed.
+   */
+  firstPassMaxRss?: number;
   events: number;
   unparsed: number;
   /** A digest of the result so the work cannot be optimised away (and to compare runs). */
@@ -32,6 +37,9 @@ export interface WorkerResult {
 /** fs.createReadStream's default: what `hush summarize FILE` reads with. */
 const CHUNK = 64 * 1024;
 
+/** Peak RSS at the end of the first pass of a replayed run (see WorkerResult.firstPassMaxRss). */
+let firstPassMaxRss: number | undefined;
+
 /** The file's chunks, replayed until `minBytes` went through (whole passes only). */
 async function* chunks(file: string, minBytes: number): AsyncIterable<Buffer> {
   let total = 0;
@@ -40,6 +48,7 @@ async function* chunks(file: string, minBytes: number): AsyncIterable<Buffer> {
       total += (chunk as Buffer).length;
       yield chunk as Buffer;
     }
+    firstPassMaxRss ??= process.resourceUsage().maxRSS * 1024;
   } while (total < minBytes);
 }
 
@@ -100,7 +109,8 @@ export async function runWorker(mode: WorkerMode, file: string, minBytes: number
   const cpu = process.cpuUsage(c0);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { mode, seconds, cpuSeconds, maxRss: process.resourceUsage().maxRSS * 1024, ...r };
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  return { mode, seconds, cpuSeconds, maxRss, ...(minBytes > 0 ? { firstPassMaxRss } : {}), ...r };
 }
 
 if (require.main === module) {
