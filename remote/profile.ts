@@ -526,7 +526,8 @@ export function wrapperStraceArgs(
  * stop at the end of the window (an sshd's login sessions), and hush then detaches strace from them
  * (killStragglersCommand). A process carrying strace's seccomp filter cannot run without its tracer:
  * strace >= 6.6 kills it (--seccomp-bpf implies --kill-on-exit), older ones leave every traced syscall
- * failing with ENOSYS. Under full tracing a detached process simply goes on untraced.
+ * failing with ENOSYS. Under full tracing on strace < 6.6 a detached process goes on untraced; on
+ * strace >= 6.6 hush passes --kill-on-exit in both modes, so killed stragglers' tracees die either way.
  */
 export function chooseTracing(
   asked: Tracing | undefined,
@@ -555,7 +556,12 @@ export function chooseTracing(
     }
     return { why: `full (${missing})` };
   }
-  const set = decisionTraceSet(groups.groups, facts.systemdVersion);
+  // The unit's properties decide whether fstat may stay untraced (core/tracing mayInheritPathFds).
+  const set = decisionTraceSet(
+    groups.groups,
+    facts.systemdVersion,
+    facts.unit?.properties ?? info.properties,
+  );
   return {
     set,
     why: `decisions (strace --seccomp-bpf; ${set.untraced.size} hot syscalls left out, groups: ${groups.source})`,

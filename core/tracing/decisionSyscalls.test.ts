@@ -12,11 +12,21 @@ import {
   completeDecisionProfile,
   decisionTraceSet,
   mayInheritFds,
+  mayInheritPathFds,
   type DecisionTraceSet,
 } from './decisionSyscalls';
 
 const VERSIONS = Object.keys(BUNDLED_SYSCALL_GROUPS).map(Number);
-const setFor = (v: number) => decisionTraceSet(BUNDLED_SYSCALL_GROUPS[v]!, v);
+/** A unit the manager hands only /dev/null and the journal (Debian's nginx, redis, caddy…). */
+const KNOWN_PROPS = {
+  FileDescriptorStoreMax: '0',
+  StandardInput: 'null',
+  StandardOutput: 'journal',
+  StandardError: 'inherit',
+  TriggeredBy: '',
+};
+const setFor = (v: number, props: Record<string, string> | undefined = KNOWN_PROPS) =>
+  decisionTraceSet(BUNDLED_SYSCALL_GROUPS[v]!, v, props);
 
 describe.each(VERSIONS)('decision trace set for systemd %i groups', (version) => {
   const groups = BUNDLED_SYSCALL_GROUPS[version]!;
@@ -26,15 +36,45 @@ describe.each(VERSIONS)('decision trace set for systemd %i groups', (version) =>
   const traced = { has: (n: string) => !set.untraced.has(n) };
   const listed = new Set(set.traced);
 
-  test('every syscall with a summary handler is traced', () => {
+  test('every syscall with a summary handler is traced, but for the few whose handler UNTRACED says adds nothing', () => {
+    const handledUntraced = [...HANDLED_SYSCALLS].filter((n) => set.untraced.has(n)).sort();
+    expect(handledUntraced).toEqual(['fstat', 'setsockopt']);
     for (const name of HANDLED_SYSCALLS) {
-      expect(set.untraced.has(name)).toBe(false);
-      expect(listed.has(name)).toBe(true);
+      if (set.untraced.has(name)) {
+        expect([name, set.untraced.get(name)?.handled?.why]).toEqual([name, expect.any(String)]);
+        expect(listed.has(name)).toBe(false);
+      } else expect(listed.has(name)).toBe(true);
+    }
+  });
+
+  test('fstat stays traced when the manager may hand the unit an fd with a path (or the unit is unknown)', () => {
+    for (const props of [
+      undefined,
+      { ...KNOWN_PROPS, StandardOutput: 'file' },
+      { ...KNOWN_PROPS, StandardInput: 'tty' },
+      { ...KNOWN_PROPS, OpenFile: '/etc/app.conf:conf' },
+      { ...KNOWN_PROPS, TriggeredBy: 'app.socket' },
+    ]) {
+      const s = decisionTraceSet(groups, version, props);
+      expect([props, s.untraced.has('fstat')]).toEqual([props, false]);
+      expect(s.traced).toContain('fstat');
+      // setsockopt's omission does not depend on the unit
+      expect(s.untraced.has('setsockopt')).toBe(true);
     }
   });
 
   test('the hot syscalls without a decision are left out', () => {
-    for (const name of ['read', 'write', 'futex', 'epoll_wait', 'epoll_pwait', 'recvfrom', 'clock_gettime']) {
+    for (const name of [
+      'read',
+      'write',
+      'futex',
+      'epoll_wait',
+      'epoll_pwait',
+      'recvfrom',
+      'clock_gettime',
+      'fstat',
+      'setsockopt',
+    ]) {
       expect([name, set.untraced.has(name)]).toEqual([name, true]);
       expect(listed.has(name)).toBe(false);
     }
@@ -97,6 +137,34 @@ describe.each(VERSIONS)('decision trace set for systemd %i groups', (version) =>
   });
 });
 
+describe('mayInheritPathFds', () => {
+  test('stdio on /dev/null, the journal or a socket hands in no path; files, ttys, OpenFile=, socket units and the fd store may', () => {
+    expect(mayInheritPathFds(KNOWN_PROPS)).toBe(false);
+    expect(
+      mayInheritPathFds({ ...KNOWN_PROPS, StandardOutput: 'kmsg+console', StandardError: 'socket' }),
+    ).toBe(false);
+    expect(mayInheritPathFds(undefined)).toBe(true);
+    expect(mayInheritPathFds({})).toBe(true);
+    // a stdio property missing from the unit's properties is unknown
+    expect(mayInheritPathFds({ FileDescriptorStoreMax: '0', StandardInput: 'null' })).toBe(true);
+    for (const [k, v] of [
+      ['StandardOutput', 'file'],
+      ['StandardOutput', 'append'],
+      ['StandardError', 'truncate'],
+      ['StandardInput', 'tty'],
+      ['StandardOutput', 'tty'],
+      ['StandardOutput', 'console'],
+      ['StandardInput', 'fd'],
+      ['OpenFile', '/srv/data:data:read-only'],
+      ['Sockets', 'app.socket'],
+      ['TriggeredBy', 'app.socket'],
+      ['FileDescriptorStoreMax', '2'],
+    ] as const) {
+      expect([k, v, mayInheritPathFds({ ...KNOWN_PROPS, [k]: v })]).toEqual([k, v, true]);
+    }
+  });
+});
+
 describe('mayInheritFds', () => {
   test('socket activation, the fd store, OpenFile= and stdio sockets hand fds in; unknown props count as yes', () => {
     expect(mayInheritFds(undefined)).toBe(true);
@@ -145,8 +213,6 @@ const assignments = (
     (d) => `${d.option}=${typeof d.value === 'string' ? d.value : d.value.join(' ')}`,
   );
 
-const KNOWN_PROPS = { FileDescriptorStoreMax: '0', StandardInput: 'null', TriggeredBy: '' };
-
 /** SystemCallFilter's denied groups, and every other assignment as text. */
 function split(
   p: Profile,
@@ -162,7 +228,7 @@ function split(
 describe.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.strace')))('fixture %s', (file) => {
   const text = readFileSync(join(FIXTURES, file), 'utf8');
   const decisionsOf = (facts: ReturnType<typeof facts257>) => {
-    const set = setFor(facts.systemdVersion);
+    const set = setFor(facts.systemdVersion, facts.unit?.properties);
     const filtered = withoutUntraced(text, set);
     expect(filtered.length).toBeLessThan(text.length);
     const partial = summarize(filtered);
@@ -236,5 +302,36 @@ describe('completeDecisionProfile', () => {
     const r = completeDecisionProfile(profile({ close: 1, socket: 1 }), set, noInherit);
     expect(r.assumed).toEqual(expect.arrayContaining(['epoll_wait', 'epoll_ctl']));
     expect(r.assumed).not.toContain('recvfrom');
+  });
+});
+
+describe('setsockopt left out: an unseen IPV6_V6ONLY can only allow more', () => {
+  const hex = (s: string) => [...Buffer.from(s)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const sock = `3<${hex('socket:[7001]')}>`;
+  // nginx's `listen [::]:8080` with ipv6only=on: the only IPv4 there is comes from the mirror rule
+  const trace = [
+    `741   socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = ${sock}`,
+    `741   setsockopt(${sock}, SOL_IPV6, IPV6_V6ONLY, [1], 4) = 0`,
+    `741   bind(${sock}, {sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "${hex('::')}", &sin6_addr), sin6_scope_id=0}, 28) = 0`,
+    `741   listen(${sock}, 511) = 0`,
+    '741   exit_group(0)                     = ?',
+    '741   +++ exited with 0 +++',
+    '',
+  ].join('\n');
+
+  test('full tracing binds ipv6 only; without setsockopt the bind also counts as ipv4 (more allowed, never less)', () => {
+    const facts = withUnit(KNOWN_PROPS);
+    const set = setFor(257);
+    expect(set.untraced.has('setsockopt')).toBe(true);
+    const full = summarize(trace);
+    const { profile: decisions } = completeDecisionProfile(
+      summarize(withoutUntraced(trace, set)),
+      set,
+      KNOWN_PROPS,
+    );
+    const allow = (p: Profile) =>
+      resolve(p, facts, { mode: 'standard' }).chosen.find((d) => d.option === 'SocketBindAllow')?.value;
+    expect(allow(full)).toEqual(['ipv6:tcp:8080']);
+    expect(allow(decisions)).toEqual(['ipv4:tcp:8080', 'ipv6:tcp:8080']);
   });
 });

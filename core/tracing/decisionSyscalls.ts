@@ -11,7 +11,10 @@
  * ExecStart line stays short.
  *
  * Which decisions look at syscall names (derived from the option model, `decisionUnits`):
- *  - the summary handlers (actions, cwd and fd tables): `HANDLED_SYSCALLS` are always traced;
+ *  - the summary handlers (actions, cwd and fd tables): `HANDLED_SYSCALLS` are traced, except the
+ *    few hot ones whose handler records nothing a traced call does not (`handled` in `UNTRACED`:
+ *    fstat's read of its fd's path, which the open that made the fd recorded, for units handed no
+ *    fd with a path; setsockopt's IPV6_V6ONLY, whose absence can only allow more);
  *  - every `denySyscalls` effect of every option, in every mode (SystemCallFilter's groups,
  *    PrivateDevices' @raw-io, ProtectClock's @clock, CapabilityBoundingSet's setuid family…): the
  *    value is blocked when any member was used ("decision unit" below);
@@ -52,17 +55,33 @@ import { expandSyscallGroup, type SyscallGroups } from '../systemd/syscallFilter
 /** How a profile was traced: every syscall, or only those that carry a decision. */
 export type Tracing = 'full' | 'decisions';
 
+/**
+ * A syscall with a summary handler may be left out only when what its handler records is already
+ * recorded by traced calls (or can only make the profile allow more): `why` says which.
+ * `onlyIf: 'noInheritedPathFds'`: only for units the manager hands no fd with a file path (stdio
+ * `file:`/`tty`/console, OpenFile=, socket activation's FIFOs and special files, the fd store), since
+ * the handler's action is the path of its fd and only those fds were opened by no traced call.
+ */
+export interface RedundantHandler {
+  why: string;
+  onlyIf?: 'noInheritedPathFds';
+}
+
 /** Why leaving a syscall out of the trace changes no decision. */
-export type Omission =
-  /** No option denies it (it is in @default, or only in @system-service itself): its name decides nothing. */
-  | { kind: 'noDecision'; why: string }
-  /**
-   * It needs an fd that only the (traced) `witnesses` create, or one the manager handed in: with no
-   * witness seen and no inherited fd possible, it was not used.
-   */
+export type Omission = (
+  | /** No option denies it (it is in @default, or only in @system-service itself): its name decides nothing. */
+    { kind: 'noDecision'; why: string }
+    /**
+     * It needs an fd that only the (traced) `witnesses` create, or one the manager handed in: with no
+     * witness seen and no inherited fd possible, it was not used.
+     */
   | { kind: 'implied'; witnesses: readonly string[]; why: string }
   /** Assumed used whenever no traced member of a decision unit holding it was seen. */
-  | { kind: 'assumed'; why: string };
+  | { kind: 'assumed'; why: string }
+) & {
+  /** Set for a syscall with a summary handler (`HANDLED_SYSCALLS`): why that handler adds nothing. */
+  handled?: RedundantHandler;
+};
 
 const FD_CREATORS_SOCKET = ['socket', 'socketpair', 'accept', 'accept4', 'pidfd_getfd'];
 
@@ -160,6 +179,30 @@ export const UNTRACED: Readonly<Record<string, Omission>> = {
       },
     ]),
   ),
+  // Handled syscalls whose handler adds nothing a traced call does not already record. Hot in
+  // servers: nginx sets TCP_CORK twice and fstat()s the file it opened once per request.
+  fstat: {
+    kind: 'assumed',
+    why: 'works on inherited stdio too; @file-system is decided by openat/newfstatat… (traced), else assumed used',
+    handled: {
+      why:
+        "its one action is a read of its fd's path (the -y decoration); every fd with a path was opened by " +
+        'a traced open-family call, which recorded that path (read, or write/create, which every check on ' +
+        'read also blocks on), unless the manager handed it in',
+      onlyIf: 'noInheritedPathFds',
+    },
+  },
+  setsockopt: {
+    kind: 'implied',
+    witnesses: FD_CREATORS_SOCKET,
+    why: 'needs a socket, which only socket/socketpair/accept (traced, in @network-io) make unless inherited',
+    handled: {
+      why:
+        'its handler reads only IPV6_V6ONLY; unseen, an AF_INET6 socket keeps the summary default ' +
+        '(dual-stack), so a `::` or v4-mapped address also counts as IPv4: it can only allow more, never ' +
+        'deny what full tracing allows',
+    },
+  },
 };
 
 /** Syscall names that custom checks of the option model read (core/systemd: `t.syscalls.has(…)`). */
@@ -257,7 +300,11 @@ export interface DecisionTraceSet {
  * The decision trace set for a target whose syscall groups are `groups` (the target's own
  * `systemd-analyze syscall-filter`, else the bundled ones for its version; see `syscallGroupsFor`).
  */
-export function decisionTraceSet(groups: SyscallGroups, systemdVersion?: number): DecisionTraceSet {
+export function decisionTraceSet(
+  groups: SyscallGroups,
+  systemdVersion?: number,
+  unitProps?: Readonly<Record<string, string>>,
+): DecisionTraceSet {
   const units = decisionUnits(groups, systemdVersion);
   const systemService = expandSyscallGroup(groups, '@system-service');
   const conservative = new Set<string>();
@@ -268,7 +315,11 @@ export function decisionTraceSet(groups: SyscallGroups, systemdVersion?: number)
 
   const untraced = new Map<string, Omission>();
   for (const [name, why] of Object.entries(UNTRACED).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (HANDLED_SYSCALLS.has(name) || custom.has(name)) continue;
+    if (custom.has(name)) continue;
+    if (HANDLED_SYSCALLS.has(name)) {
+      if (!why.handled) continue;
+      if (why.handled.onlyIf === 'noInheritedPathFds' && mayInheritPathFds(unitProps)) continue;
+    }
     // The aggressive allow-list is @system-service plus the names seen outside it.
     if (!systemService.has(name)) continue;
     // Conservative mode blocks on failing calls too, which an untraced syscall would hide.
@@ -302,6 +353,37 @@ export function mayInheritFds(props: Readonly<Record<string, string>> | undefine
   for (const p of ['StandardInput', 'StandardOutput', 'StandardError']) {
     const v = props[p] ?? '';
     if (v === 'socket' || v.startsWith('fd')) return true;
+  }
+  return false;
+}
+
+/** stdio values whose fd has no file path (`/dev/null` carries no decision: every sandbox keeps it). */
+const PATHLESS_STDIO = new Set([
+  '',
+  'null',
+  'inherit',
+  'journal',
+  'kmsg',
+  'journal+console',
+  'kmsg+console',
+  'socket',
+  'data',
+]);
+
+/**
+ * Whether the manager may hand the service an fd with a file path that no traced call opened:
+ * stdio on a file, tty or console, OpenFile=, a socket unit (ListenFIFO=, ListenSpecial=), the fd
+ * store. Unknown unit properties count as yes.
+ */
+export function mayInheritPathFds(props: Readonly<Record<string, string>> | undefined): boolean {
+  if (!props || Object.keys(props).length === 0) return true;
+  if (/\.socket\b/.test(props.TriggeredBy ?? '')) return true;
+  if ((props.Sockets ?? '').trim() !== '') return true;
+  if (Number(props.FileDescriptorStoreMax ?? '0') > 0) return true;
+  if ((props.OpenFile ?? '').trim() !== '') return true;
+  for (const p of ['StandardInput', 'StandardOutput', 'StandardError']) {
+    if (!(p in props)) return true;
+    if (!PATHLESS_STDIO.has((props[p] ?? '').trim())) return true;
   }
   return false;
 }

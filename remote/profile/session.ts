@@ -172,8 +172,16 @@ export function wakeReadersCommand(p: SessionPaths): ShellCommand {
 
 /**
  * Kills strace processes that still hold one of the session's FIFOs after the unit stopped (a
- * KillMode=process unit leaves processes behind, and strace stays with them). Killing strace
- * detaches its tracees, which go on untraced: nothing of the service is killed.
+ * KillMode=process unit leaves processes behind, and strace stays with them). What happens to
+ * their tracees depends on the strace, not on this command:
+ *  - strace >= 6.6 runs with --kill-on-exit (core/strace/invocation.ts; --seccomp-bpf implies it
+ *    too): the kernel SIGKILLs every tracee when strace dies (PTRACE_O_EXITKILL), in both tracing
+ *    modes; the leftover processes end with it.
+ *  - strace < 6.6, full tracing: the tracees are detached and go on untraced.
+ *  - strace < 6.6, decision tracing (--seccomp-bpf): strace's seccomp filter stays in the tracees
+ *    with no tracer to answer it, so every syscall it traces fails with ENOSYS, and they most
+ *    likely fail. That is why chooseTracing (remote/profile.ts) profiles KillMode=process/none units,
+ *    the only ones that leave processes behind, with full tracing unless decisions are asked for.
  */
 export function killStragglersCommand(p: SessionPaths, stracePath: string): ShellCommand {
   return sh`for fd in /proc/[0-9]*/fd/*; do t=$(readlink "$fd" 2>/dev/null) || continue; case "$t" in ${p.fifoDir}/*) pid=\${fd#/proc/}; pid=\${pid%%/*}; [ "$(readlink /proc/$pid/exe 2>/dev/null)" = ${stracePath} ] && kill -KILL "$pid" 2>/dev/null;; esac; done; true`;
