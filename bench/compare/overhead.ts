@@ -14,8 +14,9 @@ import { VM_DIR, VM_SHH, type Vm } from './vm';
 export const WRK_SECONDS = Number(process.env.HUSH_COMPARE_WRK_SECONDS ?? 20);
 const WRK_ARGS = `-t2 -c8 -d${WRK_SECONDS}s http://127.0.0.1/`;
 const WRK_OUT = `${VM_DIR}/wrk.out`;
-/** A short warm-up, then the measured run, written to WRK_OUT on the VM. */
-export const WRK_WORKLOAD = `mkdir -p ${VM_DIR}; wrk -t2 -c8 -d3s http://127.0.0.1/ >/dev/null 2>&1; wrk ${WRK_ARGS} > ${WRK_OUT} 2>&1`;
+const WRK_WARMUP_OUT = `${VM_DIR}/wrk-warmup.out`;
+/** A short warm-up (its summary kept: its requests are traced too), then the measured run, written to WRK_OUT on the VM. */
+export const WRK_WORKLOAD = `mkdir -p ${VM_DIR}; wrk -t2 -c8 -d3s http://127.0.0.1/ > ${WRK_WARMUP_OUT} 2>&1; wrk ${WRK_ARGS} > ${WRK_OUT} 2>&1`;
 const NGINX_UP = 'curl -fsS -o /dev/null http://127.0.0.1/';
 
 export interface WrkResult {
@@ -102,11 +103,17 @@ async function underHush(
     .slice(0, 6)
     .map(([n, c]) => `${n} ${c}`)
     .join(', ');
+  const wrk = await readWrk(vm);
+  // Traced calls per request (each is a ptrace stop pair): every traced call of the session, start-up
+  // included, over the warm-up's and the measured run's requests, so an upper bound per request.
+  const tracedCalls = r.profile.runs.reduce((n, run) => n + run.syscalls, 0);
+  const warmup = parseWrk(await vm.run(`cat ${WRK_WARMUP_OUT}`)).requests;
+  const perRequest = tracedCalls / Math.max(1, warmup + wrk.requests);
   return {
     variant,
     paired,
-    ...(await readWrk(vm)),
-    note: `tracing ${tracing}; trace ${(r.traceBytes / 1024 ** 2).toFixed(1)} MiB; wrapped restart ${(t.wrappedRestartMs / 1000).toFixed(0)} s, finish ${(t.finishMs / 1000).toFixed(0)} s; most traced: ${top}`,
+    ...wrk,
+    note: `tracing ${tracing}; ${tracedCalls} traced calls for ${warmup + wrk.requests} requests (warm-up included): ${perRequest.toFixed(1)} per request, start-up included; trace ${(r.traceBytes / 1024 ** 2).toFixed(1)} MiB; wrapped restart ${(t.wrappedRestartMs / 1000).toFixed(0)} s, finish ${(t.finishMs / 1000).toFixed(0)} s; most traced: ${top}`,
   };
 }
 
