@@ -256,10 +256,11 @@ function details(r: CompareResults): string[] {
       'remote/profile.ts with wrk as its remote workload (its default tracing). SHH: `shh service',
       'start-profile nginx`, wrk once nginx answers, `shh service finish-profile nginx`.',
       '',
-      '| run | req/s | requests | errors | note |',
-      '|---|---|---|---|---|',
+      '| run | req/s | unprofiled just before | ratio | requests | errors | note |',
+      '|---|---|---|---|---|---|---|',
       ...o.runs.map(
-        (x) => `| ${x.variant} | ${x.requestsPerSec.toFixed(1)} | ${x.requests} | ${x.errors} | ${x.note} |`,
+        (x) =>
+          `| ${x.variant} | ${x.requestsPerSec.toFixed(1)} | ${x.paired.toFixed(1)} | ${(x.requestsPerSec / x.paired).toFixed(2)}x | ${x.requests} | ${x.errors} | ${x.note} |`,
       ),
       '',
     );
