@@ -14,6 +14,7 @@ export { actionKey } from './actionKey';
 export { canonicalJson } from './canonical';
 export { PROFILE_SCHEMA, Profile, ProfileAction, RunInfo } from './schema';
 export { HostFacts, ExecBinary } from './hostFacts';
+export { profileJsonPieces, batchPieces } from './stream';
 
 /** A profile that failed validation; `issues` name each bad field (`actions[3].action.path: …`). */
 export class ProfileError extends Error {
