@@ -165,8 +165,12 @@ export async function hardenWithShh(
     log(`shh ${u.unit}: ${verdict}`);
     return { ...(await settleAndMeasure(vm, u, verdict, 0, null, t0)), detail: why.stdout };
   }
-  const w = await vm.exec(`${workload(u.check)} >/dev/null 2>&1`, 15 * 60_000);
-  log(`shh ${u.unit}: workload exited ${w.code}; finish-profile -a`);
+  const w = await vm.exec(`${workload(u.check)} 2>&1`, 15 * 60_000);
+  // the check's FAIL lines while SHH profiles: what SHH's wrapper changed for the service
+  const workloadFailures = w.code === 0 ? '' : failures(w.stdout);
+  log(
+    `shh ${u.unit}: workload exited ${w.code}${workloadFailures ? ` (${workloadFailures})` : ''}; finish-profile -a`,
+  );
   const fin = await vm.exec(`${VM_SHH} service finish-profile ${name} -a 2>&1`, 10 * 60_000);
   const dir = u.unit.includes('@') ? u.unit.replace(/@[^.]*\.service$/, '@.service') : u.unit;
   const conf = await vm.exec(`cat /etc/systemd/system/${dir}.d/zz_shh-harden.conf`);
@@ -185,6 +189,15 @@ export async function hardenWithShh(
   return {
     ...measured,
     ...(conf.code === 0 ? { dropIn: conf.stdout } : {}),
-    ...(fin.code !== 0 ? { detail: fin.stdout.slice(-3000) } : {}),
+    ...(fin.code !== 0 || workloadFailures
+      ? {
+          detail: [
+            workloadFailures ? `workload during profiling: ${workloadFailures}` : '',
+            fin.code !== 0 ? fin.stdout.slice(-3000) : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        }
+      : {}),
   };
 }
