@@ -23,7 +23,8 @@ const REPEATS = Number(process.env.HUSH_BENCH_REPEATS ?? 3);
 const BIG_BYTES = Number(process.env.HUSH_BENCH_BIG_BYTES ?? 2 * 1024 ** 3);
 const TARGET_LINES_PER_S = 1_000_000;
 const TARGET_RATIO = 1 / 3;
-const TARGET_RSS = 200 * 1024 ** 2;
+/** The issue's "200 MB", read strictly (decimal: 190.7 MiB). */
+const TARGET_RSS = 200e6;
 /**
  * Node flags for a bounded memory footprint (what the `hush` CLI would run with). V8 sizes its
  * young generation from the machine's memory and lets the old generation grow well past the live
@@ -184,10 +185,10 @@ export async function runParserBench(print: (line: string) => void): Promise<Par
       );
     }
   }
-  // MiB, as every RSS here; the decimal MB beside it, since the issue says "MB"
+  // MiB, as every RSS here, and the decimal MB the target is stated in
   const mbBoth = (n: number): string => `${mb(n)} MiB = ${(n / 1e6).toFixed(1)} MB`;
   print(
-    `  peak RSS <= 200 MiB on 2 GB (files log): default ${verdict(bigSummarize.maxRss <= TARGET_RSS)} (${mbBoth(bigSummarize.maxRss)}; parse alone ${mb(bigParse.maxRss)} MiB); ` +
+    `  peak RSS <= 200 MB on 2 GB (files log): default ${verdict(bigSummarize.maxRss <= TARGET_RSS)} (${mbBoth(bigSummarize.maxRss)}; parse alone ${mb(bigParse.maxRss)} MiB); ` +
       `low-memory flags ${verdict(bigSummarizeCapped.maxRss <= TARGET_RSS)} (${mbBoth(bigSummarizeCapped.maxRss)})`,
   );
   return { logs, bigParse, bigSummarize, bigSummarizeCapped };
