@@ -3,8 +3,8 @@
  *
  * A log of a million lines names a few dozen syscalls. Slicing the name out of each line costs an
  * allocation, and every Map/Set lookup keyed by a fresh string hashes it again; an interned name
- * is one string per distinct name, with its hash cached by V8, and a per-name decision (full parse
- * or name-only) is read from a slot instead of asking a callback for every line.
+ * is one string per distinct name, with its hash cached by V8, so the parser's per-name decision
+ * (full parse or name-only, a Map keyed by the name) costs a cheap lookup, not a callback per line.
  *
  * The table is bounded: hostile input with endless distinct names gets fresh strings (and no
  * slot) once it is half full, so memory stays flat.
