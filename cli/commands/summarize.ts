@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { newStats, parseStraceBatches } from '../../core/strace';
 import type { UnparsedLine } from '../../core/strace';
 import { HANDLED_SYSCALLS, createSummarizer } from '../../core/summary';
+import { batchPieces, profileJsonPieces } from '../../core/profile';
 import { UsageError, type CliCommand } from '../command';
+import { writePieces } from '../writePieces';
 
 const usage = `usage: hush summarize [--cwd DIR] [--bindv6only] [--source NAME] [--compact] [FILE|-]
 
@@ -84,7 +86,9 @@ export const command: CliCommand = {
       io.stderr.write(`hush summarize: no system calls found in ${source}: is it a strace log?\n`);
       return 1;
     }
-    io.stdout.write(JSON.stringify(profile, null, values.compact ? undefined : 2) + '\n');
+    // in 64 KiB pieces, not one string: the profile of a file-heavy trace is tens of MB of JSON
+    await writePieces(io.stdout, batchPieces(profileJsonPieces(profile, values.compact ? undefined : 2)));
+    io.stdout.write('\n');
     return 0;
   },
 };
