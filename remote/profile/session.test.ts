@@ -12,6 +12,7 @@ import {
   parseState,
   prepareCommand,
   readerCommand,
+  readerCopier,
   readerPidPath,
   renderState,
   restoreScript,
@@ -96,7 +97,7 @@ describe('session layout and host scripts', () => {
     expect(holdCommand(p, ['ExecStart-0']).text).not.toContain('$');
   });
 
-  test('a reader takes over from a stale one (a cut connection) without losing a byte', async () => {
+  test('a reader takes over from a stale one (a cut connection) without losing a byte, and passes on a partial last block at end of file', async () => {
     // Real sh, cat and FIFOs on this machine: the stale reader's output goes nowhere (its channel
     // is gone), as after a cut; the new reader must end it and receive the whole trace.
     const root = mkdtempSync(path.join(tmpdir(), 'hush-reader-'));
@@ -114,6 +115,9 @@ describe('session layout and host scripts', () => {
       });
       children.push(stale);
       const pidFile = readerPidPath(p, 'ExecStart-0');
+      // uncompressed, the copier is dd in full blocks (see readerCopier)
+      const copier = `${readerCopier(fifo, false).join(' ')} `;
+      expect(copier).toMatch(/^dd /);
       const cmdline = (pid: string) => {
         try {
           return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -123,7 +127,7 @@ describe('session layout and host scripts', () => {
       };
       staleCat = await until(() => {
         const pid = readFileSafe(pidFile).trim();
-        return pid !== '' && cmdline(pid) === `cat -- ${fifo} ` ? pid : undefined;
+        return pid !== '' && cmdline(pid) === copier ? pid : undefined;
       });
       const fresh = spawn('sh', ['-c', readerCommand(p, 'ExecStart-0', false).text], {
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -135,7 +139,7 @@ describe('session layout and host scripts', () => {
       await until(() => (cmdline(staleCat) === '' ? true : undefined));
       await until(() => {
         const pid = readFileSafe(pidFile).trim();
-        return pid !== staleCat && cmdline(pid) === `cat -- ${fifo} ` ? true : undefined;
+        return pid !== staleCat && cmdline(pid) === copier ? true : undefined;
       });
       const trace = Array.from({ length: 50_000 }, (_, i) => `${i} write(1, ...) = 1\n`).join('');
       await writeFile(fifo, trace); // async: this process must keep reading the reader's output

@@ -141,23 +141,48 @@ export function readerPidPath(p: SessionPaths, slot: string): string {
   return `${p.root}/reader-${fifoPath(p, slot).slice(p.fifoDir.length + 1)}.pid`;
 }
 
+/** What a reader copies a FIFO with: bytes held on the host before sshd sees them (see readerCommand). */
+export const READER_BLOCK_BYTES = 65536;
+
 /**
- * The reader for one slot: `cat`s the FIFO once per strace session (each traced start of the
+ * The copier of a slot's FIFO, as its argv (also what the takeover compares /proc/PID/cmdline
+ * with). Uncompressed: `dd` with full blocks of a pipe's size. strace writes one line per call and
+ * a plain `cat` passes each on at once, so every traced call also woke sshd for an encrypted
+ * write of one line; on the TCG test host that halved nginx's rate under profiling (wrk with the
+ * same strace and the readers swapped live: cat 17-23 req/s, dd 30-49, gzip 31-39, the FIFO read
+ * into /dev/null on the host 31-49). Compressed: gzip already writes in blocks, so `cat`.
+ */
+export function readerCopier(fifo: string, compress: boolean): string[] {
+  return compress
+    ? ['cat', '--', fifo]
+    : ['dd', `if=${fifo}`, `bs=${READER_BLOCK_BYTES}`, 'iflag=fullblock', 'status=none'];
+}
+
+/**
+ * The reader for one slot: copies the FIFO once per strace session (each traced start of the
  * command opens and closes it once) and marks the end of each, until the stop flag exists.
  * Output optionally compressed. Runs inside the SSH channel: its stdout is the stream.
  *
- * A reader first ends the `cat` of the reader it replaces. After a cut connection sshd does not
- * signal the old session's processes: the old `cat` stays blocked on the FIFO, and the next chunk
- * it reads (up to a pipe's worth of trace) would go to a dead channel, a gap in the middle of the
- * trace. Killed while blocked it loses nothing. The pid is checked against the command line so a
- * recycled pid is never killed.
+ * Uncompressed, the copier holds up to READER_BLOCK_BYTES until the block is full or strace closes
+ * the FIFO (end of its session, or the wake-up at the end of the window), so traces reach the
+ * controller in 64 KiB steps; the controller needs them only at the end of each session.
+ *
+ * A reader first ends the copier of the reader it replaces. After a cut connection sshd does not
+ * signal the old session's processes: the old copier stays on the FIFO, and what it reads next
+ * (up to a pipe's worth of trace) would go to a dead channel, a gap in the middle of the trace.
+ * Killed, it loses what it held: a `cat` blocked in read() nothing, `dd` its partial block (under
+ * 64 KiB, the same bound as one read of `cat` into the dead channel). Either way that slot's trace
+ * is marked incomplete (no end marker). The pid is checked against the command line (either
+ * copier) so a recycled pid is never killed.
  */
 export function readerCommand(p: SessionPaths, slot: string, compress: boolean): ShellCommand {
   const fifo = fifoPath(p, slot);
   const pidFile = readerPidPath(p, slot);
-  const takeOver = sh`if [ -r ${pidFile} ]; then old=$(cat -- ${pidFile}); if [ -n "$old" ] && [ "$(tr '\\0' ' ' < "/proc/$old/cmdline" 2>/dev/null)" = ${`cat -- ${fifo} `} ]; then kill -TERM "$old" 2>/dev/null; fi; fi`;
-  // cat runs in the background only so that its pid can be recorded; the loop waits for it
-  const loop = sh`while [ ! -e ${p.stopFlag} ]; do cat -- ${fifo} & echo "$!" > ${pidFile}; wait "$!" || break; printf '%s\\n' ${END_OF_TRACE}; done`;
+  const copier = readerCopier(fifo, compress);
+  const asCmdline = (argv: string[]) => `${argv.join(' ')} `;
+  const takeOver = sh`if [ -r ${pidFile} ]; then old=$(cat -- ${pidFile}); if [ -n "$old" ]; then c=$(tr '\\0' ' ' < "/proc/$old/cmdline" 2>/dev/null); if [ "$c" = ${asCmdline(readerCopier(fifo, false))} ] || [ "$c" = ${asCmdline(readerCopier(fifo, true))} ]; then kill -TERM "$old" 2>/dev/null; fi; fi; fi`;
+  // the copier runs in the background only so that its pid can be recorded; the loop waits for it
+  const loop = sh`while [ ! -e ${p.stopFlag} ]; do ${argv(copier)} & echo "$!" > ${pidFile}; wait "$!" || break; printf '%s\\n' ${END_OF_TRACE}; done`;
   return compress ? sh`${takeOver}; { ${loop}; } | gzip -1` : sh`${takeOver}; ${loop}`;
 }
 
