@@ -83,8 +83,8 @@ export interface ProfileServiceOptions {
   /**
    * gzip the trace on the host: less bandwidth, some host CPU. Default false: gzip holds up to
    * tens of KiB of output (hundreds of trace) before it writes anything, and what sits in its
-   * buffer is lost if the connection is cut. Uncompressed, the reader holds at most one 64 KiB
-   * block (remote/profile/session.ts readerCopier), the bound a cut had with a plain cat too.
+   * buffer is lost if the connection is cut. Uncompressed, the reader holds at most one 8 KiB
+   * block (remote/profile/session.ts READER_BLOCK_BYTES), lost on a cut too.
    */
   compress?: boolean;
   /** The watchdog restores the unit this long after the last heartbeat. Default 60 s. */

@@ -141,16 +141,20 @@ export function readerPidPath(p: SessionPaths, slot: string): string {
   return `${p.root}/reader-${fifoPath(p, slot).slice(p.fifoDir.length + 1)}.pid`;
 }
 
-/** What a reader copies a FIFO with: bytes held on the host before sshd sees them (see readerCommand). */
-export const READER_BLOCK_BYTES = 65536;
+/**
+ * The most trace bytes an uncompressed reader holds before passing them on (see readerCopier). Small
+ * on purpose: what it holds when the connection is cut is lost, so this bounds the loss of trace
+ * written *before* a cut (about 25 lines). 8 KiB already turns ~25 one-line sshd writes into one.
+ */
+export const READER_BLOCK_BYTES = 8192;
 
 /**
  * The copier of a slot's FIFO, as its argv (also what the takeover compares /proc/PID/cmdline
- * with). Uncompressed: `dd` with full blocks of a pipe's size. strace writes one line per call and
- * a plain `cat` passes each on at once, so every traced call also woke sshd for an encrypted
- * write of one line; on the TCG test host that halved nginx's rate under profiling (wrk with the
- * same strace and the readers swapped live: cat 17-23 req/s, dd 30-49, gzip 31-39, the FIFO read
- * into /dev/null on the host 31-49). Compressed: gzip already writes in blocks, so `cat`.
+ * with). Uncompressed: `dd` in full blocks of READER_BLOCK_BYTES. strace writes one line per call
+ * and a plain `cat` passed each on at once, so every traced call also woke sshd for an encrypted
+ * one-line write; on the TCG test host that halved nginx's rate under profiling (the same strace,
+ * readers swapped live, 5 rounds: cat 13-30 req/s, dd with 64 KiB blocks 14-49, gzip 13-39, the
+ * FIFO read into /dev/null on the host 30-49). Compressed: gzip already writes in blocks, so `cat`.
  */
 export function readerCopier(fifo: string, compress: boolean): string[] {
   return compress
@@ -164,16 +168,16 @@ export function readerCopier(fifo: string, compress: boolean): string[] {
  * Output optionally compressed. Runs inside the SSH channel: its stdout is the stream.
  *
  * Uncompressed, the copier holds up to READER_BLOCK_BYTES until the block is full or strace closes
- * the FIFO (end of its session, or the wake-up at the end of the window), so traces reach the
- * controller in 64 KiB steps; the controller needs them only at the end of each session.
+ * the FIFO (end of its session, or the wake-up at the end of the window); the controller needs the
+ * trace only at the end of each session.
  *
  * A reader first ends the copier of the reader it replaces. After a cut connection sshd does not
  * signal the old session's processes: the old copier stays on the FIFO, and what it reads next
  * (up to a pipe's worth of trace) would go to a dead channel, a gap in the middle of the trace.
  * Killed, it loses what it held: a `cat` blocked in read() nothing, `dd` its partial block (under
- * 64 KiB, the same bound as one read of `cat` into the dead channel). Either way that slot's trace
- * is marked incomplete (no end marker). The pid is checked against the command line (either
- * copier) so a recycled pid is never killed.
+ * READER_BLOCK_BYTES of trace written before the cut, besides what was in flight). Either way that
+ * slot's trace is marked incomplete (no end marker) and the profile says so. The pid is checked
+ * against the command line (either copier) so a recycled pid is never killed.
  */
 export function readerCommand(p: SessionPaths, slot: string, compress: boolean): ShellCommand {
   const fifo = fifoPath(p, slot);
