@@ -14,7 +14,7 @@
  * the run's hosts: they run side by side, so one window is inside the wall time, not N).
  * SHH has no Pulumi integration: the baseline is hush itself on one host, measured just before.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -26,6 +26,7 @@ const PROJECT_DIR = path.join(REPO_ROOT, 'examples', 'fleet');
 const UNIT = 'nginx.service';
 const DROPIN = `/etc/systemd/system/${UNIT}.d/zz-hush-hardening.conf`;
 export const FLEET_VM_PREFIX = 'flt-';
+const TESTHOST_RUN_DIR = path.join(process.env.HUSH_CACHE || '/var/cache/hush', 'testhost', 'run');
 /** Profiling window of every host: the example's default duration and workload. */
 export const FLEET_PROFILE_SECONDS = 10;
 
@@ -55,6 +56,13 @@ export interface FleetRun {
   loadAtStart: number[];
   /** The 1-min load average sampled every 5 s while `up` ran: other VMs' work shows here. */
   loadDuringUp?: { mean: number; max: number };
+  /**
+   * CPU seconds used while `up` ran (both cores count): by the whole machine, by this run's VMs
+   * (their qemu processes), and by the controller (pulumi CLI, language host, program, dynamic
+   * provider: the bench's descendants, sampled every second and reaped; a lower bound).
+   * machine − VMs − controller = everything else (other people's VMs on the machine).
+   */
+  cpuDuringUp?: { machine: number; vms: number; controller: number };
   upSeconds: number;
   /** The longest window of the run's hosts (they overlap). */
   windowSeconds: number;
@@ -166,6 +174,66 @@ async function sh(vm: TestHostConnection, command: string): Promise<string> {
   return r.stdout;
 }
 
+const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc times are in 1/100 s
+
+/** Fields of a /proc/…/stat line after the command name (the name may hold spaces). */
+function statFields(file: string): number[] {
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(text.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+}
+
+/** CPU seconds so far: the machine (non-idle, all cores), each VM's qemu, this process's reaped children. */
+export function cpuNow(vms: TestHostConnection[]): { machine: number; vms: number; controller: number } {
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+  const busy = cpu.slice(0, 8).reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0);
+  let vmTicks = 0;
+  for (const vm of vms) {
+    try {
+      const pid = readFileSync(path.join(TESTHOST_RUN_DIR, vm.name, 'qemu.pid'), 'utf8').trim();
+      const f = statFields(`/proc/${pid}/stat`); // f[11] utime, f[12] stime (stat fields 14, 15)
+      vmTicks += (f[11] ?? 0) + (f[12] ?? 0);
+    } catch {
+      vmTicks += NaN;
+    }
+  }
+  const self = statFields('/proc/self/stat'); // f[13] cutime, f[14] cstime (stat fields 16, 17)
+  return {
+    machine: busy / CLOCK_TICKS,
+    vms: vmTicks / CLOCK_TICKS,
+    controller: ((self[13] ?? 0) + (self[14] ?? 0)) / CLOCK_TICKS,
+  };
+}
+
+/**
+ * CPU ticks so far of every live descendant of `root` (pid → utime + stime). Sampled while `up`
+ * runs, because a plugin the engine kills is not always reaped before the CLI exits, and then its
+ * CPU never reaches our children's times (cutime). qemu is not a descendant (it daemonizes).
+ */
+function descendantTicks(root: number, into: Map<number, number>): void {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = statFields(`/proc/${entry}/stat`); // f[1] ppid, f[11] utime, f[12] stime
+      parent.set(Number(entry), f[1] ?? 0);
+      ticks.set(Number(entry), (f[11] ?? 0) + (f[12] ?? 0));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const isDescendant = (pid: number): boolean => {
+    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++)
+      if (p === root) return true;
+    return false;
+  };
+  for (const [pid, t] of ticks) if (isDescendant(pid)) into.set(pid, Math.max(into.get(pid) ?? 0, t));
+}
+
 /** Load averages now, as `uptime` prints them. */
 const loadNow = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
@@ -217,9 +285,15 @@ export async function fleetRun(
 
     run.loadAtStart = loadNow();
     log(`fleet: ${stack}: pulumi up on ${vms.length} host(s), load ${run.loadAtStart.join(' ')}`);
+    const cpu0 = cpuNow(vms);
     const t0 = Date.now();
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(os.loadavg()[0] ?? NaN), 5000);
+    const children = new Map<number, number>();
+    let tick = 0;
+    const sampler = setInterval(() => {
+      descendantTicks(process.pid, children);
+      if (tick++ % 5 === 0) samples.push(os.loadavg()[0] ?? NaN);
+    }, 1000);
     // --event-log is registered only with PULUMI_DEBUG_COMMANDS (it adds nothing else to `up`)
     const debug: Engine = { ...engine, env: { ...engine.env, PULUMI_DEBUG_COMMANDS: 'true' } };
     const up = await pulumi(debug, PROJECT_DIR, [
@@ -231,6 +305,19 @@ export async function fleetRun(
       ...stackArgs,
     ]).finally(() => clearInterval(sampler));
     run.upSeconds = (Date.now() - t0) / 1000;
+    const cpu1 = cpuNow(vms);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    run.cpuDuringUp = {
+      machine: round(cpu1.machine - cpu0.machine),
+      vms: round(cpu1.vms - cpu0.vms),
+      // both are lower bounds (the sampled sum misses each process's last second)
+      controller: round(
+        Math.max(
+          cpu1.controller - cpu0.controller,
+          [...children.values()].reduce((a, b) => a + b, 0) / CLOCK_TICKS,
+        ),
+      ),
+    };
     if (samples.length > 0)
       run.loadDuringUp = {
         mean: Math.round((samples.reduce((a, b) => a + b, 0) / samples.length) * 10) / 10,
@@ -344,7 +431,7 @@ export async function compareFleet(count: number, log: (line: string) => void): 
       fleet,
       ratio: fleet.beyondWindowSeconds / one.beyondWindowSeconds,
       profileSeconds: FLEET_PROFILE_SECONDS,
-      workload: 'for i in $(seq 20); do curl -fsS -o /dev/null http://127.0.0.1/ || true; done (on the host)',
+      workload: 'for i in $(seq 20); do curl -fsS -o /dev/null http://127.0.0.1/ || true; done',
       engine: version,
       vmCpus: Number(process.env.TESTHOST_CPUS ?? 2),
       ...(booted.failure ? { note: booted.failure } : {}),

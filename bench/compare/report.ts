@@ -190,22 +190,20 @@ function fleetRow(f: FleetComparison | undefined): string[] {
 function fleetDetails(f: FleetComparison): string[] {
   const runs = [f.one, f.fleet];
   const out = [
-    '**d. `pulumi up` fleet cost.** The real Pulumi engine (`' +
-      f.engine +
-      '`, file backend, as the e2e tests run it)',
-    'on the examples/fleet program: nginx hardened on one debian-13 VM, then on ' +
-      `${f.fleet.hosts} VMs in parallel (one stack each,`,
-    `back to back; ${f.vmCpus} vCPUs per TCG-emulated VM, all ${f.fleet.hosts} VMs booted before both runs), window ${f.profileSeconds} s and the`,
-    `workload \`${f.workload}\`. "Beyond the window" = up's wall time − the longest`,
-    "measured window of the run's hosts (their windows overlap). After each up: the functional check; then",
-    '`pulumi destroy` and the unit checked back to stock (`systemctl cat` identical, no drop-in, active).',
+    `**d. \`pulumi up\` fleet cost.** The real Pulumi engine (${f.engine}, file backend, as the e2e tests`,
+    `run it) on the examples/fleet program: nginx hardened on one debian-13 VM, then on ${f.fleet.hosts} VMs in`,
+    `parallel (one stack each, back to back; TCG-emulated VMs of ${f.vmCpus} vCPUs, all booted before both runs),`,
+    `window ${f.profileSeconds} s with the workload \`${f.workload.replace(/ \(on the host\)$/, '')}\` on each host.`,
+    '"Beyond the window" = up\'s wall time − the longest measured window of the run\'s hosts (their',
+    'windows overlap). After each up: the functional check on every host; then `pulumi destroy` and',
+    'every unit checked back to stock (`systemctl cat` identical, no drop-in, active).',
     ...(f.note ? ['', `Note: ${f.note}`] : []),
     '',
-    "| run | load at start (1/5/15 min) | load during up (mean / max) | up | window | beyond the window | engine + program start | slowest host's steps | destroy | back to stock |",
-    '|---|---|---|---|---|---|---|---|---|---|',
+    "| run | load at start (1/5/15 min) | load during up (mean / max) | up | window | beyond the window | engine + program start | slowest host's steps | CPU s during up: machine (of 2 × up) / these VMs / controller | destroy | back to stock |",
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map(
       (run) =>
-        `| ${run.hosts} host${run.hosts > 1 ? 's' : ''} | ${run.loadAtStart.map((l) => l.toFixed(1)).join(' / ')} | ${run.loadDuringUp ? `${run.loadDuringUp.mean.toFixed(1)} / ${run.loadDuringUp.max.toFixed(1)}` : '–'} | ${secs(run.upSeconds)} | ${secs(run.windowSeconds)} | ${secs(run.beyondWindowSeconds)} | ${secs(run.engineStartSeconds)} | ${secs(run.slowestHostStepsSeconds)} | ${secs(run.destroySeconds)} | ${run.restored ? 'yes' : `NO: ${run.restoreProblems.join('; ').replace(/\|/g, '\\|').replace(/\n/g, ' ')}`} |`,
+        `| ${run.hosts} host${run.hosts > 1 ? 's' : ''} | ${run.loadAtStart.map((l) => l.toFixed(1)).join(' / ')} | ${run.loadDuringUp ? `${run.loadDuringUp.mean.toFixed(1)} / ${run.loadDuringUp.max.toFixed(1)}` : '–'} | ${secs(run.upSeconds)} | ${secs(run.windowSeconds)} | ${secs(run.beyondWindowSeconds)} | ${secs(run.engineStartSeconds)} | ${secs(run.slowestHostStepsSeconds)} | ${run.cpuDuringUp ? `${run.cpuDuringUp.machine.toFixed(0)} (of ${(2 * run.upSeconds).toFixed(0)}) / ${run.cpuDuringUp.vms.toFixed(0)} / ${run.cpuDuringUp.controller.toFixed(0)}` : '–'} | ${secs(run.destroySeconds)} | ${run.restored ? 'yes' : `NO: ${run.restoreProblems.join('; ').replace(/\|/g, '\\|').replace(/\n/g, ' ')}`} |`,
     ),
     '',
     'Per host (profiling session from ServiceProfile `profileStats`; steps from the engine event log, whole seconds):',
