@@ -4,14 +4,13 @@
  *   node dist/bench/parser-worker.js MODE FILE [MIN_BYTES]
  *
  * MODE: `raw` (line splitting only: the floor any line parser pays), `parse` (parseStraceBatches
- * with the summary's full-parse set and argument spec, as the summary parses), `summarize`
- * (parse + createSummarizer().push + finish).
+ * with the summary's full-parse set), `summarize` (parse + createSummarizer().push + finish).
  * MIN_BYTES: replay FILE until at least that many bytes went through (the 2 GB memory check
  * streams a repeated log rather than storing one). Prints one JSON line: WorkerResult.
  */
 import * as fs from 'node:fs';
 import { parseStraceBatches, newStats } from '../core/strace';
-import { argReadsOf, createSummarizer, HANDLED_SYSCALLS } from '../core/summary';
+import { createSummarizer, HANDLED_SYSCALLS } from '../core/summary';
 
 export type WorkerMode = 'raw' | 'parse' | 'summarize';
 
@@ -90,11 +89,7 @@ async function parse(
   const summarizer = summarize ? createSummarizer({ cwd: '/' }) : null;
   let events = 0;
   let sum = 0;
-  for await (const batch of parseStraceBatches(chunks(file, minBytes), {
-    fullParse,
-    argReads: argReadsOf,
-    stats,
-  })) {
+  for await (const batch of parseStraceBatches(chunks(file, minBytes), { fullParse, stats })) {
     events += batch.length;
     if (summarizer) for (const ev of batch) summarizer.push(ev);
     else for (const ev of batch) if (ev.type === 'syscall' && ev.args) sum += ev.args.length;

@@ -81,7 +81,7 @@ export class ArgParser {
    * (the text before `<unfinished ...>`), a trailing `, ` or space is accepted. Named arguments
    * (`child_stack=NULL, flags=…` of clone) become a single struct, as they name one record.
    */
-  parseList(s: string, start: number, end: number, partial = false, reads?: ArgReads): Arg[] | null {
+  parseList(s: string, start: number, end: number, partial = false): Arg[] | null {
     this.s = s;
     this.i = start;
     this.end = end;
@@ -95,14 +95,9 @@ export class ArgParser {
       out.push(st);
       return this.atEnd(partial) ? out : this.fail('unexpected text after arguments');
     }
-    // With `reads` (and a complete call), a compound argument nobody reads, last or right before
-    // a plain last one, is not bracket-matched (see skipUnread).
-    const skip = reads !== undefined && !partial && this.lazy ? skippable(reads) : 0;
-    const lastIndex = reads !== undefined ? reads.arity - 1 : -1;
     for (;;) {
       if (partial && this.atEnd(true)) return out;
-      const k = out.length;
-      const a = k < 31 && (skip & (1 << k)) !== 0 ? this.skipUnread(k === lastIndex) : this.parseExpr();
+      const a = this.parseExpr();
       if (!a) return null;
       out.push(a);
       if (this.i >= end) return out;
@@ -113,39 +108,6 @@ export class ArgParser {
       if (partial && this.atEnd(true)) return out;
       return this.fail('expected ", " between arguments');
     }
-  }
-
-  /**
-   * The argument at the cursor, which no consumer reads: the call's last (`fstat`'s stat buffer,
-   * `statx`'s), or the one before a plain last argument (`newfstatat`'s stat buffer before its
-   * flags, `getdents64`'s dirent array before its count), per the arity in {@link ArgReads}.
-   * Instead of bracket-matching it (hundreds of bytes of `-v` output), its end is the end of the
-   * list, or the `, ` before the last argument found by a short backward scan. When that text is
-   * one struct or array of structs it becomes a lazy one (evidence excerpts print it as `{...}` or
-   * parse it when they show it); anything else (a string, an address, `[]`, a last argument that
-   * is not plain) parses as usual from the cursor. The arity must be right: two arguments taken
-   * as one would be one lazy value (argReads.test.ts checks the arities against real logs).
-   */
-  private skipUnread(last: boolean): Arg | null {
-    const s = this.s;
-    const start = this.i;
-    const next = last ? this.end + 3 : lastPlainArg(s, start, this.end);
-    if (next >= 0) {
-      const close = next - 3; // the char before `, ` (or the list's last char)
-      const c = s.charCodeAt(start);
-      const e = s.charCodeAt(close);
-      const struct = c === C_LBRACE && e === C_RBRACE;
-      if (struct || (c === C_LBRACKET && s.charCodeAt(start + 1) === C_LBRACE && e === C_RBRACKET)) {
-        // No search for an in/out ` => ` inside: the calls that declare arguments unread print
-        // them as output-only buffers (stat, dirents), and the search cost what skipping saves.
-        this.i = close + 1;
-        const truncated = endsInEllipsis(s, start, close);
-        return struct
-          ? lazyStruct(s.slice(start, close + 1), truncated)
-          : lazyArray(s.slice(start, close + 1), truncated);
-      }
-    }
-    return this.parseExpr();
   }
 
   /** Parses one expression covering exactly `s[start, end)` (e.g. a signal's siginfo). */
@@ -653,39 +615,6 @@ export class ArgParser {
     this.depth--;
     return { t: 'struct', fields, truncated };
   }
-}
-
-/**
- * Which arguments of a call its consumer reads (core/summary declares them per handled syscall):
- * `arity` is how many strace prints, `reads` the indexes read (bit i = argument i). Arguments
- * outside it may be left unparsed (lazy) rather than built.
- */
-export interface ArgReads {
-  readonly arity: number;
-  readonly reads: number;
-}
-
-/** The arguments {@link ArgParser.skipUnread} may skip (bit i = argument i): the last two, when not read. */
-function skippable(r: ArgReads): number {
-  let bits = 0;
-  const last = r.arity - 1;
-  if (last >= 0 && last < 31 && (r.reads & (1 << last)) === 0) bits |= 1 << last;
-  if (last >= 1 && last < 32 && (r.reads & (1 << (last - 1))) === 0) bits |= 1 << (last - 1);
-  return bits;
-} /**
- * Start of the last argument of `s[start, end)` when it is a plain one (a number, a constant,
- * flags: `AT_SYMLINK_NOFOLLOW`, `0`, `O_RDONLY|0x80000`) preceded by `, `; -1 when it is not
- * (a string, a bracket, a space inside): the caller then parses forward as usual.
- */
-function lastPlainArg(s: string, start: number, end: number): number {
-  let k = end - 1;
-  for (; k > start; k--) {
-    const c = s.charCodeAt(k);
-    if (isIdentChar(c) || c === C_PIPE || c === C_MINUS || c === C_PLUS || c === C_STAR) continue;
-    break;
-  }
-  if (k === end - 1 || k - 1 <= start) return -1;
-  return s.charCodeAt(k) === C_SPACE && s.charCodeAt(k - 1) === C_COMMA ? k + 1 : -1;
 }
 
 /** Parser for lazy nodes: eager (a lazy node must not produce another lazy node). */

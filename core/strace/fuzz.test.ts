@@ -43,10 +43,7 @@ interface Outcome {
 /** Feeds `input` in random chunks; fails the test on any exception. */
 function feed(input: Buffer, rand: () => number, lazy: boolean): Outcome {
   const unparsed: UnparsedLine[] = [];
-  // lazy runs also skip unread arguments (ArgParser.skipUnread) under arities that vary by name,
-  // right for some lines and wrong for others: neither may throw
-  const argReads = lazy ? (name: string) => ({ arity: 2 + (name.length % 3), reads: 1 }) : undefined;
-  const p = new StraceParser({ lazy, argReads, onUnparsed: (u) => unparsed.push(u) });
+  const p = new StraceParser({ lazy, onUnparsed: (u) => unparsed.push(u) });
   const events: TraceEvent[] = [];
   let pos = 0;
   while (pos < input.length) {

@@ -15,7 +15,6 @@ export { StraceParser, newStats, MAX_LINE } from './parser';
 export type { ParseOptions, ParseStats } from './parser';
 export * from './invocation';
 export { toPlainArg, LazyStruct, LazyArray, LazyFd, LazySym } from './args';
-export type { ArgReads } from './args';
 
 export type StraceInput = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
 

@@ -8,7 +8,6 @@
  */
 import type { Syscall, SyscallReturn, TraceEvent, UnparsedLine } from './types';
 import { ArgParser } from './args';
-import type { ArgReads } from './args';
 import { latin1 } from './decode';
 import { Interner, ownCopy } from './intern';
 import { head, parsePrefix, parseReturn, stripDuration, tail } from './line';
@@ -20,13 +19,6 @@ export interface ParseOptions {
    * once per distinct name (the answer is kept), so it must depend on the name only.
    */
   fullParse?: (name: string) => boolean;
-  /**
-   * Which arguments of a fully parsed call its consumer reads (core/summary's `ARG_READS`), per
-   * name; asked once per name like `fullParse`. An argument outside it may be left lazy without
-   * being scanned (see ArgParser.parseList). Undefined, or no answer for a name: every argument is
-   * parsed. `hush parse` prints every argument and passes none.
-   */
-  argReads?: (name: string) => ArgReads | undefined;
   /** Called for every line that could not be understood (it is skipped; parsing goes on). */
   onUnparsed?: (u: UnparsedLine) => void;
   /** Filled in as parsing goes (counters for reports and the benchmark). */
@@ -85,9 +77,6 @@ export class StraceParser {
   private readonly names = new Interner(10);
   /** fullParse's answer per name (bounded like the interner). */
   private readonly fullCache = new Map<string, boolean>();
-  private readonly argReadsOf: ((name: string) => ArgReads | undefined) | undefined;
-  /** argReads' answer per name (bounded like fullCache). */
-  private readonly readsCache = new Map<string, ArgReads | null>();
   private readonly onUnparsed: ((u: UnparsedLine) => void) | undefined;
   private readonly args: ArgParser;
   private carry = '';
@@ -110,7 +99,6 @@ export class StraceParser {
 
   constructor(opts: ParseOptions = {}) {
     this.fullParseOf = opts.fullParse ?? ALL;
-    this.argReadsOf = opts.argReads;
     this.onUnparsed = opts.onUnparsed;
     this.stats = opts.stats ?? newStats();
     this.args = new ArgParser(opts.lazy ?? true);
@@ -123,16 +111,6 @@ export class StraceParser {
     const full = this.fullParseOf(name);
     if (this.fullCache.size < MAX_CACHED_NAMES) this.fullCache.set(name, full);
     return full;
-  }
-
-  /** Which arguments of `name` are read (options.argReads, asked once per name). */
-  private readsOf(name: string): ArgReads | undefined {
-    if (this.argReadsOf === undefined) return undefined;
-    const known = this.readsCache.get(name);
-    if (known !== undefined) return known ?? undefined;
-    const reads = this.argReadsOf(name) ?? null;
-    if (this.readsCache.size < MAX_CACHED_NAMES) this.readsCache.set(name, reads);
-    return reads ?? undefined;
   }
 
   /** Parses a chunk; returns the events completed by it (a new array each call). */
@@ -328,7 +306,7 @@ export class StraceParser {
     if (duration === duration) ev.duration = duration;
     if (resumed) ev.resumed = true;
     if (this.fullParse(name)) {
-      const args = this.args.parseList(s, paren + 1, close, false, this.readsOf(name));
+      const args = this.args.parseList(s, paren + 1, close);
       if (args) ev.args = args;
       else this.argError(ev, reportLine, s, body, end, this.args.error);
     }

@@ -10,19 +10,15 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseStraceText } from '../strace';
-import { HANDLED_SYSCALLS, argReadsOf } from './handlers';
+import { HANDLED_SYSCALLS } from './handlers';
 import { createSummarizer } from './summarizer';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const GOLDEN = join(FIXTURES, 'golden');
 
-function summarize(file: string, withArgSpecs = false): unknown {
+function summarize(file: string): unknown {
   const text = readFileSync(join(FIXTURES, file), 'utf8');
-  const { events } = parseStraceText(text, {
-    fullParse: (n) => HANDLED_SYSCALLS.has(n),
-    // the summary's own parse: arguments no handler reads left lazy (argReads.test.ts)
-    ...(withArgSpecs ? { argReads: argReadsOf } : {}),
-  });
+  const { events } = parseStraceText(text, { fullParse: (n) => HANDLED_SYSCALLS.has(n) });
   const s = createSummarizer({ cwd: '/tmp/hush-fx', source: file });
   for (const ev of events) s.push(ev);
   return s.finish();
@@ -43,12 +39,5 @@ describe('golden profiles of the real fixture logs', () => {
       writeFileSync(golden, JSON.stringify(JSON.parse(actual), null, 2) + '\n');
     // key order included: JSON.parse keeps the recorded order
     expect(actual).toBe(JSON.stringify(JSON.parse(readFileSync(golden, 'utf8'))));
-  });
-
-  it.each(logs)('%s gives the same golden bytes when parsed with the argument specs', (file) => {
-    const golden = join(GOLDEN, `${basename(file, '.strace')}.profile.json`);
-    expect(JSON.stringify(summarize(file, true))).toBe(
-      JSON.stringify(JSON.parse(readFileSync(golden, 'utf8'))),
-    );
   });
 });

@@ -54,12 +54,3 @@ export type Handler = (c: HandlerContext) => void;
 
 /** A family of handlers: syscall name → handler. */
 export type HandlerTable = Record<string, Handler>;
-
-/** The arguments a handler reads: how many strace prints (`arity`) and the indexes read. */
-export interface ArgSpec {
-  readonly arity: number;
-  readonly reads: readonly number[];
-}
-
-/** syscall name → its {@link ArgSpec} (only for calls whose unread arguments are worth skipping). */
-export type ArgSpecTable = Readonly<Record<string, ArgSpec>>;

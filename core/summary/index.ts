@@ -3,7 +3,7 @@
  *
  *   const profile = await summarizeStream(parseStraceBatches(log, { fullParse: (n) => HANDLED_SYSCALLS.has(n) }), { cwd: '/' });
  */
-export { HANDLED_SYSCALLS, HANDLERS, ARG_SPECS, argReadsOf } from './handlers';
+export { HANDLED_SYSCALLS, HANDLERS } from './handlers';
 export { createSummarizer, summarizeStream } from './summarizer';
 export type { Summarizer, SummarizerOptions, SummarizerStats } from './summarizer';
 export { callCounts, returnedOk } from './success';

@@ -4,7 +4,7 @@
  */
 import type { Arg } from '../../strace/types';
 import { flagNames, hasFlag, intBits, intValue, strValue } from '../args';
-import type { ArgSpecTable, HandlerContext, HandlerTable } from '../handler';
+import type { HandlerContext, HandlerTable } from '../handler';
 import { joinPath, underRoot } from '../paths';
 import { returnedOk } from '../success';
 import type { NodeType } from '../actions';
@@ -377,26 +377,6 @@ export const fsHandlers: HandlerTable = {
       if (e) e.cloexec = hasFlag(c.args[2], 'FD_CLOEXEC') || ((intBits(c.args[2]) ?? 0) & 1) === 1;
     }
   },
-};
-
-/**
- * Which arguments the handlers above read, for the calls whose unread ones are worth not parsing:
- * `-v` prints whole stat buffers and dirent arrays (most of a file-heavy trace's bytes). `arity`
- * is how many arguments strace prints. The parser leaves an unread compound among the last two
- * lazy without bracket-matching it (core/strace ArgParser.skipUnread); argReads.test.ts checks
- * that each handler reads nothing outside its list, and the arity against real logs.
- */
-export const fsArgReads: ArgSpecTable = {
-  stat: { arity: 2, reads: [0] },
-  lstat: { arity: 2, reads: [0] },
-  fstat: { arity: 2, reads: [0] },
-  newfstatat: { arity: 4, reads: [0, 1, 3] },
-  fstatat64: { arity: 4, reads: [0, 1, 3] },
-  statx: { arity: 5, reads: [0, 1, 2] },
-  statfs: { arity: 2, reads: [0] },
-  fstatfs: { arity: 2, reads: [0] },
-  getdents: { arity: 3, reads: [0] },
-  getdents64: { arity: 3, reads: [0] },
 };
 
 /** dup family: the returned fd names the same file as the first argument. */
