@@ -527,8 +527,8 @@ export function wrapperStraceArgs(
  * stop at the end of the window (an sshd's login sessions), and hush then detaches strace from them
  * (killStragglersCommand). A process carrying strace's seccomp filter cannot run without its tracer:
  * strace >= 6.6 kills it (--seccomp-bpf implies --kill-on-exit), older ones leave every traced syscall
- * failing with ENOSYS. Under full tracing on strace < 6.6 a detached process goes on untraced; on
- * strace >= 6.6 hush passes --kill-on-exit in both modes, so killed stragglers' tracees die either way.
+ * failing with ENOSYS. Under full tracing a detached process goes on untraced on every strace: the
+ * wrapper drops --kill-on-exit (wrapperStraceArgs; checked with strace 6.13 on Debian 13).
  */
 export function chooseTracing(
   asked: Tracing | undefined,

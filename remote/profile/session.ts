@@ -203,10 +203,10 @@ export function wakeReadersCommand(p: SessionPaths): ShellCommand {
  * Kills strace processes that still hold one of the session's FIFOs after the unit stopped (a
  * KillMode=process unit leaves processes behind, and strace stays with them). What happens to
  * their tracees depends on the strace, not on this command:
- *  - strace >= 6.6 runs with --kill-on-exit (core/strace/invocation.ts; --seccomp-bpf implies it
- *    too): the kernel SIGKILLs every tracee when strace dies (PTRACE_O_EXITKILL), in both tracing
- *    modes; the leftover processes end with it.
- *  - strace < 6.6, full tracing: the tracees are detached and go on untraced.
+ *  - full tracing, any strace: the wrapper drops --kill-on-exit (wrapperStraceArgs in
+ *    remote/profile.ts), so the tracees are detached and go on untraced.
+ *  - strace >= 6.6, decision tracing: --seccomp-bpf implies --kill-on-exit, so the kernel SIGKILLs
+ *    every tracee when strace dies (PTRACE_O_EXITKILL); the leftover processes end with it.
  *  - strace < 6.6, decision tracing (--seccomp-bpf): strace's seccomp filter stays in the tracees
  *    with no tracer to answer it, so every syscall it traces fails with ENOSYS, and they most
  *    likely fail. That is why chooseTracing (remote/profile.ts) profiles KillMode=process/none units,
