@@ -20,6 +20,12 @@ export const ExecBinary = z.object({
    * for static binaries. NoExecPaths= must leave it executable, and it never shows in a trace.
    */
   interpreter: z.string().optional(),
+  /**
+   * Not one of the unit's Exec binaries: a program the profile executed, probed after the trace for
+   * its mode and capabilities (remote/execModes.ts). Left out of the re-profile fingerprint, which a
+   * refresh recomputes from the Exec binaries alone.
+   */
+  executedOnly: z.boolean().optional(),
 });
 export type ExecBinary = z.infer<typeof ExecBinary>;
 

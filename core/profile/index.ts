@@ -157,6 +157,7 @@ export interface Fingerprint {
 
 export function fingerprint(facts: HostFacts): Fingerprint {
   const binaries = [...(facts.binaries ?? [])]
+    .filter((b) => !b.executedOnly)
     .map((b) => ({
       path: b.path,
       ...(b.sha256 !== undefined ? { sha256: b.sha256 } : {}),

@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fingerprint } from '../core/profile';
+import type { ExecBinary } from '../core/profile/hostFacts';
+import { resolve } from '../core/resolve';
+import { act, chosen, facts257, profileOf, rejected } from '../core/resolve/testkit';
+import { execModesCommand, mergeExecModes, parseExecModesReply, pathsNeedingModes } from './execModes';
+
+const MARKER = '@@hush-modes-test@@';
+
+describe('pathsNeedingModes', () => {
+  it('takes execve paths and known binaries without a mode, absolute only, sorted', () => {
+    const profile = profileOf([
+      act.path('exec', '/usr/lib/postgresql/17/bin/postgres', 'execve'),
+      act.path('exec', '/usr/bin/pg_ctlcluster', 'execve'),
+      act.path('exec', 'relative/tool', 'execve'),
+      act.path('read', '/etc/passwd'),
+    ]);
+    const binaries: ExecBinary[] = [
+      { path: '/usr/bin/pg_ctlcluster' },
+      { path: '/usr/bin/known', mode: 0o100755, fileCapabilities: '' },
+    ];
+    // profileOf's base actions execute /usr/bin/app.
+    expect(pathsNeedingModes(profile, binaries)).toEqual([
+      '/usr/bin/app',
+      '/usr/bin/pg_ctlcluster',
+      '/usr/lib/postgresql/17/bin/postgres',
+    ]);
+  });
+});
+
+describe('execModesCommand', () => {
+  it('quotes every path as one word: trace text never reaches the shell unquoted', () => {
+    const cmd = execModesCommand(["/tmp/a b'$(touch /tmp/pwned)"], MARKER).text;
+    expect(cmd).toContain(`for p in '/tmp/a b'\\''$(touch /tmp/pwned)'; do`);
+  });
+
+  it('refuses a marker that would need quoting', () => {
+    expect(() => execModesCommand(['/bin/sh'], "x'; rm -rf /")).toThrow(/marker/);
+  });
+
+  // Runs the real command with the local sh, stat and getcap (when installed) on real files.
+  it('reports mode and capabilities by index for odd names, and nothing for a missing path', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hush-modes-'));
+    try {
+      const odd = path.join(dir, "we\tird\nname 'x' $(echo no)");
+      writeFileSync(odd, '#!/bin/sh\n');
+      chmodSync(odd, 0o4755);
+      const plain = path.join(dir, 'plain');
+      writeFileSync(plain, '');
+      chmodSync(plain, 0o755);
+      const paths = [odd, path.join(dir, 'missing'), plain];
+      const r = spawnSync('sh', ['-c', execModesCommand(paths, MARKER).text], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const got = parseExecModesReply(r.stdout, paths, MARKER);
+      const hasGetcap = spawnSync('sh', ['-c', 'command -v getcap']).status === 0;
+      expect(got).toEqual([
+        { path: odd, mode: 0o104755, ...(hasGetcap ? { fileCapabilities: '' } : {}) },
+        { path: plain, mode: 0o100755, ...(hasGetcap ? { fileCapabilities: '' } : {}) },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('parseExecModesReply', () => {
+  const paths = ['/usr/bin/ping', '/usr/bin/sudo', '/gone', '/usr/bin/env'];
+  it('parses modes (hex st_mode), caps (both getcap formats) and unknown caps', () => {
+    const reply = [
+      'noise from a login script',
+      `${MARKER}\t0\t81ed\tk\tcap_net_raw=ep`,
+      `${MARKER}\t1\t89ed\tk\t`,
+      `${MARKER}\t2\t-\tu\t`,
+      `${MARKER}\t3\t81ed\tu\t`,
+      `${MARKER}\t9\t81ed\tk\t`, // index out of range: ignored
+      `${MARKER}\tx\tzz\tk\t`, // malformed: ignored
+      '',
+    ].join('\n');
+    expect(parseExecModesReply(reply, paths, MARKER)).toEqual([
+      { path: '/usr/bin/ping', mode: 0o100755, fileCapabilities: 'cap_net_raw=ep' },
+      { path: '/usr/bin/sudo', mode: 0o104755, fileCapabilities: '' },
+      { path: '/usr/bin/env', mode: 0o100755 },
+    ]);
+  });
+});
+
+describe('mergeExecModes', () => {
+  it('fills only missing fields of existing entries and marks new ones executedOnly', () => {
+    const binaries: ExecBinary[] = [
+      { path: '/usr/bin/a', sha256: 'aa', package: 'a', packageVersion: '1' },
+      { path: '/usr/bin/b', mode: 0o100700, fileCapabilities: 'cap_x=ep' },
+    ];
+    const probed: ExecBinary[] = [
+      { path: '/usr/bin/c', mode: 0o100755, fileCapabilities: '' },
+      { path: '/usr/bin/a', mode: 0o100755, fileCapabilities: '' },
+      { path: '/usr/bin/b', mode: 0o104755, fileCapabilities: '' },
+    ];
+    expect(mergeExecModes(binaries, probed)).toEqual([
+      {
+        path: '/usr/bin/a',
+        sha256: 'aa',
+        package: 'a',
+        packageVersion: '1',
+        mode: 0o100755,
+        fileCapabilities: '',
+      },
+      { path: '/usr/bin/b', mode: 0o100700, fileCapabilities: 'cap_x=ep' },
+      { path: '/usr/bin/c', mode: 0o100755, fileCapabilities: '', executedOnly: true },
+    ]);
+  });
+
+  it('leaves the re-profile fingerprint as the Exec binaries alone make it', () => {
+    const facts = facts257();
+    const merged = {
+      ...facts,
+      binaries: mergeExecModes(facts.binaries, [{ path: '/usr/bin/helper', mode: 0o100755 }]),
+    };
+    expect(fingerprint(merged).digest).toBe(fingerprint(facts).digest);
+  });
+});
+
+describe('NoNewPrivileges with the probed modes', () => {
+  const helper = act.path('exec', '/usr/lib/app/helper', 'execve');
+  const nonRoot = (binaries: ExecBinary[]) => {
+    const f = facts257();
+    return {
+      ...f,
+      unit: { name: 'app.service', properties: { User: 'app' }, dropIns: [] },
+      binaries: mergeExecModes(f.binaries, binaries),
+    };
+  };
+
+  it('is unproven without the helper, then proven once its mode and caps are known', () => {
+    const profile = profileOf([helper]);
+    expect(rejected(resolve(profile, nonRoot([]), {}), 'NoNewPrivileges')!.why).toMatch(/unknown/);
+    const known = nonRoot([{ path: '/usr/lib/app/helper', mode: 0o100755, fileCapabilities: '' }]);
+    expect(chosen(resolve(profile, known, {}), 'NoNewPrivileges')).toBe('yes');
+  });
+
+  it('stays off for a non-root unit when getcap was missing, and for a setuid helper', () => {
+    const profile = profileOf([helper]);
+    const noCaps = nonRoot([{ path: '/usr/lib/app/helper', mode: 0o100755 }]);
+    expect(rejected(resolve(profile, noCaps, {}), 'NoNewPrivileges')!.why).toMatch(
+      /capabilities are unknown/,
+    );
+    const setuid = nonRoot([{ path: '/usr/lib/app/helper', mode: 0o104755, fileCapabilities: '' }]);
+    expect(rejected(resolve(profile, setuid, {}), 'NoNewPrivileges')!.why).toMatch(/setuid/);
+  });
+});
