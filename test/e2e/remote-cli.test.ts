@@ -221,6 +221,9 @@ describe.each(imagesUnderTest())('hush CLI on %s', (image) => {
           await profileStep(host, t, log);
           const applied = await applyStep(host, t);
           log('applied');
+          // nginx executes no setuid/setgid program: the modes probed after the trace
+          // (remote/execModes.ts) prove NoNewPrivileges harmless
+          expect(applied.dropIn).toMatch(/^NoNewPrivileges=yes$/m);
           await hardenedStep(host, t, log);
           expect(await hardenedUnits(host)).toEqual([t.unit]);
 
