@@ -340,16 +340,23 @@ export function untracedList(set: DecisionTraceSet): string[] {
   return [...set.untraced.keys()];
 }
 
+/** Fds the manager passes beside stdio: a socket unit's, the fd store's, OpenFile='s. */
+function managerPassesFds(props: Readonly<Record<string, string>>): boolean {
+  return (
+    /\.socket\b/.test(props.TriggeredBy ?? '') ||
+    (props.Sockets ?? '').trim() !== '' ||
+    Number(props.FileDescriptorStoreMax ?? '0') > 0 ||
+    (props.OpenFile ?? '').trim() !== ''
+  );
+}
+
 /**
  * Whether the manager may hand the service fds that traced calls never created (socket activation,
  * the fd store, OpenFile=, stdio on a socket). Unknown unit properties count as yes.
  */
 export function mayInheritFds(props: Readonly<Record<string, string>> | undefined): boolean {
   if (!props || Object.keys(props).length === 0) return true;
-  if (/\.socket\b/.test(props.TriggeredBy ?? '')) return true;
-  if ((props.Sockets ?? '').trim() !== '') return true;
-  if (Number(props.FileDescriptorStoreMax ?? '0') > 0) return true;
-  if ((props.OpenFile ?? '').trim() !== '') return true;
+  if (managerPassesFds(props)) return true;
   for (const p of ['StandardInput', 'StandardOutput', 'StandardError']) {
     const v = props[p] ?? '';
     if (v === 'socket' || v.startsWith('fd')) return true;
@@ -377,10 +384,7 @@ const PATHLESS_STDIO = new Set([
  */
 export function mayInheritPathFds(props: Readonly<Record<string, string>> | undefined): boolean {
   if (!props || Object.keys(props).length === 0) return true;
-  if (/\.socket\b/.test(props.TriggeredBy ?? '')) return true;
-  if ((props.Sockets ?? '').trim() !== '') return true;
-  if (Number(props.FileDescriptorStoreMax ?? '0') > 0) return true;
-  if ((props.OpenFile ?? '').trim() !== '') return true;
+  if (managerPassesFds(props)) return true;
   for (const p of ['StandardInput', 'StandardOutput', 'StandardError']) {
     if (!(p in props)) return true;
     if (!PATHLESS_STDIO.has((props[p] ?? '').trim())) return true;
