@@ -13,7 +13,7 @@
 // pulumi-automation.test.ts covers, through the Automation API: a hardening that breaks the
 // service (failed `up`, readable message, service healthy), then the update without a re-profile
 // and destroy on the same stack.
-import { HOST_TEST_TIMEOUT_MS, checkService, withTestHost, type TestHost } from '../host';
+import { HOST_TEST_TIMEOUT_MS, checkService, hostOutput as sh, withTestHost, type TestHost } from '../host';
 import {
   createEngine,
   expectNoPrivateKey,
@@ -31,12 +31,6 @@ import {
 } from './pulumiEngine';
 
 const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
-
-async function sh(host: TestHost, cmd: string): Promise<string> {
-  const r = await host.exec(cmd);
-  if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}\n${r.stderr}`);
-  return r.stdout;
-}
 
 /** The unit's current run: a restart gives a new InvocationID and ActiveEnterTimestamp. */
 const nginxRun = (host: TestHost) =>

@@ -8,7 +8,7 @@
 //   → destroy → `systemctl cat nginx.service` as before; the key in no state file nor output.
 import path from 'node:path';
 import { z } from 'zod';
-import { HOST_TEST_TIMEOUT_MS, checkService, withTestHost, type TestHost } from '../host';
+import { HOST_TEST_TIMEOUT_MS, checkService, hostOutput as sh, withTestHost } from '../host';
 import {
   createEngine,
   expectNoPrivateKey,
@@ -24,12 +24,6 @@ import {
 
 const PROJECT = path.join(REPO_ROOT, 'examples', 'fleet');
 const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
-
-async function sh(host: TestHost, cmd: string): Promise<string> {
-  const r = await host.exec(cmd);
-  if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}\n${r.stderr}`);
-  return r.stdout;
-}
 
 const FleetOutputs = z.object({
   exposure: z.array(z.object({ host: z.string(), before: z.number(), after: z.number() })),

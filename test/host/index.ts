@@ -54,6 +54,13 @@ export interface TestHost extends TestHostConnection {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
 }
 
+/** Runs `command` on the host and returns its stdout; a non-zero exit throws with its stderr. */
+export async function hostOutput(host: TestHost, command: string): Promise<string> {
+  const r = await host.exec(command);
+  if (r.code !== 0) throw new Error(`${command}: exit ${r.code}\n${r.stderr}`);
+  return r.stdout;
+}
+
 interface RunContext {
   runId: string;
   ownerPid: number;
