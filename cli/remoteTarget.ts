@@ -106,13 +106,13 @@ export async function connectFromFlags(v: TargetFlagValues, io: CliIo, name: str
   }
 }
 
-/** Parses `5s`, `500ms`, `2m`, or plain seconds into milliseconds. */
 /** `--tracing MODE` (profile, apply): the profiling session's strace mode; undefined = the engine's default. */
 export function tracingFromFlag(value: string | undefined): 'decisions' | 'full' | undefined {
   if (value === undefined || value === 'decisions' || value === 'full') return value;
   throw new UsageError(`--tracing must be decisions or full, got ${JSON.stringify(value)}`);
 }
 
+/** Parses `5s`, `500ms`, `2m`, or plain seconds into milliseconds. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m)

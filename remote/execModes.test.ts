@@ -6,7 +6,14 @@ import { fingerprint } from '../core/profile';
 import type { ExecBinary } from '../core/profile/hostFacts';
 import { resolve } from '../core/resolve';
 import { act, chosen, facts257, profileOf, rejected } from '../core/resolve/testkit';
-import { execModesCommand, mergeExecModes, parseExecModesReply, pathsNeedingModes } from './execModes';
+import type { Connection } from './connection';
+import {
+  execModesCommand,
+  mergeExecModes,
+  parseExecModesReply,
+  pathsNeedingModes,
+  withExecModesOrUnknown,
+} from './execModes';
 
 const MARKER = '@@hush-modes-test@@';
 
@@ -148,5 +155,33 @@ describe('NoNewPrivileges with the probed modes', () => {
     );
     const setuid = nonRoot([{ path: '/usr/lib/app/helper', mode: 0o104755, fileCapabilities: '' }]);
     expect(rejected(resolve(profile, setuid, {}), 'NoNewPrivileges')!.why).toMatch(/setuid/);
+  });
+});
+
+describe('withExecModesOrUnknown', () => {
+  // only what withExecModes uses of a Connection: exec runs the command with the local sh
+  const localConn = (exitCode?: number) =>
+    ({
+      target: 'local',
+      exec: (cmd: { text: string }) => {
+        const r = spawnSync('sh', ['-c', cmd.text], { encoding: 'utf8' });
+        return Promise.resolve({ code: exitCode ?? r.status ?? 1, stdout: r.stdout, stderr: 'boom' });
+      },
+    }) as unknown as Connection;
+
+  it('merges the probed modes, and on a failed probe keeps the facts and says why', async () => {
+    const profile = profileOf([act.path('exec', '/bin/sh', 'execve')]);
+    const facts = facts257();
+    const warnings: string[] = [];
+    const probed = await withExecModesOrUnknown(localConn(), profile, facts, (m) => warnings.push(m));
+    expect(warnings).toEqual([]);
+    expect(probed.binaries.find((b) => b.path === '/bin/sh')).toMatchObject({ executedOnly: true });
+    expect(probed.binaries.find((b) => b.path === '/bin/sh')!.mode).toEqual(expect.any(Number));
+
+    const kept = await withExecModesOrUnknown(localConn(1), profile, facts, (m) => warnings.push(m));
+    expect(kept).toBe(facts);
+    expect(warnings).toEqual([
+      'file mode probe failed (NoNewPrivileges stays unproven): probing file modes failed on local (exit 1): boom',
+    ]);
   });
 });

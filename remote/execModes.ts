@@ -129,3 +129,21 @@ export async function withExecModes(
     binaries: mergeExecModes(facts.binaries ?? [], parseExecModesReply(r.stdout, paths, marker)),
   };
 }
+
+/**
+ * withExecModes that never fails the caller: a failed probe only leaves the modes unknown (so
+ * NoNewPrivileges stays unproven), said through `warn`. Profiling and `apply --profile` both use it.
+ */
+export async function withExecModesOrUnknown(
+  conn: Connection,
+  profile: Profile,
+  facts: HostFacts,
+  warn: (message: string) => void,
+): Promise<HostFacts> {
+  try {
+    return await withExecModes(conn, profile, facts);
+  } catch (err) {
+    warn(`file mode probe failed (NoNewPrivileges stays unproven): ${(err as Error).message}`);
+    return facts;
+  }
+}

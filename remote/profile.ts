@@ -42,7 +42,7 @@ import { PROFILE_SCHEMA, type Profile } from '../core/profile/schema';
 import type { HostFacts } from '../core/profile/hostFacts';
 import type { Connection, RemoteProcess } from './connection';
 import { probe } from './probe';
-import { withExecModes } from './execModes';
+import { withExecModesOrUnknown } from './execModes';
 import { sh, userShellCommand } from './shell';
 import { parseRunnableUnitName } from './unitName';
 import {
@@ -373,7 +373,14 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
   } else {
     profile = { ...profile, runs: profile.runs.map((r) => ({ ...r, tracing: 'full' as const })) };
   }
-  if (facts) profile = { ...profile, host: await addExecModes(conn, profile, facts, log, warnings) };
+  if (facts) {
+    // the modes of what the profile executed: NoNewPrivileges' proof
+    const host = await withExecModesOrUnknown(conn, profile, facts, (message) => {
+      warnings.push(message);
+      log(message);
+    });
+    profile = { ...profile, host };
+  }
   if (segments.some((s) => !s.complete))
     warnings.push('some traces are incomplete (see runs marked "incomplete")');
   const finishMs = Date.now() - tFinish;
@@ -403,24 +410,6 @@ async function runSession(opts: ProfileServiceOptions, link: Link): Promise<Prof
 
 function emptyProfile(): Profile {
   return { schema: PROFILE_SCHEMA, actions: [], syscalls: {}, failedSyscalls: {}, runs: [] };
-}
-
-/** The modes of what the profile executed (NoNewPrivileges' proof); a failure only leaves them unknown. */
-async function addExecModes(
-  conn: Connection,
-  profile: Profile,
-  facts: HostFacts,
-  log: (l: string) => void,
-  warnings: string[],
-): Promise<HostFacts> {
-  try {
-    return await withExecModes(conn, profile, facts);
-  } catch (err) {
-    const msg = `file mode probe failed (NoNewPrivileges stays unproven): ${(err as Error).message}`;
-    warnings.push(msg);
-    log(msg);
-    return facts;
-  }
 }
 
 async function probeFacts(

@@ -11,7 +11,7 @@ import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
 import { applyDropIn, ApplyError } from '../../remote/apply';
 import { probe } from '../../remote/probe';
-import { withExecModes } from '../../remote/execModes';
+import { withExecModesOrUnknown } from '../../remote/execModes';
 import { profileService } from '../../remote/profile';
 import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
@@ -143,10 +143,7 @@ export const command: CliCommand = {
         log(`probing ${unit} on ${conn.host}`);
         facts = await probe(conn, unit);
         // The profile's programs as they are on the host now: their modes prove NoNewPrivileges.
-        facts = await withExecModes(conn, profile, facts).catch((err: Error) => {
-          log(`warning: file mode probe failed (NoNewPrivileges stays unproven): ${err.message}`);
-          return facts!;
-        });
+        facts = await withExecModesOrUnknown(conn, profile, facts, (message) => log(`warning: ${message}`));
       }
       if (facts.unit?.loadState !== 'loaded') {
         throw new Error(
