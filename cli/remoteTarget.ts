@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, ConnectionConfigError, type Connection, type ConnectionArgs } from '../remote/connection';
+import type { Tracing } from '../core/tracing';
 import { UsageError, type CliIo } from './command';
 
 export const TARGET_USAGE = `target flags:
@@ -107,7 +108,7 @@ export async function connectFromFlags(v: TargetFlagValues, io: CliIo, name: str
 }
 
 /** `--tracing MODE` (profile, apply): the profiling session's strace mode; undefined = the engine's default. */
-export function tracingFromFlag(value: string | undefined): 'decisions' | 'full' | undefined {
+export function tracingFromFlag(value: string | undefined): Tracing | undefined {
   if (value === undefined || value === 'decisions' || value === 'full') return value;
   throw new UsageError(`--tracing must be decisions or full, got ${JSON.stringify(value)}`);
 }
