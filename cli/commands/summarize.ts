@@ -77,7 +77,7 @@ export const command: CliCommand = {
     const s = summarizer.stats();
     if (s.unresolvedPaths > 0) {
       io.stderr.write(
-        `hush summarize: ${s.unresolvedPaths} relative paths could not be resolved (cwd unknown${values.cwd ? ' or fd not seen' : '; pass --cwd'})\n`,
+        `hush summarize: ${s.unresolvedPaths} paths could not be resolved (cwd unknown${values.cwd ? ', fd not seen' : '; pass --cwd'}, or .. over a name the kernel did not resolve)\n`,
       );
     }
     if (s.handlerErrors > 0)

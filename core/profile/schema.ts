@@ -28,7 +28,8 @@ export const RunInfo = z.object({
   pids: z.number().int().nonnegative(),
   /**
    * Path arguments the summary could not resolve (relative to an unknown cwd, or to an fd it never
-   * saw opened): their actions are missing, so path options are less certain. 0 when absent.
+   * saw opened, or climbing `..` over a name the kernel never resolved for the trace): their
+   * actions are missing, so path options are less certain. 0 when absent.
    */
   unresolvedPaths: z.number().int().nonnegative().optional(),
   /**

@@ -4,9 +4,11 @@
  * The parser works on latin1 strings (one char per input byte), so a decoded byte sequence is
  * rebuilt exactly: `\xHH` escapes (hush runs strace with -xx), the C escapes strace uses without
  * -xx (`\n`, `\t`, `\\`, `\"`, octal `\123`), and literal bytes. The bytes go into one reusable
- * scratch buffer; the result is UTF-8 when the bytes are valid UTF-8, else latin1 (lossless).
+ * scratch buffer; the result is UTF-8 when the bytes are valid UTF-8, else UTF-8 with every other
+ * byte escaped as a lone surrogate (bytes.ts: one-to-one, so a latin1 `\xe9` never reads as `é`).
  */
 import { isUtf8 } from 'node:buffer';
+import { stringFromInvalidUtf8 } from './bytes';
 
 let scratch = Buffer.allocUnsafe(4096);
 
@@ -131,7 +133,9 @@ export function decodeEscaped(s: string, start: number, stop: number, limit: num
   if (n === 0) decoded.value = '';
   else if (!high) decoded.value = latin1(scratch, 0, n);
   else
-    decoded.value = isUtf8(scratch.subarray(0, n)) ? scratch.toString('utf8', 0, n) : latin1(scratch, 0, n);
+    decoded.value = isUtf8(scratch.subarray(0, n))
+      ? scratch.toString('utf8', 0, n)
+      : stringFromInvalidUtf8(scratch, 0, n);
   return true;
 }
 

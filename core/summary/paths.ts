@@ -1,12 +1,21 @@
 /**
- * Path normalisation for the summary. Everything here is lexical and uses only what the trace says:
- * hush summarizes on the controller, so the target's file system is never consulted (SHH walked
+ * Path normalisation for the summary. Everything here uses only what the trace says: hush
+ * summarizes on the controller, so the target's file system is never consulted (SHH walked
  * symlinks on the machine running it, shh.md §3.3, and got /proc/self and chroots wrong).
  *
- * Choices (documented because the resolver relies on them):
- *  - `.` and `..` are removed lexically; `..` at the root stays at the root; duplicate and trailing
- *    slashes go. Symlinks are not followed: the open family uses strace's `-y` decoration of the
- *    returned fd (the kernel's resolved path) in addition to the requested path.
+ * The rule (core/summary/README.md, "Paths"): a path enters the profile only as the kernel
+ * resolved it. What the kernel printed (fd and `AT_FDCWD` decorations, getcwd) is its own
+ * resolution and is taken as is; a path argument is the tracee's text, in which:
+ *  - `.`, duplicate and trailing slashes are removed (the kernel ignores them);
+ *  - `..` may cancel only a component of the base the kernel printed for that very call (the
+ *    dirfd's or cwd's decoration, the root), never a name the argument itself supplied: whether
+ *    `a/..` is the directory holding `a` depends on `a` existing and not being a symlink, which
+ *    the trace does not show (`/nonexistent/../etc`, `link/../../..`). Such an argument is not
+ *    resolvable (`climbArgument` returns undefined) and its action is left out;
+ *  - `..` at the root stays at the root. Symlinks are not followed: the open family also records
+ *    strace's `-y` decoration of the returned fd (the file actually opened).
+ *
+ * Other choices (documented because the resolver relies on them):
  *  - `/proc/<pid>/…` for a pid that belongs to the traced tree is recorded as `/proc/self/…`, and
  *    `/proc/self`, `/proc/thread-self` are kept as such. So an action under `/proc/self` means "the
  *    service looks at its own processes", which ProtectProc=invisible/ptraceable permits, while any
@@ -16,9 +25,13 @@
  *    `net:[…]`, `TCP:[…]`) are pseudo files and never become paths; `/memfd:…` is pseudo too.
  *    A path *argument* like "pipe:[1]" is an ordinary relative file name (SHH's regex confused them).
  *  - decorations lose a trailing ` (deleted)` and the `<char 1:3>` device detail of `-yy`.
+ *  - bytes that are not UTF-8 stay distinguishable (core/strace/bytes.ts).
  */
 
-/** Lexically normalise an absolute path. Returns '/' for the root. */
+/**
+ * Lexically normalise an absolute path the kernel printed (a decoration, getcwd, a configured cwd),
+ * or one without `..` components. Returns '/' for the root.
+ */
 export function normalizeAbsolute(path: string): string {
   // Fast path: already clean (the common case for decorations and absolute arguments).
   if (
@@ -42,7 +55,7 @@ export function normalizeAbsolute(path: string): string {
 /** The last base `joinPath` found already normalised (consecutive calls share their base string). */
 let cleanBase = '/';
 
-/** Join a relative path onto an absolute base and normalise. */
+/** Join a relative path without `..` components (see `hasDotDot`) onto an absolute base and normalise. */
 export function joinPath(base: string, rel: string): string {
   if (rel.startsWith('/')) return normalizeAbsolute(rel);
   if (rel === '' || rel === '.') return normalizeAbsolute(base);
@@ -54,6 +67,42 @@ export function joinPath(base: string, rel: string): string {
     return base === '/' ? '/' + rel : [base, rel].join('/');
   }
   return normalizeAbsolute(base === '/' ? '/' + rel : base + '/' + rel);
+}
+
+/** Whether a path argument has a `..` component (the only case `climbArgument` is needed for). */
+export function hasDotDot(path: string): boolean {
+  for (let i = path.indexOf('..'); i >= 0; i = path.indexOf('..', i + 1)) {
+    if (
+      (i === 0 || path.charCodeAt(i - 1) === 47) &&
+      (i + 2 === path.length || path.charCodeAt(i + 2) === 47)
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Resolve a path argument with `..` components against `base` (absolute, normalised; `/` for an
+ * absolute argument) as far as the trace proves it (see the module comment): `..` cancels a base
+ * component only when `baseClimbable` (the kernel printed the base for this call), and never one of
+ * the argument's own names. Undefined when the argument climbs where the trace cannot follow.
+ */
+export function climbArgument(base: string, arg: string, baseClimbable: boolean): string | undefined {
+  const out = base === '/' ? [] : base.slice(1).split('/');
+  let own = 0;
+  for (const part of arg.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') {
+      out.push(part);
+      own++;
+    } else if (own > 0 || (out.length > 0 && !baseClimbable)) {
+      return undefined;
+    } else {
+      // At the root `..` stays there, as in the kernel.
+      out.pop();
+    }
+  }
+  return '/' + out.join('/');
 }
 
 /** Apply a process root (after chroot) to an absolute path as the process sees it. */

@@ -22,6 +22,11 @@ export interface SocketInfo {
 export interface FdEntry {
   /** Absolute path when the fd is a file or directory. */
   path?: string;
+  /**
+   * The path is the tracee's text (an open without `-y` decoration), not the kernel's: `..` may not
+   * climb over it (paths.ts).
+   */
+  named?: boolean;
   charDevice?: boolean;
   socket?: SocketInfo;
   /** For a pidfd (pidfd_open, clone's CLONE_PIDFD): the process it refers to. */
@@ -80,6 +85,11 @@ export class FdTable {
 export interface FsContext {
   /** Absolute cwd, or undefined while unknown (no --cwd, nothing in the trace told us yet). */
   cwd: string | undefined;
+  /**
+   * The cwd came from the tracee's text (chdir's argument) rather than from the kernel (an
+   * `AT_FDCWD` decoration, getcwd, the configured cwd): `..` may not climb over it (paths.ts).
+   */
+  cwdNamed?: boolean;
   /** Process root after chroot; '/' normally. */
   root: string;
 }

@@ -28,6 +28,19 @@
  *
  * State-changing handlers (chdir, dup, clone…) additionally need a real non-negative return before
  * they change the tracked process state: see `returnedOk`.
+ *
+ * What a counted call that *failed* adds besides its name (`callPaths`): failed calls widen nothing
+ * beyond what a successful one would have needed, so this follows the kernel's order of checks
+ * (fs/namei.c): the directory part of a path is looked up first (a missing directory is ENOENT
+ * whatever the mount), then a read-only mount is refused (EROFS), then the last component.
+ *  - Creating an entry (mkdir, mknod, symlink, link, creat, open O_CREAT): ENOENT means a directory
+ *    on the way is missing, EEXIST that the entry is there; a read-only mount gives the same
+ *    errors, so the call needs no write. EEXIST still shows the name was looked up (a `read`:
+ *    hiding it behind an empty tmpfs would change the answer); ENOENT adds nothing.
+ *  - Removing or renaming (unlink, rmdir, rename): the read-only check comes before the last
+ *    component, so ENOENT (no such entry) would become EROFS: the write intent counts, but only
+ *    where the directory is proven to exist by the rest of the trace (the summarizer settles this
+ *    at the end). A missing directory would have failed the same way under any sandbox.
  */
 import type { Arg, SyscallReturn } from '../strace/types';
 import { flagNames } from './args';
@@ -65,6 +78,19 @@ const ENTRY_CHANGING: ReadonlySet<string> = new Set([
   'creat',
 ]);
 
+/** Calls that create an entry and check for a read-only mount only after finding it absent. */
+const ENTRY_CREATING: ReadonlySet<string> = new Set([
+  'mkdir',
+  'mkdirat',
+  'mknod',
+  'mknodat',
+  'link',
+  'linkat',
+  'symlink',
+  'symlinkat',
+  'creat',
+]);
+
 /** Open calls and where their flags are, for the O_CREAT case. */
 function openCreates(name: string, args: readonly Arg[] | null | undefined): boolean {
   if (!args) return false;
@@ -90,4 +116,26 @@ export function callCounts(ret: SyscallReturn, name?: string, args?: readonly Ar
 /** Whether the call returned a real, non-error, non-negative value (for state changes). */
 export function returnedOk(ret: SyscallReturn): boolean {
   return ret.errno === undefined && ret.value !== null && ret.value >= 0;
+}
+
+/**
+ * What a counted call contributes besides its name (module comment, last part):
+ * `all` its actions; `lookups` its paths as reads only; `ifDirExists` its path actions, each kept
+ * only if the trace proves the path's directory exists; `none` nothing.
+ */
+export type CallPaths = 'all' | 'lookups' | 'ifDirExists' | 'none';
+
+export function callPaths(
+  ret: SyscallReturn,
+  name: string,
+  args: readonly Arg[] | null | undefined,
+): CallPaths {
+  const errno = ret.errno;
+  if (errno !== 'ENOENT' && errno !== 'EEXIST') return 'all';
+  const creates = ENTRY_CREATING.has(name) || openCreates(name, args);
+  if (creates) return errno === 'EEXIST' ? 'lookups' : 'none';
+  // unlink/rmdir/rename: their ENOENT may be a missing directory (same under any mount) or a
+  // missing entry (after the read-only check); EEXIST (rmdir of a non-empty directory, rename with
+  // RENAME_NOREPLACE) comes after the read-only check with every directory found.
+  return ENTRY_CHANGING.has(name) && errno === 'ENOENT' ? 'ifDirExists' : 'all';
 }

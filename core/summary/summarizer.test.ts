@@ -22,21 +22,42 @@ describe('success rule', () => {
       expect(callCounts(ret('-1', e))).toBe(false);
   });
 
-  it('counts ENOENT for calls that create or remove an entry (on a read-only mount they would get EROFS)', () => {
+  it('counts ENOENT/EEXIST of entry calls by name; their paths only as far as a read-only mount would answer differently', () => {
     const p = summarizeLines([
+      '1 newfstatat(AT_FDCWD, "/run/other", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+      // The directory exists (proven above): on a read-only /run unlink would get EROFS.
       '1 unlink("/run/app.pid") = -1 ENOENT (No such file or directory)',
+      // Nothing proves /srv/gone exists: the ENOENT may be the directory's, the same under any mount.
+      '1 unlink("/srv/gone/app.pid") = -1 ENOENT (No such file or directory)',
+      // ENOENT of a create is always a missing directory; EEXIST an entry that is there: a
+      // read-only mount answers the same, so no write is needed (EEXIST still looked the name up).
       '1 openat(AT_FDCWD, "/var/lib/app/new", O_WRONLY|O_CREAT, 0644) = -1 ENOENT (No such file or directory)',
+      '1 mkdir("/var/lib/app/d", 0755) = -1 ENOENT (No such file or directory)',
+      '1 mkdir("/var/lib/exists", 04755) = -1 EEXIST (File exists)',
       '1 openat(AT_FDCWD, "/etc/app.conf", O_RDONLY) = -1 ENOENT (No such file or directory)',
       '1 chmod("/srv/missing", 0644) = -1 ENOENT (No such file or directory)',
       '1 mkdir("/run/app", 0755) = -1 EROFS (Read-only file system)',
     ]);
-    expect(actionList(p)).toEqual([
-      'remove /run/app.pid',
-      'create /var/lib/app/new',
-      'write /var/lib/app/new',
+    expect(actionList(p)).toEqual(['read /run/other', 'remove /run/app.pid', 'read /var/lib/exists']);
+    expect(p.syscalls).toEqual({ mkdir: 2, newfstatat: 1, openat: 1, unlink: 2 });
+    expect(p.failedSyscalls).toEqual({ chmod: 1 });
+  });
+
+  it('keeps a failed removal only where its directory existed at that call', () => {
+    const p = summarizeLines([
+      // proven later by a call that did not create it: the directory was there all along
+      '1 unlink("/run/app/old.pid") = -1 ENOENT (No such file or directory)',
+      '1 openat(AT_FDCWD, "/run/app/new.pid", O_WRONLY|O_CREAT, 0644) = 3</run/app/new.pid>',
+      // created only after the failed call: it was missing then
+      '1 rename("/var/tmp/q/a", "/var/tmp/q/b") = -1 ENOENT (No such file or directory)',
+      '1 mkdir("/var/tmp/q", 0700) = 0',
     ]);
-    expect(p.syscalls).toEqual({ openat: 1, unlink: 1 });
-    expect(p.failedSyscalls).toEqual({ chmod: 1, mkdir: 1 });
+    expect(actionList(p)).toEqual([
+      'remove /run/app/old.pid',
+      'create /run/app/new.pid',
+      'write /run/app/new.pid',
+      'create /var/tmp/q',
+    ]);
   });
 
   it('puts names that only failed in failedSyscalls and names that succeeded anywhere in syscalls', () => {
@@ -173,7 +194,7 @@ describe('path normalisation', () => {
             '1 newfstatat(7</usr/share/pam>, "..", {st_mode=S_IFDIR|0755, st_size=1, ...}, 0) = 0',
             '1 newfstatat(7</usr/share/pam>, "...", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
             '1 newfstatat(7</usr/share/pam>, ".hidden", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
-            '1 newfstatat(7</usr/share/pam>, "a/../b", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+            '1 newfstatat(7</usr/share/pam>, "./../x", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
             '1 newfstatat(8</>, "etc", {st_mode=S_IFDIR|0755, st_size=1, ...}, 0) = 0',
             '1 newfstatat(9</srv/./x/>, "y", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
             '1 newfstatat(AT_FDCWD, "rel", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
@@ -186,19 +207,19 @@ describe('path normalisation', () => {
       'read /usr/share',
       'read /usr/share/pam/...',
       'read /usr/share/pam/.hidden',
-      'read /usr/share/pam/b',
+      'read /usr/share/x',
       'read /etc',
       'read /srv/x/y',
       'read /w/rel',
     ]);
   });
 
-  it('removes . and .. lexically and never turns pseudo fds into paths', () => {
+  it('removes . and never turns pseudo fds into paths', () => {
     expect(
       actionList(
         summarizeLines(
           [
-            '1 openat(AT_FDCWD, "/etc/./ssl/../hosts", O_RDONLY) = 3',
+            '1 openat(AT_FDCWD, "/etc/./hosts", O_RDONLY) = 3',
             '1 newfstatat(4<socket:[99]>, "", {st_mode=S_IFSOCK|0777, st_size=0, ...}, AT_EMPTY_PATH) = 0',
             '1 mkdirat(5<anon_inode:[eventfd]>, "x", 0700) = 0',
             '1 openat(AT_FDCWD, "pipe:[1]", O_RDONLY) = 6',
@@ -207,6 +228,61 @@ describe('path normalisation', () => {
         ),
       ),
     ).toEqual(['read /etc/hosts', 'read /w/pipe:[1]']);
+  });
+});
+
+describe('the path rule: a path enters the profile only as the kernel resolved it', () => {
+  const paths = (lines: string[], cwd = '/w') => {
+    const p = summarizeLines(lines, { cwd });
+    return { actions: actionList(p), unresolved: p.runs[0]!.unresolvedPaths };
+  };
+
+  it('never follows .. over a name the argument supplied (the issue cases)', () => {
+    expect(
+      paths([
+        // Failing creates: the kernel never got past /nonexistent.
+        '1 openat(AT_FDCWD, "/nonexistent/../etc/cron.d/x", O_WRONLY|O_CREAT, 0644) = -1 ENOENT (No such file or directory)',
+        '1 openat(AT_FDCWD, "/dev/nonexistent/../sd\\"a\\"", O_WRONLY|O_CREAT, 0644) = -1 ENOENT (No such file or directory)',
+        // Successful symlink games: `link` may be a symlink, so `link/..` is not /srv/x.
+        '1 mkdir("/srv/x/link/../../../etc/cron.d/evil", 0755) = 0',
+        '1 unlink("link/../../etc/passwd") = 0',
+        '1 newfstatat(AT_FDCWD, "/proc/self/cwd/../shadow", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+      ]),
+    ).toEqual({ actions: [], unresolved: 5 });
+  });
+
+  it('follows .. over what the kernel printed for that call, and takes an open’s decoration as is', () => {
+    expect(
+      paths([
+        '1 openat(AT_FDCWD</srv/app/bin>, "../conf/./a", O_RDONLY) = 3</srv/app/conf/a>',
+        '1 newfstatat(7</srv/app/bin>, "../../lib", {st_mode=S_IFDIR|0755, st_size=1, ...}, 0) = 0',
+        '1 openat(AT_FDCWD, "/usr/bin/../lib/libx.so", O_RDONLY) = 3</usr/lib/libx.so>',
+        '1 newfstatat(AT_FDCWD, "/../../etc/hosts", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+      ]),
+    ).toEqual({
+      actions: ['read /srv/app/conf/a', 'read /srv/lib', 'read /usr/lib/libx.so', 'read /etc/hosts'],
+      unresolved: 0,
+    });
+  });
+
+  it('does not climb a cwd or an fd path that is the tracee’s own text', () => {
+    expect(
+      paths([
+        '1 chdir("/srv/x/link") = 0',
+        '1 mkdir("../../etc/x", 0755) = 0',
+        // An AT_FDCWD decoration tells the kernel's cwd again: .. may climb it.
+        '1 openat(AT_FDCWD</srv/real>, "..", O_RDONLY|O_DIRECTORY) = 3</srv>',
+        '1 mkdir("../y", 0755) = 0',
+      ]),
+    ).toEqual({ actions: ['read /srv/x/link', 'read /srv', 'create /srv/y'], unresolved: 1 });
+  });
+
+  it('keeps bytes that are not UTF-8 apart from the UTF-8 name that looks the same in latin1', () => {
+    const p = summarizeLines([
+      '1 openat(AT_FDCWD, "/srv/caf\\xe9", O_WRONLY|O_CREAT, 0644) = 3</srv/caf\\xe9>',
+      '1 openat(AT_FDCWD, "/srv/caf\\xc3\\xa9", O_RDONLY) = 4</srv/caf\\xc3\\xa9>',
+    ]);
+    expect(actionList(p)).toEqual(['create /srv/caf\udce9', 'write /srv/caf\udce9', 'read /srv/café']);
   });
 });
 

@@ -17,11 +17,19 @@ import type { HostFacts } from '../profile/hostFacts';
 import { formatSyscallPieces, joinSyscallPieces } from './args';
 import type { ActionBody, Handler, HandlerContext } from './handler';
 import { HANDLERS } from './handlers';
-import { joinPath, normalizeAbsolute, parseDecoration, stableProcPath, underRoot } from './paths';
+import {
+  climbArgument,
+  hasDotDot,
+  joinPath,
+  normalizeAbsolute,
+  parseDecoration,
+  stableProcPath,
+  underRoot,
+} from './paths';
 import type { Decoration } from './paths';
 import { inherit, newProc } from './process';
 import type { FdEntry, Proc, ShareFlags } from './process';
-import { callCounts } from './success';
+import { callCounts, callPaths, type CallPaths } from './success';
 
 export interface SummarizerOptions {
   /**
@@ -58,6 +66,7 @@ export interface SummarizerStats {
   syscalls: number;
   /** Handler exceptions (a bug or an argument shape no handler expected): the call's actions are lost. */
   handlerErrors: number;
+  /** Path arguments left out: relative to an unknown cwd or fd, or climbing `..` over their own names. */
   unresolvedPaths: number;
   /** Processes whose parent's clone was never seen (their state started empty). */
   orphanProcesses: number;
@@ -101,6 +110,12 @@ interface PathEntry {
   tail: string;
 }
 
+/** A path action of a failed call that counts only if its directory is proven to exist (success.ts). */
+interface PendingPath extends PathEntry {
+  access: PathAccessKind;
+  path: string;
+}
+
 const EMPTY_ARGS: readonly Arg[] = [];
 const EMPTY_PATHS: readonly string[] = [];
 /** Actions a single call can emit before their order keys would collide with the next line. */
@@ -134,6 +149,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
    * path string's hash is computed once (V8 caches it on the string).
    */
   private readonly pathActions = new Map<PathAccessKind, Map<string, PathEntry>>();
+  /** Removals and renames that failed with ENOENT, settled by `finish` (success.ts, callPaths). */
+  private readonly pendingPaths: PendingPath[] = [];
   private maxLine = 0;
   private readonly counters: SummarizerStats = {
     syscalls: 0,
@@ -146,6 +163,10 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   sc!: Syscall;
   args: readonly Arg[] = EMPTY_ARGS;
   proc!: Proc;
+  /** What the current call may add (success.ts): everything unless it failed with ENOENT/EEXIST. */
+  private callPaths: CallPaths = 'all';
+  /** The current call named a path that climbs `..` where the trace cannot follow (paths.ts). */
+  private climbRefused = false;
   private emitIndex = 0;
   /**
    * The last decoration read and what it said. Consecutive calls name the same directory fd
@@ -215,6 +236,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   finish(run: Partial<RunInfo> = {}): Profile {
     for (const pid of [...this.pending.keys()]) this.adoptOrphan(pid);
     this.drainReplays();
+    this.settlePendingPaths();
 
     // Built directly as ProfileActions with the order as a provisional seq (no second copy of
     // 10^5 entries at the memory peak), sorted (stable: ties keep this insertion order), renumbered.
@@ -355,15 +377,19 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     this.sc = sc;
     this.args = sc.args ?? EMPTY_ARGS;
     this.proc = proc;
+    this.callPaths = sc.ret.errno === undefined ? 'all' : callPaths(sc.ret, sc.name, sc.args);
     this.emitIndex = 0;
     this.callEvidence = undefined;
     this.callPieces = undefined;
+    this.climbRefused = false;
     try {
       handler(this);
     } catch {
       // Never let one odd line end the summary; the count is reported (hush summarize warns).
       this.counters.handlerErrors++;
     }
+    // An open whose returned fd strace decorated lost nothing: the kernel said what it opened.
+    if (this.climbRefused && sc.ret.fdPath === undefined) this.counters.unresolvedPaths++;
     if (this.replayQueue.length > 0) this.drainReplays();
   }
 
@@ -423,6 +449,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   }
 
   emit(body: ActionBody): void {
+    // A failed call's other actions (mknod, setuid bits…) did not happen.
+    if (this.callPaths !== 'all') return;
     const order = this.nextOrder();
     const key = actionKey(body as Action);
     const e = this.actions.get(key);
@@ -443,6 +471,14 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   emitPath(access: PathAccessKind, path: string | undefined): void {
     if (path === undefined) return;
     const stable = path.startsWith('/proc/') ? stableProcPath(path, (pid) => this.traced.has(pid)) : path;
+    if (this.callPaths !== 'all') {
+      if (this.callPaths === 'none') return;
+      if (this.callPaths === 'ifDirExists') {
+        this.deferPath(access, stable);
+        return;
+      }
+      access = 'read';
+    }
     const order = this.nextOrder();
     let byPath = this.pathActions.get(access);
     if (byPath === undefined) this.pathActions.set(access, (byPath = new Map()));
@@ -477,6 +513,74 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     });
   }
 
+  private deferPath(access: PathAccessKind, path: string): void {
+    const [head, mid, tail] = this.pieces();
+    const sc = this.sc;
+    const order = this.nextOrder();
+    const syscall = this.ownName(sc.name);
+    this.pendingPaths.push({
+      access,
+      path,
+      order,
+      count: 1,
+      pid: sc.pid,
+      line: sc.line,
+      syscall,
+      head,
+      mid,
+      tail,
+    });
+  }
+
+  /**
+   * Keeps a failed removal's path action only where the rest of the trace proves its directory
+   * existed at that call: some counted path action at or below the directory, and the directory
+   * not created by the service later on (then it was missing, and the call failed on it).
+   */
+  private settlePendingPaths(): void {
+    if (this.pendingPaths.length === 0) return;
+    const firstUnder = new Map<string, number>();
+    const createdAt = new Map<string, number>();
+    for (const [access, byPath] of this.pathActions) {
+      for (const [path, e] of byPath) {
+        if (access === 'create') createdAt.set(path, e.order);
+        for (let d = path; ; d = dirOf(d)) {
+          const seen = firstUnder.get(d);
+          if (seen !== undefined && seen <= e.order) break;
+          firstUnder.set(d, e.order);
+          if (d === '/') break;
+        }
+      }
+    }
+    for (const p of this.pendingPaths) {
+      const dir = dirOf(p.path);
+      const proof = dir === '/' ? -1 : firstUnder.get(dir);
+      if (proof === undefined) continue;
+      const created = createdAt.get(dir);
+      if (proof > p.order && created !== undefined && created > p.order) continue;
+      let byPath = this.pathActions.get(p.access);
+      if (byPath === undefined) this.pathActions.set(p.access, (byPath = new Map()));
+      const e = byPath.get(p.path);
+      if (e === undefined) {
+        const { access: _a, path: _p, ...entry } = p;
+        byPath.set(p.path, entry);
+      } else {
+        e.count++;
+        if (p.order < e.order)
+          Object.assign(e, {
+            order: p.order,
+            pid: p.pid,
+            line: p.line,
+            syscall: p.syscall,
+            head: p.head,
+            mid: p.mid,
+            tail: p.tail,
+          });
+      }
+    }
+    this.pendingPaths.length = 0;
+  }
+
   // ---- paths and fds ---------------------------------------------------------------------------
 
   private decoration(text: string): Decoration {
@@ -496,27 +600,50 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     }
     const v = path.value;
     if (v === '') return emptyPath ? this.fdPath(dirfd) : undefined;
-    if (v.charCodeAt(0) === 47) return underRoot(this.proc.fs.root, normalizeAbsolute(v));
+    if (v.charCodeAt(0) === 47) {
+      if (!hasDotDot(v)) return underRoot(this.proc.fs.root, normalizeAbsolute(v));
+      const climbed = climbArgument('/', v, true);
+      if (climbed !== undefined) return underRoot(this.proc.fs.root, climbed);
+      this.climbRefused = true;
+      return undefined;
+    }
     const base = dirfd === undefined ? this.proc.fs.cwd : this.dirBase(dirfd);
     if (base === undefined) {
       this.counters.unresolvedPaths++;
       return undefined;
     }
-    return joinPath(base, v);
+    if (!hasDotDot(v)) return joinPath(base, v);
+    const climbed = climbArgument(base, v, this.baseClimbable(dirfd));
+    if (climbed === undefined) this.climbRefused = true;
+    return climbed;
   }
 
   private dirBase(dirfd: Arg): string | undefined {
-    if ((dirfd.t === 'sym' && dirfd.name === 'AT_FDCWD') || (dirfd.t === 'int' && dirfd.value === -100)) {
-      return this.cwdFrom(dirfd);
-    }
+    if (isAtFdcwd(dirfd)) return this.cwdFrom(dirfd);
     return this.fdPath(dirfd);
+  }
+
+  /**
+   * Whether `..` may climb over the base of a relative path (paths.ts): only a base the kernel
+   * printed, i.e. a decoration on this call, or a cwd / fd path learned from the kernel.
+   */
+  private baseClimbable(dirfd: Arg | undefined): boolean {
+    if (dirfd === undefined || isAtFdcwd(dirfd)) {
+      if (dirfd?.t === 'sym' && dirfd.path !== undefined) return true;
+      return this.proc.fs.cwdNamed !== true;
+    }
+    if (dirfd.t === 'fd') return true;
+    return this.fdEntry(dirfd)?.named !== true;
   }
 
   /** The cwd, learning it from an `AT_FDCWD</dir>` decoration (the kernel's view at that call). */
   private cwdFrom(dirfd: Arg): string | undefined {
     if (dirfd.t === 'sym' && dirfd.path !== undefined) {
       const dec = this.decoration(dirfd.path);
-      if (dec.path !== undefined) this.proc.fs.cwd = dec.path;
+      if (dec.path !== undefined) {
+        this.proc.fs.cwd = dec.path;
+        this.proc.fs.cwdNamed = false;
+      }
       return dec.path;
     }
     return this.proc.fs.cwd;
@@ -562,6 +689,16 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const p = this.sc.ret.fdPath;
     return p === undefined || this.sc.ret.errno !== undefined ? undefined : this.decoration(p);
   }
+}
+
+/** The directory of a normalised absolute path (`/` for `/` and top-level entries). */
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+function isAtFdcwd(dirfd: Arg): boolean {
+  return (dirfd.t === 'sym' && dirfd.name === 'AT_FDCWD') || (dirfd.t === 'int' && dirfd.value === -100);
 }
 
 /**

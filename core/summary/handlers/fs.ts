@@ -82,7 +82,8 @@ function open(
   specialPaths(c, target, write);
   const fd = c.returnedFd();
   if (fd !== undefined) {
-    c.proc.files.set(fd, { path: target, charDevice, cloexec: names.includes('O_CLOEXEC') });
+    const entry = { path: target, charDevice, cloexec: names.includes('O_CLOEXEC') };
+    c.proc.files.set(fd, dec?.path === undefined && target !== undefined ? { ...entry, named: true } : entry);
   }
 }
 
@@ -208,9 +209,11 @@ function access(c: HandlerContext, path: string | undefined, mode: Arg | undefin
   c.emitPath('read', path);
 }
 
-function setCwd(c: HandlerContext, path: string | undefined): void {
+/** chdir/fchdir: `named` when the new cwd is the tracee's text rather than the kernel's (paths.ts). */
+function setCwd(c: HandlerContext, path: string | undefined, named: boolean): void {
   if (path === undefined || !returnedOk(c.sc.ret)) return;
   c.proc.fs.cwd = path;
+  c.proc.fs.cwdNamed = named;
 }
 
 const CREAT_FLAGS: Arg = {
@@ -325,18 +328,20 @@ export const fsHandlers: HandlerTable = {
   chdir: (c) => {
     const path = c.resolvePath(c.args[0]);
     c.emitPath('read', path);
-    setCwd(c, path);
+    setCwd(c, path, true);
   },
   fchdir: (c) => {
-    const path = c.fdPath(c.args[0]);
+    const fd = c.args[0];
+    const path = c.fdPath(fd);
     c.emitPath('read', path);
-    setCwd(c, path);
+    setCwd(c, path, fd?.t !== 'fd' && c.fdEntry(fd)?.named === true);
   },
   getcwd: (c) => {
     // getcwd's buffer holds the cwd relative to the process root: authoritative, learn it.
     const cwd = strValue(c.args[0]);
     if (cwd !== undefined && cwd.startsWith('/') && returnedOk(c.sc.ret)) {
       c.proc.fs.cwd = underRoot(c.proc.fs.root, joinPath('/', cwd));
+      c.proc.fs.cwdNamed = false;
     }
   },
   chroot: (c) => {
