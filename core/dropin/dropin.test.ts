@@ -191,7 +191,7 @@ describe('normalizeDropIn / compareDropIns', () => {
     const a =
       '[Service]\nReadWritePaths=/a "/b c"\nProtectHome=yes\nSocketBindAllow=tcp:80\nSocketBindAllow=tcp:443\n';
     const b =
-      '# other header\n[Service]\n  ProtectHome = true\nSocketBindAllow=tcp:443\nReadWritePaths=/b\\x20c \\\n /a\nSocketBindAllow=tcp:80\n';
+      '# other header\n[Service]\n  ProtectHome = true\nSocketBindAllow=tcp:443\nReadWritePaths=/b\\ c \\\n /a\nSocketBindAllow=tcp:80\n';
     expect(compareDropIns(a, b)).toEqual({ equal: true, differences: [] });
   });
 

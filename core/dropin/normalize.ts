@@ -4,6 +4,7 @@
  * the option's semantics make order irrelevant (see syntax.ts).
  */
 import { parseDropIn, type ParsedUnitFile } from './parse';
+import { readPathItems } from './pathItems';
 import { splitWords, unescapeSpecifiers } from './quote';
 import { optionSyntax } from './syntax';
 
@@ -66,7 +67,10 @@ export function normalizeDropIn(input: string | ParsedUnitFile): NormalizedDropI
     }
     if (syntax.kind === 'lines') {
       const prev = (lists.get(k) as string[] | undefined) ?? [];
-      lists.set(k, [...prev, unescapeSpecifiers(splitWords(value).join(' '))]);
+      const item = syntax.paths
+        ? readPathItems(syntax.paths, value).join(' ')
+        : unescapeSpecifiers(splitWords(value).join(' '));
+      lists.set(k, [...prev, item]);
       continue;
     }
     if (syntax.booleanReplaces) {
@@ -77,7 +81,9 @@ export function normalizeDropIn(input: string | ParsedUnitFile): NormalizedDropI
       }
     }
     const inverted = syntax.invertible && value.startsWith('~');
-    const items = splitWords(inverted ? value.slice(1) : value).map(unescapeSpecifiers);
+    const items = syntax.paths
+      ? readPathItems(syntax.paths, value)
+      : splitWords(inverted ? value.slice(1) : value).map(unescapeSpecifiers);
     const prev = (lists.get(k) as Segment[] | undefined) ?? [];
     lists.set(k, [...prev, { inverted, items }]);
   }

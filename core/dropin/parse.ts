@@ -1,5 +1,6 @@
 /**
- * Reads a unit file or drop-in the way systemd's config parser (conf-parser.c) does: `#`/`;`
+ * Reads a unit file or drop-in the way systemd's config parser (conf-parser.c) does: lines end at
+ * LF, CR or NUL (read_line), `#`/`;`
  * comment lines, `[Section]` headers, `Key=Value` with whitespace stripped around both, and lines
  * ending in a backslash continued on the next line (the backslash becomes a space; comment lines
  * inside a continuation are skipped). Values are kept raw: each option's own parser decides how
@@ -28,7 +29,8 @@ const COMMENT_START = /^[#;]/;
 
 export function parseDropIn(text: string): ParsedUnitFile {
   const result: ParsedUnitFile = { sections: [], assignments: [], ignored: [] };
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // systemd ends a line at LF, CR (alone too) or NUL: a lone CR is a line break for it.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|[\n\r\0]/);
   let section: string | null = null;
   let continuation: { text: string; line: number } | null = null;
 

@@ -1,13 +1,11 @@
 /**
  * systemd's unit-file value syntax: how one list item must be written so that systemd reads back
- * exactly that item, and the reverse (a port of `extract_first_word(…, EXTRACT_UNQUOTE |
- * EXTRACT_CUNESCAPE)`, which the list-valued exec options use to split their values).
+ * exactly that item, and the reverse (a port of systemd's `extract_first_word`, src/basic/
+ * extract-word.c, with the flags each option's parser passes: see `extractWords`).
  *
  * Specifiers: most exec options expand `%x` specifiers (unit name, home…), so a literal `%` must be
  * written `%%`, otherwise a path like `/srv/100%` would fail to load or silently change meaning.
  */
-
-const WHITESPACE = /[ \t\n\r]/;
 
 /** Control characters (incl. newline) cannot be written in a unit file value at all. */
 // eslint-disable-next-line no-control-regex
@@ -90,40 +88,78 @@ function cunescapeOne(text: string, i: number): [string, number] {
   return [c, 1];
 }
 
+/** The `extract_first_word` flags hush needs to read values the way systemd's parsers do. */
+export interface ExtractFlags {
+  /** Separator characters (default: whitespace, as systemd's NULL). */
+  separators?: string;
+  /** EXTRACT_UNQUOTE: `'…'`/`"…"` group, anywhere in a word. */
+  unquote?: boolean;
+  /** EXTRACT_CUNESCAPE: `\n`, `\xHH`… are C escapes; without it a backslash takes the next char as is. */
+  cunescape?: boolean;
+  /** EXTRACT_DONT_COALESCE_SEPARATORS: every separator ends a word (two in a row give an empty one). */
+  dontCoalesce?: boolean;
+}
+
+const SYSTEMD_WHITESPACE = ' \t\n\r';
+
 /**
- * Splits a value into words as systemd's list parsers do: whitespace separates, single and double
- * quotes group (and may appear mid-word), backslash escapes (C escapes) inside and outside quotes.
- * Unterminated quotes are an error, as in systemd (the whole assignment is ignored there).
+ * Splits a value into words as systemd's `extract_first_word` does with the given flags: the path
+ * settings (ReadWritePaths=, DeviceAllow=, BindPaths=…) unquote but do NOT C-unescape (`\x41` stays
+ * `x41`, a backslash only protects the next character); Exec lines and Environment= do both.
+ * Unterminated quotes and a trailing backslash are errors, as in systemd (which then ignores the
+ * rest of the assignment).
  */
-export function splitWords(value: string): string[] {
+export function extractWords(value: string, flags: ExtractFlags = {}): string[] {
+  const separators = flags.separators ?? SYSTEMD_WHITESPACE;
+  const isSep = (c: string): boolean => separators.includes(c);
   const words: string[] = [];
   let i = 0;
   const n = value.length;
   while (i < n) {
-    while (i < n && WHITESPACE.test(value[i] as string)) i++;
+    if (!flags.dontCoalesce) while (i < n && isSep(value[i] as string)) i++;
     if (i >= n) break;
     let word = '';
     let quote: '"' | "'" | null = null;
+    let ended = false;
     for (; i < n; i++) {
       const c = value[i] as string;
-      if (quote === null && WHITESPACE.test(c)) break;
       if (c === '\\') {
-        const [decoded, used] = cunescapeOne(value, i + 1);
-        word += decoded;
-        i += used;
+        if (i + 1 >= n) throw new DropInSyntaxError(`trailing backslash in ${JSON.stringify(value)}`);
+        if (flags.cunescape) {
+          const [decoded, used] = cunescapeOne(value, i + 1);
+          word += decoded;
+          i += used;
+        } else {
+          word += value[i + 1] as string;
+          i++;
+        }
         continue;
       }
       if (quote !== null) {
         if (c === quote) quote = null;
         else word += c;
-      } else if (c === '"' || c === "'") {
+      } else if (flags.unquote && (c === '"' || c === "'")) {
         quote = c;
+      } else if (isSep(c)) {
+        i++;
+        ended = true;
+        break;
       } else {
         word += c;
       }
     }
     if (quote !== null) throw new DropInSyntaxError(`unterminated quote in ${JSON.stringify(value)}`);
     words.push(word);
+    // A value ending in a separator has one more (empty) word when separators do not coalesce.
+    if (ended && flags.dontCoalesce && i >= n) words.push('');
   }
   return words;
+}
+
+/**
+ * Splits a value as the exec options do (EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE): whitespace
+ * separates, quotes group (also mid-word), C escapes inside and outside quotes.
+ */
+export function splitWords(value: string): string[] {
+  return extractWords(value, { unquote: true, cunescape: true });
 }

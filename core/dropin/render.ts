@@ -4,8 +4,10 @@
  * order. Pure and deterministic: the same plan and meta give the same bytes.
  */
 import type { Assignment, Plan } from '../resolve/plan';
+import { printableText } from '../systemd/paths';
+import { writePathItem } from './pathItems';
 import { formatScalar, quoteItem, DropInSyntaxError } from './quote';
-import { isOnePerLine } from './syntax';
+import { isOnePerLine, optionSyntax } from './syntax';
 
 export interface DropInMeta {
   /** hush version written into the header (see hushVersion()). */
@@ -22,17 +24,27 @@ const OPTION_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 export function renderAssignment(a: Assignment): string[] {
   if (!OPTION_NAME.test(a.option))
     throw new DropInSyntaxError(`invalid option name ${JSON.stringify(a.option)}`);
-  if (typeof a.value === 'string') return [`${a.option}=${formatScalar(a.value)}`];
+  const syntax = optionSyntax(a.option);
+  const paths = syntax.kind === 'scalar' ? undefined : syntax.paths;
+  if (typeof a.value === 'string') {
+    return [`${a.option}=${paths ? writePathItem(paths, a.value) : formatScalar(a.value)}`];
+  }
   if (a.value.length === 0) return [`${a.option}=`];
   if (isOnePerLine(a.option)) {
-    // Rules like `DeviceAllow=char-rtc r` hold one item per assignment; the item is written as is.
-    return a.value.map((item) => `${a.option}=${formatScalar(item)}`);
+    // Rules like `DeviceAllow=/dev/sda rw` hold one item per assignment.
+    return a.value.map((item) => `${a.option}=${paths ? writePathItem(paths, item) : formatScalar(item)}`);
   }
-  return [`${a.option}=${a.value.map(quoteItem).join(' ')}`];
+  const write = paths ? (item: string) => writePathItem(paths, item) : quoteItem;
+  return [`${a.option}=${a.value.map(write).join(' ')}`];
 }
 
+/**
+ * Comment lines. The text may quote what the traced service named (paths in reasons): every
+ * control character, line separator and non-UTF-8 byte is escaped, so nothing can end the comment
+ * early (systemd ends a line at LF, CR or NUL) and start an assignment.
+ */
 function comment(text: string): string[] {
-  return text.split('\n').map((l) => (l === '' ? '#' : `# ${l}`));
+  return text.split('\n').map((l) => (l === '' ? '#' : `# ${printableText(l)}`));
 }
 
 export function renderDropIn(plan: Plan, meta: DropInMeta): string {
@@ -50,7 +62,7 @@ export function renderDropIn(plan: Plan, meta: DropInMeta): string {
   ];
   for (const decision of plan.chosen) {
     if (meta.explain)
-      for (const reason of decision.reasons) lines.push(...comment(reason.replace(/\s+/g, ' ')));
+      for (const reason of decision.reasons) lines.push(...comment(reason.replace(/[ \t\r\n]+/g, ' ')));
     lines.push(...renderAssignment(decision));
   }
   return lines.join('\n') + '\n';

@@ -7,17 +7,27 @@
  * - `lines`: one item per assignment (the value itself may contain spaces, e.g. `DeviceAllow=char-rtc r`);
  *   items accumulate, an empty assignment resets; order does not matter unless `ordered`.
  */
+import type { PathGrammar } from './pathItems';
 
 export type OptionSyntax =
   | { kind: 'scalar' }
-  | { kind: 'words'; invertible: boolean; booleanReplaces?: boolean; ordered?: boolean }
-  | { kind: 'lines'; ordered: boolean };
+  | {
+      kind: 'words';
+      invertible: boolean;
+      booleanReplaces?: boolean;
+      ordered?: boolean;
+      /** Items are paths, written and read with this grammar (pathItems.ts). */
+      paths?: PathGrammar;
+    }
+  | { kind: 'lines'; ordered: boolean; paths?: PathGrammar };
 
 const WORDS_SET = (invertible: boolean, booleanReplaces = false): OptionSyntax => ({
   kind: 'words',
   invertible,
   booleanReplaces,
 });
+
+const PATH_LIST = (paths: PathGrammar): OptionSyntax => ({ kind: 'words', invertible: false, paths });
 
 const SYNTAX: Record<string, OptionSyntax> = {
   // Capability and syscall sets (`~` = all but the listed ones).
@@ -31,14 +41,14 @@ const SYNTAX: Record<string, OptionSyntax> = {
   // A boolean value replaces whatever was accumulated ("Boolean parameter ignores the previous settings").
   RestrictNamespaces: WORDS_SET(true, true),
   // Path lists.
-  ReadWritePaths: WORDS_SET(false),
-  ReadOnlyPaths: WORDS_SET(false),
-  InaccessiblePaths: WORDS_SET(false),
-  ExecPaths: WORDS_SET(false),
-  NoExecPaths: WORDS_SET(false),
-  TemporaryFileSystem: WORDS_SET(false),
-  BindPaths: WORDS_SET(false),
-  BindReadOnlyPaths: WORDS_SET(false),
+  ReadWritePaths: PATH_LIST('namespace'),
+  ReadOnlyPaths: PATH_LIST('namespace'),
+  InaccessiblePaths: PATH_LIST('namespace'),
+  ExecPaths: PATH_LIST('namespace'),
+  NoExecPaths: PATH_LIST('namespace'),
+  TemporaryFileSystem: PATH_LIST('tmpfs'),
+  BindPaths: PATH_LIST('bind'),
+  BindReadOnlyPaths: PATH_LIST('bind'),
   StateDirectory: WORDS_SET(false),
   CacheDirectory: WORDS_SET(false),
   LogsDirectory: WORDS_SET(false),
@@ -51,7 +61,7 @@ const SYNTAX: Record<string, OptionSyntax> = {
   Environment: { kind: 'words', invertible: false, ordered: true },
   EnvironmentFile: { kind: 'lines', ordered: true },
   // One rule per assignment.
-  DeviceAllow: { kind: 'lines', ordered: false },
+  DeviceAllow: { kind: 'lines', ordered: false, paths: 'device' },
   SocketBindAllow: { kind: 'lines', ordered: false },
   SocketBindDeny: { kind: 'lines', ordered: false },
   ExecStartPre: { kind: 'lines', ordered: true },

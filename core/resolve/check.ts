@@ -6,7 +6,7 @@
 import type { Action } from '../summary/actions';
 import type { Effect, Gate, PathSet, TargetView } from '../systemd/model';
 import { isDeviceOpen } from '../systemd/options';
-import { isUnder, parentDir } from '../systemd/paths';
+import { isUnder, nameablePath, parentDir, printableText } from '../systemd/paths';
 import { expandSyscallGroup } from '../systemd/syscallFilter';
 import { BUNDLED_SYSCALL_GROUPS } from '../systemd/syscallGroups.generated';
 
@@ -15,8 +15,20 @@ export interface Conflict {
   action?: Action;
 }
 
-/** Companion option → path → the first action that needed it. */
-export type Exceptions = Map<string, Map<string, Action>>;
+/** Why a companion path is wider than the access: the path itself could not be written (folded). */
+export interface Fold {
+  from: string;
+  why: string;
+}
+
+/** A whitelisted path: the first action that needed it, and the fold when it had to be widened. */
+export interface Exception {
+  action: Action;
+  fold?: Fold;
+}
+
+/** Companion option → path → what needed it. */
+export type Exceptions = Map<string, Map<string, Exception>>;
 
 function inPathSet(path: string, set: PathSet, t: TargetView, except: readonly string[]): boolean {
   if (except.some((e) => isUnder(path, e))) return false;
@@ -52,15 +64,21 @@ export function checkEffect(effect: Effect, t: TargetView, exceptions: Exception
         if (relax) {
           const needsDir =
             relax.granularity === 'dirForCreate' && (use.access === 'create' || use.access === 'remove');
-          const exception = needsDir ? parentDir(use.path) : use.path;
+          const wanted = needsDir ? parentDir(use.path) : use.path;
+          // A path systemd cannot be told (not UTF-8, control characters…) is folded to its nearest
+          // nameable parent, which must pass the same test: the reason goes into the plan.
+          const { path: exception, why: unnameable } = nameablePath(wanted);
+          const fold = unnameable === undefined ? undefined : { from: wanted, why: unnameable };
           if (!relax.forbidden(exception)) {
             let m = exceptions.get(relax.companion);
             if (!m) exceptions.set(relax.companion, (m = new Map()));
-            if (!m.has(exception)) m.set(exception, use.action);
+            if (!m.has(exception))
+              m.set(exception, fold ? { action: use.action, fold } : { action: use.action });
             continue;
           }
+          const folded = fold ? ` (${printableText(wanted)} ${fold.why}: its nearest nameable parent)` : '';
           return {
-            why: `${use.access} ${use.path}: allowing it would need ${exception} in ${relax.companion}=, which opens a sensitive tree`,
+            why: `${use.access} ${printableText(use.path)}: allowing it would need ${exception}${folded} in ${relax.companion}=, which opens a sensitive tree`,
             action: use.action,
           };
         }
@@ -127,7 +145,11 @@ export function checkEffect(effect: Effect, t: TargetView, exceptions: Exception
     case 'restrictDevices': {
       const allowed = new Set<string>();
       const da = t.chosen.get('DeviceAllow');
-      for (const item of typeof da === 'string' ? [da] : (da ?? [])) allowed.add(item.split(' ')[0]!);
+      for (const item of typeof da === 'string' ? [da] : (da ?? [])) {
+        // `PATH RIGHTS`: the path may hold spaces itself, the rights never do.
+        const space = item.lastIndexOf(' ');
+        allowed.add(space > 0 && /^[rwm]*$/.test(item.slice(space + 1)) ? item.slice(0, space) : item);
+      }
       for (const use of t.paths) {
         if (!isDeviceOpen(use)) continue;
         const p = use.path;

@@ -10,7 +10,7 @@ import type { Profile } from '../profile/schema';
 import type { Action } from '../summary/actions';
 import type { Effect, ListOption, OptionDecl, ScalarOption, TargetView } from '../systemd/model';
 import { optionRegistry } from '../systemd/options';
-import { mergePaths } from '../systemd/paths';
+import { mergePaths, printableText } from '../systemd/paths';
 import { firstConflict, gateBlocks, type Exceptions } from './check';
 import type { Decision, Plan, Rejection } from './plan';
 import { ResolveSettings, type ResolveSettingsInput } from './settings';
@@ -75,7 +75,10 @@ function companionDecisions(exceptions: Exceptions, threshold: number): Decision
     const merged = mergePaths(uses.keys(), threshold);
     const reasons = [...uses.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([path, a]) => `${path}: ${a.kind === 'path' ? a.access : a.kind} (${evidenceText(a)})`);
+      .map(([path, { action: a, fold }]) => {
+        const folded = fold ? ` for ${printableText(fold.from)}, which ${fold.why}` : '';
+        return `${path}: ${a.kind === 'path' ? a.access : a.kind}${folded} (${evidenceText(a)})`;
+      });
     if (merged.length < uses.size)
       reasons.push(`merged into ${merged.length} entries (threshold ${threshold})`);
     // `-`: a path missing at start (e.g. created later by the service) must not fail the unit.

@@ -1,4 +1,5 @@
 import type { Action } from '../summary/actions';
+import { renderDropIn } from '../dropin';
 import { resolve } from './index';
 import { act, chosen, decision, facts252, facts257, profileOf, rejected, withUnit } from './testkit';
 import type { HostFacts } from '../profile/hostFacts';
@@ -838,5 +839,54 @@ describe('floor of accumulating options', () => {
     );
     expect(chosen(p, option)).toBeUndefined();
     expect(rejected(p, option, '*')!.why).toMatch(/already sets/);
+  });
+});
+
+describe('paths systemd cannot be told are folded to a nameable parent, with the reason (never a throw)', () => {
+  it('a write under a name with a control character or non-UTF-8 bytes whitelists the nearest nameable parent', () => {
+    const p = plan([
+      act.path('write', '/var/lib/app/a\tb/state'),
+      act.path('create', '/var/lib/app/caf\udce9/new'),
+    ]);
+    expect(chosen(p, 'ProtectSystem')).toBe('strict');
+    expect(chosen(p, 'ReadWritePaths')).toBe('-/var/lib/app');
+    expect(decision(p, 'ReadWritePaths')!.reasons.join('\n')).toMatch(
+      /\/var\/lib\/app: write for \/var\/lib\/app\/a\\x09b\/state, which has a control character/,
+    );
+    expect(renderDropIn(p, { version: '0' })).toContain('ReadWritePaths=-/var/lib/app\n');
+  });
+
+  it('a fold never opens a sensitive tree: the option is rejected instead', () => {
+    const p = plan([act.path('create', '/etc/caf\udce9/x')]);
+    expect(chosen(p, 'ProtectSystem')).not.toBe('strict');
+    expect(rejected(p, 'ProtectSystem', 'strict')!.why).toMatch(
+      /\/etc\/caf\\xe9 has bytes that are not UTF-8/,
+    );
+  });
+
+  it('bind paths under an empty tmpfs are folded within the tree, never to the tree itself', () => {
+    const ok = plan([act.path('read', '/srv/x/a:/etc/shadow'), act.path('read', '/srv/y/a\nb')], {
+      settings: { mode: 'aggressive' },
+    });
+    expect(chosen(ok, 'BindReadOnlyPaths')).toBe('-/srv/x/a:/etc/shadow -/srv/y');
+    expect(renderDropIn(ok, { version: '0' })).toContain(
+      'BindReadOnlyPaths="-/srv/x/a:/etc/shadow" -/srv/y\n',
+    );
+    const bad = plan([act.path('read', '/srv/\udcff')], { settings: { mode: 'aggressive' } });
+    expect(chosen(bad, 'TemporaryFileSystem')).toBeUndefined();
+    expect(rejected(bad, 'InaccessiblePaths', 'TemporaryFileSystem=/srv:ro')!.why).toMatch(
+      /only \/srv could be named/,
+    );
+  });
+
+  it('a device DeviceAllow= cannot name keeps DevicePolicy open; one with quotes is written quoted', () => {
+    const odd = act.path('write', '/dev/a\u001bb');
+    const p = plan([odd]);
+    expect(chosen(p, 'DevicePolicy')).toBeUndefined();
+    expect(rejected(p, 'DevicePolicy', 'closed')!.why).toMatch(
+      /\/dev\/a\\x1bb, which DeviceAllow= cannot name/,
+    );
+    const q = plan([act.path('write', '/dev/sd"a"')]);
+    expect(renderDropIn(q, { version: '0' })).toContain('DeviceAllow="/dev/sd\\"a\\"" w\n');
   });
 });

@@ -10,6 +10,16 @@ export {
   privilegedExec,
 } from './options';
 export { ALL_CAPABILITIES, type Capability } from './capabilities';
-export { SENSITIVE_ROOTS, isUnder, parentDir, mergePaths, minimalCover, isSensitiveRoot } from './paths';
+export {
+  SENSITIVE_ROOTS,
+  isUnder,
+  parentDir,
+  mergePaths,
+  minimalCover,
+  isSensitiveRoot,
+  unnameablePath,
+  nameablePath,
+  printableText,
+} from './paths';
 export type * from './model';
 export { WRITE_ACCESSES, ALL_ACCESSES } from './model';

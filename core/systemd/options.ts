@@ -20,7 +20,15 @@ import type {
   TargetView,
 } from './model';
 import { ALL_ACCESSES, WRITE_ACCESSES } from './model';
-import { coversSensitiveRoot, isUnder, mergePaths, parentDir } from './paths';
+import {
+  coversSensitiveRoot,
+  isUnder,
+  mergePaths,
+  nameablePath,
+  parentDir,
+  printableText,
+  unnameablePath,
+} from './paths';
 import { expandSyscallGroup } from './syscallFilter';
 
 const BOOL_ALIASES = { true: 'yes', '1': 'yes', on: 'yes', false: 'no', '0': 'no', off: 'no' } as const;
@@ -263,6 +271,16 @@ function deviceAllow(t: TargetView): DerivedResult {
   const access = new Map<string, { r: boolean; w: boolean; first: Action }>();
   for (const p of t.paths) {
     if (!isDeviceOpen(p) || isBuiltinDevice(p.path)) continue;
+    // A device DeviceAllow= cannot name (no parent of a device node is one): closed would block it.
+    const unnameable = unnameablePath(p.path);
+    if (unnameable !== undefined) {
+      rejected.push({
+        value: 'closed',
+        why: `opens ${printableText(p.path)}, which DeviceAllow= cannot name: it ${unnameable}`,
+        action: p.action,
+      });
+      return { assignments: [], rejected };
+    }
     const e = access.get(p.path) ?? { r: false, w: false, first: p.action };
     if (p.access === 'read' || p.access === 'exec') e.r = true;
     if (WRITE_ACCESSES.includes(p.access)) e.w = true;
@@ -476,14 +494,27 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
       continue;
     }
     // Written paths are bound read-write (their directory when entries are created or removed).
+    // A path systemd cannot be told is bound through its nearest nameable parent (folds): never
+    // the tree itself, which would undo the empty tmpfs.
+    const folds: string[] = [];
+    const nameable = (path: string): string => {
+      const n = nameablePath(path);
+      if (n.why !== undefined) folds.push(`${n.path} for ${printableText(path)}, which ${n.why}`);
+      return n.path;
+    };
     const written = uses
       .filter((p) => WRITE_ACCESSES.includes(p.access))
-      .map((p) => (p.access === 'create' || p.access === 'remove' ? parentDir(p.path) : p.path));
+      .map((p) => nameable(p.access === 'create' || p.access === 'remove' ? parentDir(p.path) : p.path));
     const rw = mergePaths(written, threshold);
     const ro = mergePaths(
-      uses.filter((p) => p.path !== tree && !rw.some((w) => isUnder(p.path, w))).map((p) => p.path),
+      uses.filter((p) => p.path !== tree && !rw.some((w) => isUnder(p.path, w))).map((p) => nameable(p.path)),
       threshold,
     );
+    const tooWide = [...rw, ...ro].find((p) => !isUnder(p, tree) || p === tree);
+    if (tooWide !== undefined) {
+      rejected.push({ value, why: `only ${tooWide} could be named: ${folds.join('; ')}` });
+      continue;
+    }
     if (rw.length + ro.length > threshold) {
       rejected.push({
         value,
@@ -495,7 +526,7 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
     roBinds.push(...ro.map((m) => `-${m}`));
     rwBinds.push(...rw.map((m) => `-${m}`));
     bindReasons.push(
-      `${tree}: ${ro.length ? `reads ${ro.join(', ')}` : ''}${ro.length && rw.length ? '; ' : ''}${rw.length ? `writes ${rw.join(', ')}` : ''}${ro.length + rw.length === 0 ? 'only the directory itself' : ''}`,
+      `${tree}: ${ro.length ? `reads ${ro.join(', ')}` : ''}${ro.length && rw.length ? '; ' : ''}${rw.length ? `writes ${rw.join(', ')}` : ''}${ro.length + rw.length === 0 ? 'only the directory itself' : ''}${folds.length ? ` (folded: ${folds.join('; ')})` : ''}`,
     );
   }
   if (inaccessible.length) {

@@ -99,3 +99,77 @@ export function mergePaths(paths: Iterable<string>, threshold: number): string[]
   }
   return list;
 }
+
+/** PATH_MAX and NAME_MAX as systemd checks them (path_is_valid): bytes, including the final NUL. */
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+
+/**
+ * Why a path cannot be named in a systemd path setting (ReadWritePaths=, BindPaths=, DeviceAllow=…),
+ * or undefined when it can. Paths are the profile's strings: bytes that are not UTF-8 are lone
+ * surrogates U+DC80..U+DCFF (core/strace/bytes.ts). systemd's path_simplify_and_warn ignores a path
+ * that is not valid UTF-8 (which for systemd also excludes the noncharacters U+FDD0..U+FDEF and
+ * U+xFFFE/U+xFFFF), not absolute, not normalised, or too long; hush adds control characters (C0,
+ * DEL, C1), which no path setting can write escaped (they do not C-unescape), a raw CR or LF would
+ * end the line, and a raw ESC would reach the terminal of whoever reads the drop-in.
+ */
+export function unnameablePath(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'is not absolute';
+  if (path !== '/' && (path.endsWith('/') || path.includes('//'))) return 'is not normalised';
+  let bytes = 0;
+  let component = 0;
+  for (const ch of path) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xdc80 && cp <= 0xdcff) return 'has bytes that are not UTF-8';
+    if (cp >= 0xd800 && cp <= 0xdfff) return 'is not a valid string (lone surrogate)';
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return 'has a control character';
+    if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) return 'has a Unicode noncharacter';
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    bytes += n;
+    component = cp === 0x2f ? 0 : component + n;
+    if (component > NAME_MAX) return `has a name longer than ${NAME_MAX} bytes`;
+  }
+  if (bytes >= PATH_MAX) return `is longer than ${PATH_MAX - 1} bytes`;
+  if (path.split('/').some((c) => c === '.' || c === '..')) return 'is not normalised';
+  return undefined;
+}
+
+/**
+ * The nearest path systemd can be told for `path`: itself, or its closest ancestor that is
+ * nameable (`why` then says what was wrong), so a sandbox entry never has to be dropped silently.
+ * Callers decide whether the wider ancestor is acceptable (it grants more than the original).
+ */
+export function nameablePath(path: string): { path: string; why?: string } {
+  const why = unnameablePath(path);
+  if (why === undefined) return { path };
+  let p = path.startsWith('/') ? path : '/';
+  // The first ancestor without the problem: cut at the first bad component.
+  const parts = p.split('/').filter((c) => c !== '');
+  let ok = '/';
+  for (const part of parts) {
+    const next = ok === '/' ? `/${part}` : `${ok}/${part}`;
+    if (part === '.' || part === '..' || unnameablePath(next) !== undefined) break;
+    ok = next;
+  }
+  p = ok;
+  return { path: p, why };
+}
+
+/**
+ * Text for people (a path in a reason, a drop-in comment, an error): control characters, bytes that
+ * are not UTF-8 and line/format separators escaped as `\xHH`/`\uHHHH` (and `\` doubled), so nothing
+ * the traced service named can end a comment line or reach a terminal as a control sequence.
+ */
+export function printableText(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xdc80 && cp <= 0xdcff) out += `\\x${(cp - 0xdc00).toString(16).padStart(2, '0')}`;
+    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if ((cp >= 0xd800 && cp <= 0xdfff) || cp === 0x2028 || cp === 0x2029 || cp === 0xfeff)
+      out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else if (ch === '\\') out += '\\\\';
+    else out += ch;
+  }
+  return out;
+}
