@@ -6,7 +6,9 @@
  *
  * Sections (default: all, in this order):
  *   parser    (a) the same real strace log through both parsers, lines per CPU second (no VM)
- *   overhead  (b) nginx req/s in the debian-13 VM unprofiled, profiled by hush, profiled by SHH
+ *   cpu       (b) on this machine's own CPU (no VM): `npm run bench:overhead` (bench/overhead/run.ts),
+ *             nginx and redis unprofiled, under hush's recorders and under SHH, interleaved rounds
+ *   overhead  (b) nginx req/s in the debian-13 VM (emulated) unprofiled, profiled by hush, by SHH
  *   strength  (c) every corpus unit profiled + hardened by each tool: exposure and functional check
  *   fleet     (d) `pulumi up` of examples/fleet on one VM, then on HUSH_COMPARE_FLEET_HOSTS (3) VMs
  *             in parallel: cost beyond the profiling window (hush only; its own VMs `flt-N`, booted
@@ -25,13 +27,14 @@ import * as path from 'node:path';
 import { hushVersion } from '../core/dropin';
 import { compareFleet } from './compare/fleet';
 import { compareOverhead, tracingVariants } from './compare/overhead';
+import type { LocalOverheadResults } from './overhead/report';
 import { compareParsers } from './compare/parser';
 import { renderResults, type CompareResults, type Environment } from './compare/report';
 import { corpusUnits, hardenWithHush, hardenWithShh, type UnitStrength } from './compare/strength';
 import { Vm } from './compare/vm';
 
 const REPO = path.resolve(__dirname, '..');
-const SECTIONS = ['parser', 'overhead', 'strength', 'fleet'] as const;
+const SECTIONS = ['parser', 'cpu', 'overhead', 'strength', 'fleet'] as const;
 type SectionName = (typeof SECTIONS)[number];
 const REPEATS = Number(process.env.HUSH_BENCH_REPEATS ?? 3);
 
@@ -229,6 +232,18 @@ async function main(): Promise<void> {
     log(
       `parser: hush ${r.hush.cpuSeconds.toFixed(2)} CPU s, SHH ${r.shh.cpuSeconds.toFixed(2)} CPU s: ${r.ratio.toFixed(2)}x`,
     );
+  }
+
+  if (sections.includes('cpu')) {
+    log('cpu: bench/overhead on this machine (bash bench/overhead/setup.sh first)');
+    const at = new Date().toISOString();
+    execFileSync(process.execPath, [path.join(REPO, 'dist', 'bench', 'overhead', 'run.js')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const cpu = JSON.parse(
+      fs.readFileSync(path.join(path.dirname(resultsPath()), 'overhead-local.json'), 'utf8'),
+    ) as LocalOverheadResults;
+    save('cpu', { at, env, result: cpu });
   }
 
   if (sections.includes('fleet')) {

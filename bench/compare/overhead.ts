@@ -7,8 +7,8 @@
  * before it: each profiled rate is a ratio to its own paired baseline, because the shared
  * machine's load (and so the emulated VM's speed) drifts by 2x between runs minutes apart.
  */
-import { z } from 'zod';
 import { profileService, type ProfileServiceOptions } from '../../remote/profile';
+import { parseWrk } from '../overhead/services';
 import { VM_DIR, VM_SHH, type Vm } from './vm';
 
 export const WRK_SECONDS = Number(process.env.HUSH_COMPARE_WRK_SECONDS ?? 20);
@@ -19,24 +19,7 @@ const WRK_WARMUP_OUT = `${VM_DIR}/wrk-warmup.out`;
 export const WRK_WORKLOAD = `mkdir -p ${VM_DIR}; wrk -t2 -c8 -d3s http://127.0.0.1/ > ${WRK_WARMUP_OUT} 2>&1; wrk ${WRK_ARGS} > ${WRK_OUT} 2>&1`;
 const NGINX_UP = 'curl -fsS -o /dev/null http://127.0.0.1/';
 
-export interface WrkResult {
-  requestsPerSec: number;
-  requests: number;
-  /** socket errors + non-2xx/3xx responses */
-  errors: number;
-}
-
-/** Parses wrk's summary (`Requests/sec:`, `N requests in`, `Socket errors:`, `Non-2xx or 3xx responses:`). */
-export function parseWrk(text: string): WrkResult {
-  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
-  const reqs = /^\s*(\d+) requests in /m.exec(text);
-  if (!rps || !reqs) throw new Error(`not wrk output: ${text.slice(0, 500)}`);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
-  const errors =
-    (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
-  return { requestsPerSec: z.coerce.number().parse(rps[1]), requests: Number(reqs[1]), errors };
-}
+export type WrkResult = ReturnType<typeof parseWrk>;
 
 export type OverheadVariant = 'hush' | `hush (${string})` | 'shh';
 

@@ -5,6 +5,7 @@
  */
 import type { FleetComparison, FleetRun } from './fleet';
 import type { OverheadComparison } from './overhead';
+import { nginxTarget, renderLocalOverhead, type LocalOverheadResults } from '../overhead/report';
 import type { ParserComparison } from './parser';
 import type { UnitStrength } from './strength';
 
@@ -32,6 +33,8 @@ export interface Section<T> {
 export interface CompareResults {
   parser?: Section<ParserComparison>;
   overhead?: Section<OverheadComparison>;
+  /** b on this machine's own CPU (bench/overhead, `npm run bench:overhead`) */
+  cpu?: Section<LocalOverheadResults>;
   strength?: Section<UnitStrength[]>;
   fleet?: Section<FleetComparison>;
 }
@@ -61,7 +64,7 @@ export function renderResults(r: CompareResults, notes = ''): string {
   if (r.overhead) {
     const o = r.overhead.result;
     rows.push([
-      'b. nginx req/s while profiled ÷ unprofiled just before (wrk in the VM)',
+      'b. emulated (TCG VM): nginx req/s while profiled ÷ unprofiled just before (wrk in the VM)',
       `${o.hush.toFixed(1)} (${x(o.hushVsUnprofiled)} of ${o.baseline.toFixed(1)})`,
       'unprofiled = 1.00x',
       x(o.hushVsUnprofiled),
@@ -69,7 +72,7 @@ export function renderResults(r: CompareResults, notes = ''): string {
       verdict(o.hushVsUnprofiled >= 0.9),
     ]);
     rows.push([
-      'b. same, hush vs SHH (each ÷ its own unprofiled run)',
+      'b. emulated (TCG VM): same, hush vs SHH (each ÷ its own unprofiled run)',
       x(o.hushVsUnprofiled),
       `SHH ${x(o.shhVsUnprofiled)} (${o.shh.toFixed(1)} req/s)`,
       x(o.hushVsShh),
@@ -78,13 +81,32 @@ export function renderResults(r: CompareResults, notes = ''): string {
     ]);
     for (const v of o.variants)
       rows.push([
-        `b. hush with ${v.name}`,
+        `b. emulated (TCG VM): hush with ${v.name}`,
         `${v.requestsPerSec.toFixed(1)} (${x(v.vsUnprofiled)})`,
         `SHH ${x(o.shhVsUnprofiled)}`,
         x(v.vsUnprofiled / o.shhVsUnprofiled),
         '≥ 0.9x unprofiled; ≥ 2x SHH',
         verdict(v.vsUnprofiled >= 0.9 && v.vsUnprofiled / o.shhVsUnprofiled >= 2),
       ]);
+  }
+  if (r.cpu) {
+    const c = r.cpu.result;
+    for (const s of c.summary) {
+      if (s.recorder === 'unprofiled') continue;
+      const t = s.service === 'nginx' ? nginxTarget(s.recorder) : undefined;
+      rows.push([
+        `b. real CPU: ${s.service} req/s under ${s.recorder} ÷ unprofiled, same round (median of ${s.rounds})`,
+        `${fmtInt(s.rateMedian)} (${x(s.vsUnprofiledMedian)}; min ${x(s.vsUnprofiledMin)})`,
+        s.vsShhMedian === undefined
+          ? 'unprofiled = 1.00x'
+          : `÷ SHH ${x(s.vsShhMedian)} (min ${x(s.vsShhMin ?? NaN)})`,
+        x(s.vsUnprofiledMedian),
+        t ? `≥ ${t.vsUnprofiled}x unprofiled; ≥ ${t.vsShh}x SHH` : 'figure only',
+        t && s.vsShhMedian !== undefined
+          ? verdict(s.vsUnprofiledMedian >= t.vsUnprofiled && s.vsShhMedian >= t.vsShh)
+          : '',
+      ]);
+    }
   }
   if (r.strength) {
     const t = STRENGTH_TARGETS;
@@ -260,6 +282,17 @@ function details(r: CompareResults): string[] {
         (x) =>
           `| ${x.variant} | ${x.requestsPerSec.toFixed(1)} | ${x.paired.toFixed(1)} | ${(x.requestsPerSec / x.paired).toFixed(2)}x | ${x.requests} | ${x.errors} | ${x.note} |`,
       ),
+      '',
+    );
+  }
+  if (r.cpu) {
+    out.push(
+      '**b. Profiling overhead on real CPU.** `npm run bench:overhead` (bench/overhead): nginx (one worker, static page,',
+      'access log, `wrk -t1 -c8`) and redis (`redis-benchmark -c 8`, GET/SET) on this machine, no VM, each run under',
+      "the ExecStart line hush's wrapper writes (its trace FIFO drained by the session's own reader), under SHH's",
+      '`shh run`, and unprofiled, in an order rotated per round; each rate ÷ the unprofiled rate of its own round.',
+      '',
+      renderLocalOverhead(r.cpu.result),
       '',
     );
   }

@@ -1,0 +1,269 @@
+/**
+ * `npm run bench:overhead`: what profiling costs a service on this machine's own CPU (no VM).
+ *
+ *   bash bench/overhead/setup.sh      # once: Debian's nginx, redis, wrk, bpftrace; tracefs
+ *   npm run bench:overhead            # HUSH_OVERHEAD_ROUNDS (5), HUSH_OVERHEAD_SECONDS (8),
+ *                                     # HUSH_OVERHEAD_SERVICES (nginx,redis), HUSH_OVERHEAD_RECORDERS
+ *
+ * Each round runs every recorder once per service, in an order rotated round by round, so that
+ * the shared machine's load drifts over all of them alike: the service unprofiled, under hush's
+ * default recorder, under hush's full tracing, and under SHH's own `shh run` (scripts/install-shh;
+ * its strace through bench/overhead/shh-strace when the host's is older than 6.6). Every profiled
+ * rate is divided by the unprofiled rate of the same round; min and median over the rounds are
+ * reported, with the load average before each run. Figures go to stdout and to
+ * ${HUSH_CACHE}/bench/overhead-local.json (bench:compare's `cpu` section renders them).
+ * Not a test: a missed target is printed as missed.
+ */
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hushWrapped, localStrace, type LocalStrace, type RecorderName } from './recorders';
+import { nginxService, redisService, type BenchService } from './services';
+import { summarizeRuns, renderLocalOverhead, type LocalOverheadResults, type LocalRun } from './report';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const SRC = fs.existsSync(path.join(REPO, 'bench', 'overhead')) ? REPO : path.resolve(__dirname, '..', '..');
+const ROUNDS = Number(process.env.HUSH_OVERHEAD_ROUNDS ?? 5);
+const SECONDS = Number(process.env.HUSH_OVERHEAD_SECONDS ?? 8);
+const REDIS_REQUESTS = Number(process.env.HUSH_OVERHEAD_REDIS_REQUESTS ?? 100_000);
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
+
+const log = (line: string) =>
+  process.stderr.write(`[overhead ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cacheDir(): string {
+  return path.join(process.env.HUSH_CACHE || '/var/cache/hush', 'bench');
+}
+
+function loadAvg(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+async function waitPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing answers on port ${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+function exited(p: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    p.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Async on purpose: the readers' pipes into this process must keep draining while the load runs. */
+async function run(argv: string[], timeoutMs: number): Promise<string> {
+  const r = await execFileAsync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs, env: ENV });
+  return r.stdout;
+}
+
+interface Started {
+  /** Processes to wait for after the service is stopped (the service or shh, the reader). */
+  waitFor: ChildProcess[];
+  traceBytes: () => number;
+  /** shh's stdout (its options), for the note. */
+  output: () => string;
+  note: string;
+}
+
+function startRecorder(
+  recorder: RecorderName,
+  service: BenchService,
+  strace: LocalStrace,
+  scratch: string,
+  shh: string | undefined,
+): Started {
+  const command = service.execStart.split(' ');
+  if (recorder === 'unprofiled') {
+    const p = spawn(command[0]!, command.slice(1), { env: ENV, stdio: 'ignore' });
+    return { waitFor: [p], traceBytes: () => 0, output: () => '', note: '' };
+  }
+  if (recorder === 'shh') {
+    if (!shh) throw new Error('shh is not built (scripts/install-shh)');
+    let out = '';
+    const p = spawn(shh, ['run', '--', ...command], {
+      env: { ...ENV, PATH: `${path.join(SRC, 'bench', 'overhead', 'shh-strace')}:${ENV.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    return { waitFor: [p], traceBytes: () => 0, output: () => out, note: 'shh run' };
+  }
+  const fifoDir = path.join(scratch, 'fifo');
+  fs.rmSync(fifoDir, { recursive: true, force: true });
+  fs.mkdirSync(fifoDir, { recursive: true });
+  const w = hushWrapped(service, strace, recorder === 'hush full' ? 'full' : undefined, fifoDir);
+  execFileSync('mkfifo', ['-m', '0600', w.fifo]);
+  let bytes = 0;
+  const reader = spawn(w.reader[0]!, w.reader.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  reader.stdout.on('data', (d: Buffer) => (bytes += d.length));
+  const p = spawn(w.argv[0]!, w.argv.slice(1), { env: ENV, stdio: 'ignore' });
+  return {
+    waitFor: [p, reader],
+    traceBytes: () => bytes,
+    output: () => '',
+    note: `tracing ${w.tracing}`,
+  };
+}
+
+async function oneRun(
+  round: number,
+  recorder: RecorderName,
+  service: BenchService,
+  strace: LocalStrace,
+  scratch: string,
+  shh: string | undefined,
+): Promise<LocalRun> {
+  fs.rmSync(service.pidFile, { force: true });
+  const load = loadAvg();
+  const t0 = Date.now();
+  const s = startRecorder(recorder, service, strace, scratch, shh);
+  let result: LocalRun;
+  try {
+    await waitPort(service.port, 120_000);
+    const startMs = Date.now() - t0;
+    await run(service.warmup, 300_000);
+    const loadBefore = loadAvg();
+    const out = await run(service.load(SECONDS), 900_000);
+    result = {
+      round,
+      service: service.name,
+      recorder,
+      ...service.parseLoad(out),
+      loadAtStart: load,
+      loadBeforeLoad: loadBefore,
+      startMs,
+      traceBytes: 0,
+      note: s.note,
+    };
+  } finally {
+    await stop(service, s);
+  }
+  // the reader has seen the whole trace once the tracer and the reader have exited
+  return { ...result, traceBytes: s.traceBytes() };
+}
+
+async function stop(service: BenchService, s: Started): Promise<void> {
+  let pid: number | undefined;
+  for (let i = 0; i < 100 && pid === undefined; i++) {
+    try {
+      pid = Number(fs.readFileSync(service.pidFile, 'utf8').trim());
+    } catch {
+      await sleep(50);
+    }
+  }
+  if (pid) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone already */
+    }
+  }
+  for (const p of s.waitFor) {
+    if (!(await exited(p, 120_000))) {
+      log(`pid ${p.pid} did not exit within 120 s of the stop: killing it`);
+      p.kill('SIGKILL');
+      await exited(p, 10_000);
+    }
+  }
+}
+
+function shhBinary(): string | undefined {
+  try {
+    return execFileSync(path.join(SRC, 'scripts', 'install-shh'), [], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  } catch (e) {
+    log(`SHH unavailable, its runs are skipped: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const strace = localStrace();
+  const shh = shhBinary();
+  const recorders = (process.env.HUSH_OVERHEAD_RECORDERS ?? 'unprofiled,hush decisions,hush full,shh')
+    .split(',')
+    .map((r) => r.trim() as RecorderName)
+    .filter((r) => r !== 'shh' || shh);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hush-overhead-'));
+  fs.chmodSync(scratch, 0o755);
+  const services: BenchService[] = (process.env.HUSH_OVERHEAD_SERVICES ?? 'nginx,redis')
+    .split(',')
+    .map((n) => n.trim())
+    .map((n) => {
+      if (n === 'nginx') return nginxService(scratch, 18080);
+      if (n === 'redis') return redisService(scratch, 16379, REDIS_REQUESTS);
+      throw new Error(`HUSH_OVERHEAD_SERVICES: unknown service ${n}`);
+    });
+  const started = new Date().toISOString();
+  const uptimeAtStart = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  log(`${uptimeAtStart}; ${ROUNDS} rounds, ${recorders.join(', ')}; ${strace.versionLine}`);
+  for (const svc of services) {
+    for (const t of [undefined, 'full'] as const) {
+      const w = hushWrapped(svc, strace, t, path.join(scratch, 'fifo'));
+      log(
+        `${svc.name}: hush ${w.why}: ExecStart=${w.execLine.slice(10, 400)}${w.execLine.length > 400 ? '…' : ''}`,
+      );
+    }
+  }
+  const runs: LocalRun[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const svc of services) {
+      const order = recorders.map((_, i) => recorders[(i + round) % recorders.length]!);
+      for (const rec of order) {
+        const r = await oneRun(round, rec, svc, strace, scratch, shh);
+        runs.push(r);
+        log(
+          `round ${round + 1} ${svc.name} ${rec}: ${r.requestsPerSec.toFixed(0)} req/s (${r.requests} requests, ${r.errors} errors; load ${r.loadBeforeLoad}; up after ${r.startMs} ms)`,
+        );
+      }
+    }
+  }
+  const results: LocalOverheadResults = {
+    started,
+    finished: new Date().toISOString(),
+    uptimeAtStart,
+    uptimeAtEnd: execFileSync('uptime', { encoding: 'utf8' }).trim(),
+    machine: `${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, ${os.type()} ${os.release()}`,
+    strace: strace.versionLine,
+    shh: shh ? path.basename(path.dirname(path.dirname(shh))) : 'not built',
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    runs,
+    summary: summarizeRuns(runs),
+  };
+  fs.mkdirSync(cacheDir(), { recursive: true });
+  fs.writeFileSync(path.join(cacheDir(), 'overhead-local.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.rmSync(scratch, { recursive: true, force: true });
+  process.stdout.write(renderLocalOverhead(results) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:overhead: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
