@@ -97,9 +97,11 @@ export function settingsFromFlags(v: HardeningFlagValues): ResolveSettings {
 /** The plan as the user asked: JSON, or a drop-in (optionally with reasons as comments). */
 export function formatPlan(
   plan: Plan,
-  opts: { json?: boolean; explain?: boolean; unit?: string },
+  opts: { json?: boolean; explain?: boolean; unit?: string; notes?: NodeJS.WritableStream; command?: string },
   extra: object = {},
 ): string {
+  // Notes are in the drop-in's header too; on stderr they reach an operator who pipes stdout away.
+  for (const n of plan.notes ?? []) opts.notes?.write(`hush ${opts.command ?? 'resolve'}: note: ${n}\n`);
   if (opts.json) return JSON.stringify({ ...extra, plan }, null, 2) + '\n';
   return renderDropIn(plan, {
     version: hushVersion(),

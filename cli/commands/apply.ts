@@ -151,6 +151,7 @@ export const command: CliCommand = {
         );
       }
       const plan = resolve(profile, facts, settings);
+      for (const n of plan.notes ?? []) log(`note: ${n}`);
       const text = renderDropIn(plan, { version: hushVersion(), unit, explain: values.explain ?? false });
       if (values['dry-run']) {
         io.stdout.write(

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { profileNotes } from '../../core/profile';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
 import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
@@ -135,6 +136,7 @@ export const command: CliCommand = {
       io.stdout.write(profileJson);
     }
     for (const w of result.warnings) log(`warning: ${w}`);
+    for (const n of profileNotes(result.profile)) log(`note: ${n}`);
     const p = result.profile;
     log(
       `${unit}: ${p.actions.length} actions, ${Object.keys(p.syscalls).length} syscalls from ${p.runs.length} trace(s) ` +

@@ -79,7 +79,12 @@ export const command: CliCommand = {
     }
     const plan = resolve(profile!, facts, settings);
     io.stdout.write(
-      formatPlan(plan, { json: values.json, explain: values.explain, unit: values.unit ?? facts.unit?.name }),
+      formatPlan(plan, {
+        json: values.json,
+        explain: values.explain,
+        unit: values.unit ?? facts.unit?.name,
+        notes: io.stderr,
+      }),
     );
     return 0;
   },

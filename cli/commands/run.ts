@@ -101,7 +101,11 @@ export const command: CliCommand = {
       if (values.profile) writeFileSync(values.profile, JSON.stringify(profile, null, 2) + '\n');
       const plan = resolve(profile, hostFacts, settings);
       io.stdout.write(
-        formatPlan(plan, { json: values.json, explain: values.explain }, { command: cmd, exitCode }),
+        formatPlan(
+          plan,
+          { json: values.json, explain: values.explain, notes: io.stderr, command: 'run' },
+          { command: cmd, exitCode },
+        ),
       );
       return 0;
     } finally {

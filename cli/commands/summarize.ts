@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { newStats, parseStraceBatches } from '../../core/strace';
 import type { UnparsedLine } from '../../core/strace';
 import { HANDLED_SYSCALLS, createSummarizer } from '../../core/summary';
-import { batchPieces, profileJsonPieces } from '../../core/profile';
+import { batchPieces, profileJsonPieces, profileNotes } from '../../core/profile';
 import { UsageError, type CliCommand } from '../command';
 import { writePieces } from '../writePieces';
 
@@ -75,11 +75,10 @@ export const command: CliCommand = {
       );
     }
     const s = summarizer.stats();
-    if (s.unresolvedPaths > 0) {
+    for (const note of profileNotes(profile))
       io.stderr.write(
-        `hush summarize: ${s.unresolvedPaths} paths could not be resolved (cwd unknown${values.cwd ? ', fd not seen' : '; pass --cwd'}, or .. over a name the kernel did not resolve)\n`,
+        `hush summarize: ${note}${note.includes('unknown working') && !values.cwd ? ' (pass --cwd)' : ''}\n`,
       );
-    }
     if (s.handlerErrors > 0)
       io.stderr.write(`hush summarize: ${s.handlerErrors} calls could not be summarized (handler errors)\n`);
     if (stats.lines > 0 && stats.syscalls === 0) {

@@ -200,3 +200,24 @@ export function fingerprintChanges(before: Fingerprint, after: Fingerprint): str
   for (const path of old.keys()) if (!cur.has(path)) out.push(`binary removed: ${path}`);
   return out;
 }
+
+/**
+ * What an operator should know about how complete a profile is, in words: accesses the summary
+ * left out rather than guessed (core/summary README, "Paths"). Shown by `hush summarize`,
+ * `hush profile`, `hush run` and `hush apply`, and carried in the plan (drop-in header, JSON).
+ */
+export function profileNotes(p: Profile): string[] {
+  const sum = (k: 'droppedPaths' | 'unresolvedPaths'): number => p.runs.reduce((n, r) => n + (r[k] ?? 0), 0);
+  const notes: string[] = [];
+  const dropped = sum('droppedPaths');
+  if (dropped > 0)
+    notes.push(
+      `${dropped} successful access${dropped === 1 ? '' : 'es'} through unresolvable paths ignored (.. over a name the trace never saw resolved); if the hardened service fails, they are the first suspects`,
+    );
+  const unresolved = sum('unresolvedPaths');
+  if (unresolved > 0)
+    notes.push(
+      `${unresolved} path${unresolved === 1 ? '' : 's'} relative to an unknown working directory or file descriptor ignored`,
+    );
+  return notes;
+}

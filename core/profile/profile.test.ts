@@ -4,8 +4,13 @@ import {
   mergeProfiles,
   parseProfile,
   profileDigest,
+  profileNotes,
   ProfileError,
 } from './index';
+import { renderDropIn } from '../dropin';
+import { resolve } from '../resolve';
+import { facts257 } from '../resolve/testkit';
+import { summarizeLines } from '../summary/testHelpers';
 import { PROFILE_SCHEMA } from './schema';
 import type { Profile } from './schema';
 import { HostFacts } from './hostFacts';
@@ -161,5 +166,21 @@ describe('fingerprint', () => {
       'binary /usr/sbin/nginx: nginx 1.22.1-9 → 1.26.0-1',
     ]);
     expect(fingerprintChanges(fingerprint(facts), fingerprint(facts))).toEqual([]);
+  });
+});
+
+describe('profileNotes', () => {
+  it('says how many successful accesses were left out rather than guessed, and the plan carries it', () => {
+    const p = summarizeLines(['1 mkdir("/srv/x/link/../../etc/x", 0755) = 0', '1 unlink("rel") = 0']);
+    expect(profileNotes(p)).toEqual([
+      '1 successful access through unresolvable paths ignored (.. over a name the trace never saw resolved); if the hardened service fails, they are the first suspects',
+      '1 path relative to an unknown working directory or file descriptor ignored',
+    ]);
+    const plan = resolve(p, facts257());
+    expect(plan.notes).toEqual(profileNotes(p));
+    expect(renderDropIn(plan, { version: '0' })).toContain(
+      '# note: 1 successful access through unresolvable paths',
+    );
+    expect(profileNotes(summarizeLines(['1 getpid() = 5']))).toEqual([]);
   });
 });

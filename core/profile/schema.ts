@@ -28,10 +28,14 @@ export const RunInfo = z.object({
   pids: z.number().int().nonnegative(),
   /**
    * Path arguments the summary could not resolve (relative to an unknown cwd, or to an fd it never
-   * saw opened, or climbing `..` over a name the kernel never resolved for the trace): their
-   * actions are missing, so path options are less certain. 0 when absent.
+   * saw opened): their actions are missing, so path options are less certain. 0 when absent.
    */
   unresolvedPaths: z.number().int().nonnegative().optional(),
+  /**
+   * Successful calls whose path climbs `..` over a name the trace never saw the kernel resolve
+   * (core/summary README, "Paths"): their accesses are left out rather than guessed. 0 when absent.
+   */
+  droppedPaths: z.number().int().nonnegative().optional(),
   /**
    * How strace traced this run: `full` (every syscall) or `decisions` (`--seccomp-bpf`, every syscall
    * but the hot ones that change no decision; core/tracing). Absent in profiles written before this

@@ -4,7 +4,7 @@
  * byte-identical plan. Every emitted value carries its reasons; every stricter value not emitted
  * carries what blocked it (an action with its evidence, a gate, the unit's floor, or the user).
  */
-import { profileDigest } from '../profile';
+import { profileDigest, profileNotes } from '../profile';
 import type { HostFacts } from '../profile/hostFacts';
 import type { Profile } from '../profile/schema';
 import type { Action } from '../summary/actions';
@@ -255,11 +255,13 @@ export function resolve(profile: Profile, facts: HostFacts, settingsInput: Resol
     chosen.push({ option: name, value: forced[name]!, reasons: ['forced by the user'] });
   }
 
+  const notes = profileNotes(profile);
   return {
     mode: settings.mode,
     profileDigest: profileDigest(profile),
     systemdVersion: facts.systemdVersion,
     chosen,
     rejected,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }

@@ -39,5 +39,7 @@ export const Plan = z.object({
   /** In rendering order (the option registry's order). */
   chosen: z.array(Decision),
   rejected: z.array(Rejection),
+  /** What the operator should know about the profile's completeness (core/profile `profileNotes`). */
+  notes: z.array(z.string()).optional(),
 });
 export type Plan = z.infer<typeof Plan>;

@@ -66,8 +66,13 @@ export interface SummarizerStats {
   syscalls: number;
   /** Handler exceptions (a bug or an argument shape no handler expected): the call's actions are lost. */
   handlerErrors: number;
-  /** Path arguments left out: relative to an unknown cwd or fd, or climbing `..` over their own names. */
+  /** Path arguments left out because their base was unknown (relative to an unknown cwd or fd). */
   unresolvedPaths: number;
+  /**
+   * Successful calls whose path climbs `..` over a name the kernel never resolved for the trace
+   * (paths.ts): their access is left out, so the profile may under-report what the service needs.
+   */
+  droppedPaths: number;
   /** Processes whose parent's clone was never seen (their state started empty). */
   orphanProcesses: number;
 }
@@ -156,6 +161,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     syscalls: 0,
     handlerErrors: 0,
     unresolvedPaths: 0,
+    droppedPaths: 0,
     orphanProcesses: 0,
   };
 
@@ -267,6 +273,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       unparsable: run.unparsable ?? 0,
       pids: run.pids ?? this.traced.size,
       unresolvedPaths: run.unresolvedPaths ?? this.counters.unresolvedPaths,
+      ...(this.counters.droppedPaths > 0 ? { droppedPaths: this.counters.droppedPaths } : {}),
     };
     return {
       schema: PROFILE_SCHEMA,
@@ -388,8 +395,15 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       // Never let one odd line end the summary; the count is reported (hush summarize warns).
       this.counters.handlerErrors++;
     }
-    // An open whose returned fd strace decorated lost nothing: the kernel said what it opened.
-    if (this.climbRefused && sc.ret.fdPath === undefined) this.counters.unresolvedPaths++;
+    // An open whose returned fd strace decorated lost nothing: the kernel said what it opened. A
+    // failed call needed nothing (success.ts), so only successful ones count as dropped.
+    if (
+      this.climbRefused &&
+      sc.ret.fdPath === undefined &&
+      this.callPaths === 'all' &&
+      sc.ret.errno === undefined
+    )
+      this.counters.droppedPaths++;
     if (this.replayQueue.length > 0) this.drainReplays();
   }
 
