@@ -10,6 +10,7 @@ import { release, userInfo } from 'node:os';
 import type { ExecBinary, HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
 import { parseSyscallFilterOutput, type SyscallGroups } from '../core/systemd/syscallFilter';
+import { validateUnitName } from '../core/systemd/unitName';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -150,7 +151,7 @@ export function execBinaries(profile: Profile): ExecBinary[] {
 }
 
 /** Facts of this machine, as if the traced command were a system service run by the current user. */
-export function localHostFacts(unitName = 'hush-run'): HostFacts {
+export function localHostFacts(unitName = 'hush-run.service'): HostFacts {
   const sv = parseSystemctlVersion(run('systemctl', ['--version']) ?? '');
   const strace = run('strace', ['-V']);
   const groups = localSyscallGroups();
@@ -166,7 +167,11 @@ export function localHostFacts(unitName = 'hush-run'): HostFacts {
     ...(sv?.bpfFramework !== undefined ? { bpfFramework: sv.bpfFramework } : {}),
     ...(groups ? { syscallGroups: groups } : {}),
     systemInstance: true,
-    unit: { name: unitName, properties: user.uid === 0 ? {} : { User: user.username }, dropIns: [] },
+    unit: {
+      name: validateUnitName(unitName),
+      properties: user.uid === 0 ? {} : { User: user.username },
+      dropIns: [],
+    },
     binaries: [],
   };
 }

@@ -4,6 +4,18 @@
  * existing hardening, and make up the re-profile fingerprint.
  */
 import { z } from 'zod';
+import { SyscallName } from '../summary/actions';
+import { ServiceUnitName } from '../systemd/unitName';
+
+/**
+ * A `systemctl show` value. They reach the drop-in (the unit's own deny lists are repeated as its
+ * floor) and reasons: no control characters but tab, so nothing in them can break a line (systemd
+ * ends lines at LF, CR and NUL).
+ */
+const PropertyValue = z
+  .string()
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u0008\u000a-\u001f\u007f]*$/, 'contains a control character');
 
 export const ExecBinary = z.object({
   path: z.string(),
@@ -61,14 +73,19 @@ export const HostFacts = z.object({
   /** BPF-LSM / cgroup-bpf availability for SocketBind*, RestrictFileSystems, IPAddress*. */
   bpfFramework: z.boolean().optional(),
   /** `systemd-analyze syscall-filter` parsed: group name (with @) -> members (syscalls and @groups). */
-  syscallGroups: z.record(z.string(), z.array(z.string())).optional(),
+  syscallGroups: z
+    .record(
+      z.string().regex(/^@[a-z0-9_-]+$/, 'not a syscall group name'),
+      z.array(z.union([SyscallName, z.string().regex(/^@[a-z0-9_-]+$/)])),
+    )
+    .optional(),
   /** Whether the unit runs as the system manager (true) or a user manager. */
   systemInstance: z.boolean().default(true),
   unit: z
     .object({
-      name: z.string(),
+      name: ServiceUnitName,
       /** `systemctl show UNIT` properties. */
-      properties: z.record(z.string(), z.string()),
+      properties: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'not a property name'), PropertyValue),
       /** `systemctl cat UNIT` text (fragment + drop-ins), for reset/drift comparison. */
       catText: z.string().optional(),
       dropIns: z.array(z.string()).default([]),

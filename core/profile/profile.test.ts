@@ -184,3 +184,98 @@ describe('profileNotes', () => {
     expect(profileNotes(summarizeLines(['1 getpid() = 5']))).toEqual([]);
   });
 });
+
+describe('the schema refuses what could reach a drop-in in disguise', () => {
+  const good = (): Profile =>
+    JSON.parse(
+      JSON.stringify(
+        summarizeLines(['1 openat(AT_FDCWD, "/etc/hosts", O_RDONLY) = 3</etc/hosts>'], {
+          host: { ...facts257(), unit: { name: 'nginx.service', properties: {}, dropIns: [] } },
+        }),
+      ),
+    ) as Profile;
+  const issuesOf = (p: unknown): string[] => {
+    try {
+      parseProfile(p);
+      return [];
+    } catch (err) {
+      return (err as ProfileError).issues;
+    }
+  };
+
+  it('accepts what hush writes', () => {
+    expect(issuesOf(good())).toEqual([]);
+  });
+
+  const cases: [string, (p: Profile) => unknown, string][] = [
+    [
+      'a CR in the unit name (systemd breaks lines on a lone CR)',
+      (p: Profile) => (p.host!.unit!.name = 'x.service\rExecStartPre=/bin/sh'),
+      'host.unit.name',
+    ],
+    [
+      'a unit name systemd does not allow',
+      (p: Profile) => (p.host!.unit!.name = 'a b.service'),
+      'host.unit.name',
+    ],
+    ['another unit type', (p: Profile) => (p.host!.unit!.name = 'x.socket'), 'host.unit.name'],
+    [
+      'a syscall name with a newline',
+      (p: Profile) => (p.syscalls['read\nExecStartPre=/bin/sh'] = 1),
+      'syscalls',
+    ],
+    [
+      'a unit property with a newline',
+      (p: Profile) => (p.host!.unit!.properties['SystemCallFilter'] = '~@mount\nExecStart=/x'),
+      'host.unit.properties.SystemCallFilter',
+    ],
+    [
+      'an IP peer that is not an IP address',
+      (p: Profile) =>
+        p.actions.push({
+          seq: 9,
+          count: 1,
+          action: {
+            kind: 'net',
+            op: 'connect',
+            family: 'AF_INET',
+            address: 'localhost any',
+            ev: { pid: 1, line: 2, syscall: 'connect' },
+          },
+        }),
+      'actions[1].action.address',
+    ],
+    [
+      'a relative path',
+      (p: Profile) => ((p.actions[0]!.action as { path: string }).path = 'etc/hosts'),
+      'actions[0].action.path',
+    ],
+    [
+      'a NUL in a path',
+      (p: Profile) => ((p.actions[0]!.action as { path: string }).path = '/etc/\u0000x'),
+      'actions[0].action.path',
+    ],
+    [
+      'a socket family with spaces',
+      (p: Profile) =>
+        p.actions.push({
+          seq: 9,
+          count: 1,
+          action: {
+            kind: 'socket',
+            family: 'AF_INET x',
+            type: 'SOCK_STREAM',
+            protocol: '0',
+            ev: { pid: 1, line: 2, syscall: 'socket' },
+          },
+        }),
+      'actions[1].action.family',
+    ],
+  ];
+  it.each(cases)('refuses %s, naming the field', (_what, mutate, field) => {
+    const p = good();
+    mutate(p);
+    const issues = issuesOf(p);
+    expect(issues.some((i) => i.startsWith(field))).toBe(true);
+  });
+});

@@ -3,7 +3,7 @@
  * `hush summarize` / `hush profile`, stored in Pulumi state, read back by `hush resolve`.
  */
 import { z } from 'zod';
-import { Action } from '../summary/actions';
+import { Action, SyscallName } from '../summary/actions';
 import { HostFacts } from './hostFacts';
 
 export const PROFILE_SCHEMA = 'hush.profile/v1' as const;
@@ -43,12 +43,12 @@ export const RunInfo = z.object({
    */
   tracing: z.enum(['full', 'decisions']).optional(),
   /** `decisions` tracing: the syscalls the filter left out (their counts are not in the profile). */
-  untracedSyscalls: z.array(z.string()).optional(),
+  untracedSyscalls: z.array(SyscallName).optional(),
   /**
    * `decisions` tracing: untraced syscalls the profile counts as used (count 0) because tracing could
    * not prove them unused (core/tracing `completeDecisionProfile`).
    */
-  assumedSyscalls: z.array(z.string()).optional(),
+  assumedSyscalls: z.array(SyscallName).optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
@@ -57,9 +57,9 @@ export const Profile = z.object({
   /** Deduplicated actions in first-occurrence order. */
   actions: z.array(ProfileAction),
   /** Syscall names that counted (see the success rule in core/summary) with their counts. */
-  syscalls: z.record(z.string(), z.number().int().nonnegative()),
+  syscalls: z.record(SyscallName, z.number().int().nonnegative()),
   /** Syscall names seen only failing (e.g. EPERM, ENOSYS): informative, they block nothing. */
-  failedSyscalls: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  failedSyscalls: z.record(SyscallName, z.number().int().nonnegative()).default({}),
   runs: z.array(RunInfo),
   host: HostFacts.optional(),
 });

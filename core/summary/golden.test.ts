@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { parseStraceText } from '../strace';
 import { HANDLED_SYSCALLS } from './handlers';
 import { createSummarizer } from './summarizer';
+import { Profile } from '../profile/schema';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const GOLDEN = join(FIXTURES, 'golden');
@@ -39,5 +40,7 @@ describe('golden profiles of the real fixture logs', () => {
       writeFileSync(golden, JSON.stringify(JSON.parse(actual), null, 2) + '\n');
     // key order included: JSON.parse keeps the recorded order
     expect(actual).toBe(JSON.stringify(JSON.parse(readFileSync(golden, 'utf8'))));
+    // and the strict schema takes what the summary writes
+    expect(() => Profile.parse(JSON.parse(actual))).not.toThrow();
   });
 });
