@@ -156,6 +156,22 @@ export function parseDecoration(text: string): Decoration {
   return { path: normalizeAbsolute(path), charDevice };
 }
 
+/**
+ * The identity of a pseudo file in a `-y` decoration, when it has one that stays the same for the
+ * object's lifetime: `socket:[128604]` (the socket's inode), `anon_inode:[pidfd]` (the kind only).
+ * Undefined for paths and for `-yy` endpoints (`TCP:[127.0.0.1:80->…]`, which change on connect).
+ */
+export function pseudoObject(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  return /^[a-z_]+:\[(\d+|pidfd)\]$/.test(text) ? text : undefined;
+}
+
+/** A new fd entry's identity from its `-y` decoration (FdEntry.object), as a spreadable field. */
+export function objectOf(decoration: string | undefined): { object?: string } {
+  const object = pseudoObject(decoration);
+  return object === undefined ? {} : { object };
+}
+
 const PROC_PID = /^\/proc\/(\d+)(?=\/|$)/;
 
 /**

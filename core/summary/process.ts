@@ -31,6 +31,13 @@ export interface FdEntry {
   socket?: SocketInfo;
   /** For a pidfd (pidfd_open, clone's CLONE_PIDFD): the process it refers to. */
   pid?: number;
+  /**
+   * The `-y` decoration of a socket or pidfd when it was made (`socket:[128604]`, `anon_inode:[pidfd]`):
+   * a later call's decoration must be the same for this entry to be used. Under decision tracing
+   * `close` is not seen (core/tracing), so the number may since name another object, which the
+   * kernel then decorates differently (another socket inode, not a pidfd).
+   */
+  object?: string;
   cloexec?: boolean;
 }
 

@@ -688,9 +688,11 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const dec = this.decoration(fd.path);
     if (dec.path !== undefined)
       return entry?.path === dec.path ? entry : { path: dec.path, charDevice: dec.charDevice };
-    // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current; failing that,
-    // -yy's protocol tells an inherited socket's family and type (socket activation).
-    if (entry && entry.path === undefined) return entry;
+    // Pseudo decoration: only a non-file entry (socket, pidfd) can still be current, and only if it
+    // is the object the entry was made for (an entry outlives an unseen close); failing that, -yy's
+    // protocol tells an inherited socket's family and type (socket activation).
+    if (entry && entry.path === undefined && (entry.object === undefined || entry.object === fd.path))
+      return entry;
     return dec.socket ? { socket: { ...dec.socket } } : undefined;
   }
 

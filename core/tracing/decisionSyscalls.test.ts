@@ -38,7 +38,7 @@ describe.each(VERSIONS)('decision trace set for systemd %i groups', (version) =>
 
   test('every syscall with a summary handler is traced, but for the few whose handler UNTRACED says adds nothing', () => {
     const handledUntraced = [...HANDLED_SYSCALLS].filter((n) => set.untraced.has(n)).sort();
-    expect(handledUntraced).toEqual(['fstat', 'setsockopt']);
+    expect(handledUntraced).toEqual(['close', 'fstat', 'setsockopt']);
     for (const name of HANDLED_SYSCALLS) {
       if (set.untraced.has(name)) {
         expect([name, set.untraced.get(name)?.handled?.why]).toEqual([name, expect.any(String)]);
@@ -275,7 +275,11 @@ describe('completeDecisionProfile', () => {
   const noInherit = { FileDescriptorStoreMax: '0', StandardInput: 'null' };
 
   test('a unit with a traced member seen needs no assumption', () => {
-    const r = completeDecisionProfile(profile({ close: 3, epoll_create1: 1, socket: 1 }), set, noInherit);
+    const r = completeDecisionProfile(
+      profile({ dup2: 3, openat: 1, epoll_create1: 1, socket: 1 }),
+      set,
+      noInherit,
+    );
     expect(r.assumed).toEqual([]);
     expect(r.profile.runs[0]).toMatchObject({
       tracing: 'decisions',
@@ -293,15 +297,77 @@ describe('completeDecisionProfile', () => {
   });
 
   test('recv* and epoll_* are assumed used when the unit may have inherited fds', () => {
-    const r = completeDecisionProfile(profile({ close: 1 }), set, { TriggeredBy: 'app.socket' });
+    const r = completeDecisionProfile(profile({ dup: 1 }), set, { TriggeredBy: 'app.socket' });
     expect(r.assumed).toEqual(expect.arrayContaining(['recvfrom', 'recvmsg', 'epoll_wait']));
     expect(r.assumed).not.toContain('read');
   });
 
   test('epoll_* are assumed used when a socket exists but no @io-event call was seen (an epoll fd may be passed in)', () => {
-    const r = completeDecisionProfile(profile({ close: 1, socket: 1 }), set, noInherit);
+    const r = completeDecisionProfile(profile({ dup: 1, socket: 1 }), set, noInherit);
     expect(r.assumed).toEqual(expect.arrayContaining(['epoll_wait', 'epoll_ctl']));
     expect(r.assumed).not.toContain('recvfrom');
+  });
+});
+
+describe('close left out: an fd entry is only used for the object it was made for', () => {
+  const hex = (s: string) => [...Buffer.from(s)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const fd = (n: number, object: string) => `${n}<${hex(object)}>`;
+  const set = setFor(257);
+  const decisions = (trace: string) =>
+    completeDecisionProfile(summarize(withoutUntraced(trace, set)), set, KNOWN_PROPS).profile;
+  const actions = (p: Profile) => p.actions.map((a) => JSON.stringify({ ...a.action, ev: undefined }));
+
+  const bindAny6 = (n: number, object: string) =>
+    `741   bind(${fd(n, object)}, {sa_family=AF_INET6, sin6_port=htons(5353), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "${hex('::')}", &sin6_addr), sin6_scope_id=0}, 28) = 0`;
+  const end = ['741   exit_group(0)                     = ?', '741   +++ exited with 0 +++', ''];
+
+  test('a socket closed unseen, its number reused by a socket received over SCM_RIGHTS: the old entry is not read', () => {
+    // fd 3: a datagram socket, closed; fd 3 again: a socket of unknown type (recvmsg, untraced)
+    const trace = [
+      `741   socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = ${fd(3, 'socket:[7001]')}`,
+      `741   close(${fd(3, 'socket:[7001]')}) = 0`,
+      `741   recvmsg(${fd(5, 'socket:[7003]')}, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_controllen=0, msg_flags=0}, 0) = 0`,
+      bindAny6(3, 'socket:[7002]'),
+      ...end,
+    ].join('\n');
+    expect(set.untraced.has('close')).toBe(true);
+    const full = summarize(trace);
+    expect(actions(decisions(trace))).toEqual(actions(full));
+    // what a stale entry would have added: the old socket's type on the new socket's bind
+    expect(actions(full).filter((a) => a.includes('"op":"bind"') && a.includes('SOCK_DGRAM'))).toEqual([]);
+  });
+
+  test('the same socket under its own number after an unseen close of a dup: the entry still applies', () => {
+    const trace = [
+      `741   socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = ${fd(3, 'socket:[7001]')}`,
+      `741   dup(${fd(3, 'socket:[7001]')}) = ${fd(4, 'socket:[7001]')}`,
+      `741   close(${fd(4, 'socket:[7001]')}) = 0`,
+      bindAny6(3, 'socket:[7001]'),
+      ...end,
+    ].join('\n');
+    const full = summarize(trace);
+    expect(actions(decisions(trace))).toEqual(actions(full));
+    expect(actions(full).filter((a) => a.includes('"op":"bind"') && a.includes('SOCK_DGRAM')).length).toBe(2);
+  });
+
+  test('pidfd_send_signal seen: another process is assumed signalled (a pidfd entry may be stale), never less', () => {
+    const trace = [
+      '741   clone(child_stack=NULL, flags=SIGCHLD) = 742',
+      `741   pidfd_open(742, 0) = ${fd(3, 'anon_inode:[pidfd]')}`,
+      `741   pidfd_send_signal(${fd(3, 'anon_inode:[pidfd]')}, SIGTERM, NULL, 0) = 0`,
+      '741   exit_group(0)                     = ?',
+      '741   +++ exited with 0 +++',
+      '',
+    ].join('\n');
+    const full = summarize(trace);
+    expect(full.actions.some((a) => a.action.kind === 'killOther')).toBe(false);
+    const d = decisions(trace);
+    expect(d.actions.filter((a) => a.action.kind === 'killOther').map((a) => a.action)).toMatchObject([
+      { kind: 'killOther', target: -1 },
+    ]);
+    // no pidfd_send_signal: nothing is added
+    const plain = completeDecisionProfile(summarize('741   exit_group(0) = ?\n'), set, KNOWN_PROPS).profile;
+    expect(plain.actions).toEqual([]);
   });
 });
 

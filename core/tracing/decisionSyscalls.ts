@@ -192,6 +192,18 @@ export const UNTRACED: Readonly<Record<string, Omission>> = {
       onlyIf: 'noInheritedPathFds',
     },
   },
+  close: {
+    kind: 'assumed',
+    why: 'works on inherited stdio; @basic-io is decided by dup* (traced), else assumed used',
+    handled: {
+      why:
+        "its one effect is forgetting the fd's entry in the summary's fd table. A path entry is never read " +
+        'for a decorated fd (the -y decoration is authoritative); a socket or pidfd entry is read only when ' +
+        "the call's decoration is the object it was made for (socket inode, pidfd), so a stale entry can " +
+        'only be read for the same socket or for another pidfd: pidfd_send_signal is then assumed to signal ' +
+        'another process (completeDecisionProfile), which can only allow more',
+    },
+  },
   setsockopt: {
     kind: 'implied',
     witnesses: FD_CREATORS_SOCKET,
@@ -422,12 +434,14 @@ export function completeDecisionProfile(
     }
   }
   const assumedList = [...assumed].sort();
+  const actions = withUnknownPidfdTargets(profile, set);
   const syscalls = { ...profile.syscalls };
   for (const n of assumedList) syscalls[n] = syscalls[n] ?? 0;
   const untraced = untracedList(set);
   return {
     profile: {
       ...profile,
+      actions,
       syscalls: Object.fromEntries(Object.entries(syscalls).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       runs: profile.runs.map((r) => ({
         ...r,
@@ -438,4 +452,38 @@ export function completeDecisionProfile(
     },
     assumed: assumedList,
   };
+}
+
+/**
+ * With `close` untraced, a pidfd's fd-table entry may outlive it: a pidfd received later over a unix
+ * socket (SCM_RIGHTS, recvmsg is untraced too) on the same number would be taken for the old one,
+ * and a signal to another user's process for one to the service's own child. Every decoration of a
+ * pidfd is alike (`anon_inode:[pidfd]`), so the summary cannot tell them apart: when the service used
+ * pidfd_send_signal at all, a signal to another process is assumed (CapabilityBoundingSet keeps
+ * CAP_KILL), which can only allow more than full tracing. Services that never signal through a
+ * pidfd (every corpus unit) get the identical profile.
+ */
+function withUnknownPidfdTargets(profile: Profile, set: DecisionTraceSet): Profile['actions'] {
+  if (!set.untraced.has('close') || !('pidfd_send_signal' in profile.syscalls)) return profile.actions;
+  if (profile.actions.some((a) => a.action.kind === 'killOther' && a.action.target === -1))
+    return profile.actions;
+  const seq = profile.actions.reduce((m, a) => Math.max(m, a.seq), -1) + 1;
+  return [
+    ...profile.actions,
+    {
+      seq,
+      count: 1,
+      action: {
+        kind: 'killOther',
+        target: -1,
+        signal: '?',
+        ev: {
+          pid: 0,
+          line: 0,
+          syscall: 'pidfd_send_signal',
+          text: 'decision tracing: close is not traced, so a pidfd may name another process than its entry says',
+        },
+      },
+    },
+  ];
 }

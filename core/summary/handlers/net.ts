@@ -6,6 +6,7 @@
 import type { Arg } from '../../strace/types';
 import { field, flagNames, hasFlag, intValue, outValue, strValue, symText } from '../args';
 import type { HandlerContext, HandlerTable } from '../handler';
+import { objectOf } from '../paths';
 import type { SocketInfo } from '../process';
 
 /** The socket type of a `SOCK_STREAM|SOCK_CLOEXEC` argument (the flags are not the type). */
@@ -139,7 +140,12 @@ export const netHandlers: HandlerTable = {
   socket: (c) => {
     const info = newSocket(c, c.args[0], c.args[1], c.args[2]);
     const fd = c.returnedFd();
-    if (fd !== undefined) c.proc.files.set(fd, { socket: info, cloexec: hasFlag(c.args[1], 'SOCK_CLOEXEC') });
+    if (fd !== undefined)
+      c.proc.files.set(fd, {
+        socket: info,
+        cloexec: hasFlag(c.args[1], 'SOCK_CLOEXEC'),
+        ...objectOf(c.sc.ret.fdPath),
+      });
   },
   socketpair: (c) => {
     const info = newSocket(c, c.args[0], c.args[1], c.args[2]);
@@ -148,7 +154,11 @@ export const netHandlers: HandlerTable = {
       for (const item of fds.items) {
         const fd = c.fdNumber(item);
         if (fd !== undefined)
-          c.proc.files.set(fd, { socket: { ...info }, cloexec: hasFlag(c.args[1], 'SOCK_CLOEXEC') });
+          c.proc.files.set(fd, {
+            socket: { ...info },
+            cloexec: hasFlag(c.args[1], 'SOCK_CLOEXEC'),
+            ...objectOf(item.t === 'fd' ? item.path : undefined),
+          });
       }
     }
   },
@@ -211,6 +221,7 @@ function accept(c: HandlerContext): void {
         ...(listening.v6only !== undefined ? { v6only: listening.v6only } : {}),
       },
       cloexec: hasFlag(c.args[3], 'SOCK_CLOEXEC'),
+      ...objectOf(c.sc.ret.fdPath),
     });
   }
 }

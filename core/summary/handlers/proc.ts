@@ -6,6 +6,7 @@ import type { Arg } from '../../strace/types';
 import type { NamespaceType } from '../actions';
 import { field, flagNames, intValue, symText } from '../args';
 import type { HandlerContext, HandlerTable } from '../handler';
+import { objectOf } from '../paths';
 import { returnedOk } from '../success';
 
 export const NAMESPACE_FLAGS: Readonly<Record<string, NamespaceType>> = {
@@ -121,7 +122,7 @@ export const procHandlers: HandlerTable = {
   pidfd_open: (c) => {
     const fd = c.returnedFd();
     const pid = intValue(c.args[0]);
-    if (fd !== undefined && pid !== undefined) c.proc.files.set(fd, { pid });
+    if (fd !== undefined && pid !== undefined) c.proc.files.set(fd, { pid, ...objectOf(c.sc.ret.fdPath) });
   },
   pidfd_send_signal: (c) => {
     const fd = c.args[0];
