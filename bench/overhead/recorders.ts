@@ -19,7 +19,14 @@ import { HostFacts } from '../../core/profile/hostFacts';
 import type { Tracing } from '../../core/tracing';
 import type { BenchService } from './services';
 
-export type RecorderName = 'unprofiled' | 'hush decisions' | 'hush full' | 'hush ebpf' | 'shh';
+export type RecorderName =
+  | 'unprofiled'
+  | 'hush decisions'
+  | 'hush full'
+  | 'hush ebpf'
+  /** bpftrace-prototype.ts: the cost of in-kernel recording, not a hush recorder */
+  | 'bpftrace prototype'
+  | 'shh';
 
 export interface LocalStrace {
   path: string;

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { prototypeProgram } from './bpftrace-prototype';
 import { hushWrapped, localStrace, type LocalStrace, type RecorderName } from './recorders';
 import { nginxService, redisService, type BenchService } from './services';
 import { summarizeRuns, renderLocalOverhead, type LocalOverheadResults, type LocalRun } from './report';
@@ -83,20 +84,65 @@ async function run(argv: string[], timeoutMs: number): Promise<string> {
 interface Started {
   /** Processes to wait for after the service is stopped (the service or shh, the reader). */
   waitFor: ChildProcess[];
+  /** Processes that only end when told to, once the service is gone (bpftrace). */
+  interruptAfter?: ChildProcess[];
   traceBytes: () => number;
   /** shh's stdout (its options), for the note. */
   output: () => string;
   note: string;
 }
 
-function startRecorder(
+/** The cgroup v2 hierarchy (unified, or the hybrid layout's unified/). */
+function cgroup2Root(): string {
+  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n');
+  const m = mounts.map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2');
+  if (!m?.[1]) throw new Error('no cgroup2 hierarchy mounted');
+  return m[1];
+}
+
+async function startBpftracePrototype(service: BenchService): Promise<Started> {
+  const cg = path.join(cgroup2Root(), 'hush-bench-overhead');
+  fs.mkdirSync(cg, { recursive: true });
+  let out = '';
+  let bytes = 0;
+  const bt = spawn('bpftrace', ['-B', 'line', '-e', prototypeProgram(cg)], {
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  bt.stdout.on('data', (d: Buffer) => {
+    bytes += d.length;
+    if (out.length < 4096) out += d.toString();
+  });
+  bt.stderr.on('data', (d: Buffer) => {
+    if (out.length < 4096) out += d.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  while (!/Attaching \d+ probes/.test(out)) {
+    if (bt.exitCode !== null || Date.now() > deadline)
+      throw new Error(`bpftrace did not attach (exit ${bt.exitCode}): ${out}`);
+    await sleep(50);
+  }
+  // the service starts inside the cgroup: the shell joins it, then execs the command
+  const p = spawn(
+    'sh',
+    ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...service.execStart.split(' ')],
+    {
+      env: ENV,
+      stdio: 'ignore',
+    },
+  );
+  return { waitFor: [p], interruptAfter: [bt], traceBytes: () => bytes, output: () => out, note: 'bpftrace' };
+}
+
+async function startRecorder(
   recorder: RecorderName,
   service: BenchService,
   strace: LocalStrace,
   scratch: string,
   shh: string | undefined,
-): Started {
+): Promise<Started> {
   const command = service.execStart.split(' ');
+  if (recorder === 'bpftrace prototype') return startBpftracePrototype(service);
   if (recorder === 'unprofiled') {
     const p = spawn(command[0]!, command.slice(1), { env: ENV, stdio: 'ignore' });
     return { waitFor: [p], traceBytes: () => 0, output: () => '', note: '' };
@@ -140,7 +186,7 @@ async function oneRun(
   fs.rmSync(service.pidFile, { force: true });
   const load = loadAvg();
   const t0 = Date.now();
-  const s = startRecorder(recorder, service, strace, scratch, shh);
+  const s = await startRecorder(recorder, service, strace, scratch, shh);
   let result: LocalRun;
   try {
     await waitPort(service.port, 120_000);
@@ -182,13 +228,18 @@ async function stop(service: BenchService, s: Started): Promise<void> {
       /* gone already */
     }
   }
-  for (const p of s.waitFor) {
-    if (!(await exited(p, 120_000))) {
-      log(`pid ${p.pid} did not exit within 120 s of the stop: killing it`);
-      p.kill('SIGKILL');
-      await exited(p, 10_000);
-    }
+  for (const p of s.waitFor) await ended(p);
+  for (const p of s.interruptAfter ?? []) {
+    p.kill('SIGINT');
+    await ended(p);
   }
+}
+
+async function ended(p: ChildProcess): Promise<void> {
+  if (await exited(p, 120_000)) return;
+  log(`pid ${p.pid} did not exit within 120 s of the stop: killing it`);
+  p.kill('SIGKILL');
+  await exited(p, 10_000);
 }
 
 function shhBinary(): string | undefined {
