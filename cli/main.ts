@@ -23,6 +23,7 @@ export const COMMAND_NAMES = [
   'apply',
   'reset',
   'status',
+  'watch',
 ] as const;
 
 function loadCommand(name: string): CliCommand | undefined {

@@ -10,6 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, ConnectionConfigError, type Connection, type ConnectionArgs } from '../remote/connection';
 import type { Tracing } from '../core/tracing';
+import { parseProfile } from '../core/profile';
+import type { Profile } from '../core/profile/schema';
+import { InvalidUnitNameError, parseRunnableUnitName } from '../remote/unitName';
 import { UsageError, type CliIo } from './command';
 
 export const TARGET_USAGE = `target flags:
@@ -121,4 +124,25 @@ export function parseDuration(text: string, flag: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+}
+
+/** The one UNIT positional of a remote command, validated (a bad name is a usage error). */
+export function unitFromPositionals(positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
+  try {
+    return parseRunnableUnitName(positionals[0] as string).unit;
+  } catch (err) {
+    if (err instanceof InvalidUnitNameError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** `--profile FILE`: the profile document, or a usage error naming the file and what is wrong. */
+export function profileFromFlag(file: string | undefined): Profile | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return parseProfile(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--profile ${file}: ${(err as Error).message}`);
+  }
 }

@@ -3,13 +3,19 @@
  * drop-in, verify the service, roll back on failure. Without --profile the unit is profiled
  * first (remote/profile.ts) with the --duration / --workload window.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hushVersion, renderDropIn } from '../../core/dropin';
-import { parseProfile } from '../../core/profile';
 import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
-import { applyDropIn, ApplyError } from '../../remote/apply';
+import { applyDropIn, ApplyError, type ApplyResult } from '../../remote/apply';
+import { readDropInState } from '../../remote/hardeningState';
+import { reset } from '../../remote/reset';
+import { dropInAssignments, journalCursor, watchUnit, type WatchResult } from '../../remote/watch';
+import type { Denial } from '../../core/denials';
+import type { HostFacts } from '../../core/profile/hostFacts';
+import type { HardeningMode } from '../../core/resolve/plan';
+import { denialLine, watchJson, watchSummary } from '../denialOutput';
 import { probe } from '../../remote/probe';
 import { withExecModesOrUnknown } from '../../remote/execModes';
 import { profileService } from '../../remote/profile';
@@ -23,6 +29,7 @@ import {
   progress,
   TARGET_FLAGS,
   TARGET_USAGE,
+  profileFromFlag,
   tracingFromFlag,
 } from '../remoteTarget';
 
@@ -46,8 +53,16 @@ apply flags:
   --settle D           how long UNIT must stay up after the restart (default 5s)
   --force              rewrite and restart even if the drop-in is unchanged
   --dry-run            print the drop-in that would be applied; change nothing
+watch flags:
+  --watch D            after a verified apply, watch UNIT for D (e.g. 30m) for sandbox denials, each
+                       reported with the option that caused it and its relaxation (see hush watch)
+  --rollback-on-denial with --watch: put the previous drop-in back (or none, as before) at the first
+                       denial (a seccomp record, a SIGSYS exit, a failed start, or a line one of the
+                       drop-in's options explains); exit 5
 ${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
 ${TARGET_USAGE}
+Exit codes: 0 hardened (and, with --watch, no denial), 1 error, 2 usage, 3 rolled back by
+verification, 4 rollback failed, 5 rolled back after a denial, 6 denials seen while watching (kept).
 `;
 
 export const command: CliCommand = {
@@ -71,6 +86,8 @@ export const command: CliCommand = {
         settle: { type: 'string' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        watch: { type: 'string' },
+        'rollback-on-denial': { type: 'boolean' },
       },
     });
     const { values, positionals } = parsed;
@@ -100,17 +117,15 @@ export const command: CliCommand = {
     if (tracing !== undefined && values.profile !== undefined) {
       throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
     }
+    const watchMs = values.watch !== undefined ? parseDuration(values.watch, '--watch') : undefined;
+    if (values['rollback-on-denial'] && watchMs === undefined)
+      throw new UsageError('--rollback-on-denial needs --watch');
+    if (watchMs !== undefined && values['dry-run'])
+      throw new UsageError('--watch and --dry-run exclude each other');
     connectionArgsFromFlags(values); // flag errors before any network use
     const log = progress(io, 'apply');
 
-    let profile: Profile | undefined;
-    if (values.profile !== undefined) {
-      try {
-        profile = parseProfile(readFileSync(values.profile, 'utf8'));
-      } catch (err) {
-        throw new UsageError(`--profile ${values.profile}: ${(err as Error).message}`);
-      }
-    }
+    let profile: Profile | undefined = profileFromFlag(values.profile);
 
     const conn = await connectFromFlags(values, io, 'apply');
     let profiledNow = false;
@@ -162,6 +177,12 @@ export const command: CliCommand = {
         return 0;
       }
       log(`${plan.chosen.length} option(s) chosen, ${plan.rejected.length} rejected`);
+      // Where the watch starts (before the restart: denials of the settle time count too), and what
+      // a rollback on denial puts back.
+      const before =
+        watchMs !== undefined
+          ? { cursor: await journalCursor(conn), previous: (await readDropInState(conn, unit)).content }
+          : undefined;
       try {
         const result = await applyDropIn(conn, unit, text, {
           ...(values.health !== undefined ? { health: values.health } : {}),
@@ -170,6 +191,25 @@ export const command: CliCommand = {
           force: values.force ?? false,
           log,
         });
+        if (before && watchMs !== undefined && result.verdict !== 'unverified') {
+          await conn.close();
+          return await watchAfterApply({
+            unit,
+            text,
+            result,
+            facts,
+            profile,
+            mode: settings.mode,
+            watchMs,
+            cursor: before.cursor,
+            previous: before.previous,
+            rollback: values['rollback-on-denial'] === true,
+            connect: () => connectFromFlags(values, io, 'apply'),
+            io,
+            json: values.json === true,
+            log,
+          });
+        }
         if (values.json) {
           io.stdout.write(JSON.stringify({ unit, host: conn.host, result, dropIn: text }, null, 2) + '\n');
         } else {
@@ -196,3 +236,82 @@ export const command: CliCommand = {
     }
   },
 };
+
+/** A denial that warrants a rollback: the kernel or the manager saw it, or an option of the drop-in explains it. */
+function warrantsRollback(d: Denial): boolean {
+  return d.finding.kind !== 'errno' || d.causes.length > 0;
+}
+
+/**
+ * `--watch`: reads denials for the window after a verified apply; with --rollback-on-denial the first
+ * one ends the window and the previous drop-in goes back (through the same verified transaction, or
+ * hush's reset when there was none). Exit 0 (quiet window), 6 (denials, kept), 5 (rolled back).
+ */
+async function watchAfterApply(a: {
+  unit: string;
+  text: string;
+  result: ApplyResult;
+  facts: HostFacts;
+  profile: Profile;
+  mode: HardeningMode;
+  watchMs: number;
+  cursor: string;
+  previous: string | null;
+  rollback: boolean;
+  connect: () => ReturnType<typeof connectFromFlags>;
+  io: CliIo;
+  json: boolean;
+  log: (line: string) => void;
+}): Promise<number> {
+  const stop = new AbortController();
+  a.log(`hardened and verified; watching ${a.unit} for ${(a.watchMs / 1000).toFixed(0)} s for denials`);
+  const watch: WatchResult = await watchUnit({
+    connect: a.connect,
+    unit: a.unit,
+    durationMs: a.watchMs,
+    since: { cursor: a.cursor },
+    relax: { ...dropInAssignments(a.text), facts: a.facts, profile: a.profile, mode: a.mode },
+    programs: a.profile.actions.flatMap((x) =>
+      x.action.kind === 'path' && x.action.access === 'exec' ? [x.action.path] : [],
+    ),
+    signal: stop.signal,
+    onDenial: (d) => {
+      a.log(denialLine(d));
+      if (a.rollback && warrantsRollback(d)) stop.abort();
+    },
+    log: a.log,
+  });
+  let rolledBack: { how: 'previous' | 'reset'; verdict: string } | undefined;
+  if (a.rollback && watch.denials.some(warrantsRollback)) {
+    const conn = await a.connect();
+    try {
+      if (a.previous === null) {
+        a.log(`rolling back: removing hush's drop-in from ${a.unit} (there was none before)`);
+        const r = await reset(conn, a.unit, { log: a.log });
+        rolledBack = { how: 'reset', verdict: r.activeAfter };
+      } else {
+        a.log(`rolling back: putting the previous drop-in of ${a.unit} back`);
+        const r = await applyDropIn(conn, a.unit, a.previous, { force: true, log: a.log });
+        rolledBack = { how: 'previous', verdict: r.verdict };
+      }
+    } finally {
+      await conn.close();
+    }
+  }
+  if (a.json) {
+    a.io.stdout.write(
+      JSON.stringify(
+        { unit: a.unit, result: a.result, dropIn: a.text, watch: watchJson(watch), rolledBack },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else {
+    a.io.stdout.write(`${a.unit}: hardened and verified (${a.result.path})\n` + watchSummary(watch));
+    if (rolledBack)
+      a.io.stdout.write(
+        `${a.unit}: ROLLED BACK after a denial (${rolledBack.how === 'reset' ? "hush's drop-in removed" : 'previous drop-in restored'}; ${rolledBack.verdict})\n`,
+      );
+  }
+  return rolledBack ? 5 : watch.denials.length > 0 ? 6 : 0;
+}

@@ -11,8 +11,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../cli/main';
 import { shQuote } from '../../remote/shell';
 import {
   checkService,
@@ -23,18 +21,9 @@ import {
   withTestHost,
   type TestHost,
 } from '../host';
-import { cliTargetFlags } from './profile-support';
+import { cliTargetFlags, runHush } from './profile-support';
 
-async function hush(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await main(args, { stdin: new PassThrough(), stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
+const hush = runHush;
 
 /** `{code, stderr}` with stderr only on failure, so a failing command shows why. */
 const outcome = (r: { code: number; stderr: string }, ok = 0) => ({

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { main } from '../../../cli/main';
 import { type TestHost } from '../../host';
 import { connect, type Connection, type ConnectionArgs } from '../../../remote/connection';
 import { sessionPaths } from '../../../remote/profile/session';
@@ -118,4 +120,16 @@ export async function waitFor(
     await sleep(everyMs);
   }
   return -1;
+}
+
+/** Runs the `hush` CLI in-process (cli/main) and collects what it printed. */
+export async function runHush(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString()));
+  stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await main(args, { stdin: new PassThrough(), stdout, stderr });
+  return { code, stdout: out, stderr: err };
 }
