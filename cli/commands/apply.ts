@@ -15,6 +15,7 @@ import { dropInAssignments, journalCursor, watchUnit, type WatchResult } from '.
 import type { Denial } from '../../core/denials';
 import type { HostFacts } from '../../core/profile/hostFacts';
 import type { HardeningMode } from '../../core/resolve/plan';
+import { applyWithCanary } from '../applyCanary';
 import { denialLine, watchJson, watchSummary } from '../denialOutput';
 import { probe } from '../../remote/probe';
 import { withExecModesOrUnknown } from '../../remote/execModes';
@@ -56,6 +57,10 @@ apply flags:
 watch flags:
   --watch D            after a verified apply, watch UNIT for D (e.g. 30m) for sandbox denials, each
                        reported with the option that caused it and its relaxation (see hush watch)
+  --canary D           apply the syscall filter first in log-only form (SystemCallLog=, systemd >= 247;
+                       every other option enforced: none has a log-only form), watch D, then enforce
+                       a filter that allows what was logged; a denial of another kind ends the canary
+                       and puts the previous drop-in back (exit 5)
   --rollback-on-denial with --watch: put the previous drop-in back (or none, as before) at the first
                        denial (a seccomp record, a SIGSYS exit, a failed start, or a line one of the
                        drop-in's options explains); exit 5
@@ -88,6 +93,7 @@ export const command: CliCommand = {
         'dry-run': { type: 'boolean' },
         watch: { type: 'string' },
         'rollback-on-denial': { type: 'boolean' },
+        canary: { type: 'string' },
       },
     });
     const { values, positionals } = parsed;
@@ -122,6 +128,9 @@ export const command: CliCommand = {
       throw new UsageError('--rollback-on-denial needs --watch');
     if (watchMs !== undefined && values['dry-run'])
       throw new UsageError('--watch and --dry-run exclude each other');
+    const canaryMs = values.canary !== undefined ? parseDuration(values.canary, '--canary') : undefined;
+    if (canaryMs !== undefined && (watchMs !== undefined || values['dry-run']))
+      throw new UsageError('--canary excludes --watch and --dry-run (the canary is a watch)');
     connectionArgsFromFlags(values); // flag errors before any network use
     const log = progress(io, 'apply');
 
@@ -184,6 +193,26 @@ export const command: CliCommand = {
           ? { cursor: await journalCursor(conn), previous: (await readDropInState(conn, unit)).content }
           : undefined;
       try {
+        if (canaryMs !== undefined) {
+          await conn.close();
+          return await applyWithCanary({
+            unit,
+            profile,
+            facts,
+            settings,
+            explain: values.explain ?? false,
+            canaryMs,
+            applyOptions: {
+              ...(values.health !== undefined ? { health: values.health } : {}),
+              ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
+              settleMs,
+            },
+            connect: () => connectFromFlags(values, io, 'apply'),
+            io,
+            json: values.json === true,
+            log,
+          });
+        }
         const result = await applyDropIn(conn, unit, text, {
           ...(values.health !== undefined ? { health: values.health } : {}),
           ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),

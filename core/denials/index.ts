@@ -20,6 +20,14 @@ import { findingOf, fromManager, SETUP_FAILURES, type Finding } from './findings
 export { parseJournalLines, JOURNAL_FIELDS, JournalEntry, entryTime } from './journal';
 export { findingOf, pathOf, SETUP_FAILURES, type Finding, type SeccompFinding } from './findings';
 export { causesOf, actionsOf, type Cause, type RelaxContext } from './relax';
+export {
+  canaryAssignments,
+  canaryPlan,
+  loggedSyscalls,
+  logLineOf,
+  NO_LOG_ONLY_FORM,
+  SYSTEM_CALL_LOG_SINCE,
+} from './canary';
 
 export interface UnitContext {
   unit: string;
