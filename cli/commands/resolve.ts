@@ -2,22 +2,23 @@
  * `hush resolve`: profiles and/or strace logs in, hardening out. Several inputs are merged (logs are
  * summarized first); the target is the profile's host facts, a --facts file, or this machine.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mergeProfiles, parseProfile } from '../../core/profile';
+import { formatIssues, mergeProfiles } from '../../core/profile';
 import { HostFacts } from '../../core/profile/hostFacts';
 import type { Profile } from '../../core/profile/schema';
-import { PROFILE_SCHEMA } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
+import { InvalidUnitNameError, validateUnitName } from '../../core/systemd/unitName';
 import { UsageError, type CliCommand } from '../command';
+import { InputError, readProfileOrLog } from '../input';
 import { execBinaries, localHostFacts } from '../localHost';
 import { formatPlan, HARDENING_FLAGS, HARDENING_USAGE, PositiveInt, settingsFromFlags } from '../planOutput';
-import { profileFromStraceLog } from '../traceProfile';
 
 const usage = `usage: hush resolve [FLAGS] PROFILE|STRACE_LOG…   (- reads stdin)
 
-Prints the drop-in for the merged inputs. A file is a profile if it is a hush.profile/v1 JSON
-document; anything else is read as a strace log (hush's -f -xx -y -v format).
+Prints the drop-in for the merged inputs. JSON input must be a hush.profile/v1 profile, any
+other input a strace log (hush's -f -xx -y -v format); empty, binary or unreadable input is an
+error (exit 1), never a drop-in.
 
 target flags:
   --systemd-version N  resolve for systemd N (gates options; bundled syscall groups for N)
@@ -26,14 +27,18 @@ target flags:
 ${HARDENING_USAGE}
 `;
 
-async function readInput(path: string, stdin: NodeJS.ReadableStream): Promise<Profile> {
-  const text = path === '-' ? undefined : readFileSync(path).subarray(0, 4096).toString('utf8');
-  if (text !== undefined && text.trimStart().startsWith('{') && text.includes(PROFILE_SCHEMA)) {
-    return parseProfile(readFileSync(path, 'utf8'));
+/** `--facts FILE`: host facts JSON, refused with the field named. */
+function readFacts(file: string): HostFacts {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${file}: not valid JSON host facts (${(err as Error).message})`);
   }
-  return profileFromStraceLog(path === '-' ? stdin : createReadStream(path), {
-    source: path === '-' ? 'stdin' : path,
-  });
+  const res = HostFacts.safeParse(value);
+  if (!res.success)
+    throw new InputError(`${file}: invalid host facts: ${formatIssues(res.error).join('; ')}`);
+  return res.data;
 }
 
 export const command: CliCommand = {
@@ -54,18 +59,24 @@ export const command: CliCommand = {
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('no input given');
     const settings = settingsFromFlags(values);
-
+    let unit: string | undefined;
+    try {
+      unit = values.unit === undefined ? undefined : validateUnitName(values.unit);
+    } catch (err) {
+      if (err instanceof InvalidUnitNameError) throw new UsageError(`--unit: ${err.message}`);
+      throw err;
+    }
+    if (positionals.filter((p) => p === '-').length > 1)
+      throw new UsageError('stdin (-) can be read only once');
     let profile: Profile | undefined;
     for (const input of positionals) {
-      const p = await readInput(input, io.stdin);
+      const p = await readProfileOrLog(input, io);
       profile = profile ? mergeProfiles(profile, p) : p;
     }
-    let facts = values.facts
-      ? HostFacts.parse(JSON.parse(readFileSync(values.facts, 'utf8')))
-      : profile!.host;
+    let facts = values.facts ? readFacts(values.facts) : profile!.host;
     if (!facts) {
       // A bare log: assume it was captured on this machine.
-      facts = { ...localHostFacts(values.unit), binaries: execBinaries(profile!) };
+      facts = { ...localHostFacts(unit), binaries: execBinaries(profile!) };
       io.stderr.write("hush resolve: no host facts in the input; using this machine's\n");
     }
     if (values['systemd-version'] !== undefined) {
@@ -82,7 +93,7 @@ export const command: CliCommand = {
       formatPlan(plan, {
         json: values.json,
         explain: values.explain,
-        unit: values.unit ?? facts.unit?.name,
+        unit: unit ?? facts.unit?.name,
         notes: io.stderr,
       }),
     );

@@ -4,7 +4,7 @@
  * stdout and stderr go to hush's stderr, so hush's stdout carries only the result.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,17 @@ exactly what it did (conservative mode: nothing it did is blocked).
   --strace-log FILE    keep the raw strace log in FILE
 ${HARDENING_USAGE}
 `;
+
+/**
+ * The status a shell (and env(1)) gives a command that cannot start: 127 when there is no such
+ * program (no file, or none on $PATH), 126 when there is one that cannot be executed.
+ */
+function notStartedStatus(program: string): number {
+  const candidates = program.includes('/')
+    ? [program]
+    : (process.env.PATH ?? '').split(':').map((d) => join(d || '.', program));
+  return candidates.some((c) => existsSync(c)) ? 126 : 127;
+}
 
 /** Split `FLAGS -- CMD ARGS` (or `FLAGS CMD ARGS`: the first non-flag word starts the command). */
 function splitCommand(argv: string[]): { flags: string[]; cmd: string[] } {
@@ -89,13 +100,21 @@ export const command: CliCommand = {
         child.on('error', fail);
         child.on('close', (code, signal) => done(code ?? (signal ? 128 : 1)));
       });
-      if (exitCode !== 0)
-        io.stderr.write(`hush run: ${cmd[0]} exited with status ${exitCode}; the profile covers that run\n`);
-      const facts = localHostFacts();
       const traced = await profileFromStraceLog(createReadStream(log), {
         source: `run: ${cmd.join(' ')}`,
         cwd: process.cwd(),
       });
+      // A command that never started has no behaviour to harden: its failure is the result.
+      if (traced.syscalls['execve'] === undefined && traced.syscalls['execveat'] === undefined) {
+        const status = notStartedStatus(cmd[0]!);
+        io.stderr.write(
+          `hush run: ${cmd[0]} could not be started (${status === 127 ? 'not found' : 'not executable'}); no profile, no drop-in\n`,
+        );
+        return status;
+      }
+      if (exitCode !== 0)
+        io.stderr.write(`hush run: ${cmd[0]} exited with status ${exitCode}; the profile covers that run\n`);
+      const facts = localHostFacts();
       const hostFacts = { ...facts, binaries: execBinaries(traced) };
       const profile = { ...traced, host: hostFacts };
       if (values.profile) writeFileSync(values.profile, JSON.stringify(profile, null, 2) + '\n');

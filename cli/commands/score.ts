@@ -3,7 +3,6 @@
  * the exposure `systemd-analyze security` would print once the drop-in is applied, predicted
  * offline (core/exposure).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDropIn } from '../../core/dropin';
@@ -16,7 +15,8 @@ import {
 } from '../../core/exposure';
 import type { Assignment } from '../../core/resolve/plan';
 import { syscallGroupsFor } from '../../core/systemd';
-import { UsageError, type CliCommand, type CliIo } from '../command';
+import { UsageError, type CliCommand } from '../command';
+import { InputError, readUnitText } from '../input';
 
 const usage = `usage: hush score [--unit FILE | --properties FILE] [--systemd-version N] [--offline] [--json] DROPIN|-
 
@@ -31,18 +31,22 @@ DROPIN (a file, or - for stdin) is applied, without a host.
   --json               the prediction as JSON (score, label, every check)
 `;
 
-async function readInput(file: string, io: CliIo): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of io.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The [Unit] and [Service] assignments of a unit file or drop-in (other sections do not score). */
-function scoredAssignments(text: string): Assignment[] {
-  return parseDropIn(text)
-    .assignments.filter((a) => a.section === 'Service' || a.section === 'Unit')
-    .map(({ option, value }) => ({ option, value }));
+/**
+ * The [Unit] and [Service] assignments of a unit file or drop-in (other sections do not score).
+ * A line systemd would ignore, or no [Service]/[Unit] section at all, means this is not what the
+ * user thinks it is: an error naming the line, never a score.
+ */
+function scoredAssignments(text: string, name: string): Assignment[] {
+  const parsed = parseDropIn(text);
+  const bad = parsed.ignored[0];
+  if (bad !== undefined)
+    throw new InputError(
+      `${name}:${bad.line}: ${bad.why}: ${JSON.stringify(bad.text.slice(0, 80))} (not a unit file or drop-in)`,
+    );
+  if (!parsed.sections.includes('Service') && !parsed.sections.includes('Unit'))
+    throw new InputError(`${name}: no [Service] or [Unit] section: not a unit file or drop-in`);
+  const scored = parsed.assignments.filter((a) => a.section === 'Service' || a.section === 'Unit');
+  return scored.map(({ option, value }) => ({ option, value }));
 }
 
 function renderText(p: ExposurePrediction, unit: string): string {
@@ -90,14 +94,21 @@ export const command: CliCommand = {
     let unitAssignments: Assignment[] = [];
     let unitName = 'service.service';
     if (values.properties !== undefined) {
-      base = parseSystemctlShow(await readFile(values.properties, 'utf8'));
+      const text = await readUnitText(values.properties, io, '`systemctl show` output');
+      const odd = text.split('\n').findIndex((l) => l !== '' && !/^[A-Za-z][A-Za-z0-9]*=/.test(l));
+      if (odd >= 0)
+        throw new InputError(
+          `${values.properties}:${odd + 1}: not a Property=value line of \`systemctl show\``,
+        );
+      base = parseSystemctlShow(text);
       unitName = base.Id ?? unitName;
     } else if (values.unit !== undefined) {
       unitName = path.basename(values.unit);
       base.Id = unitName;
-      unitAssignments = scoredAssignments(await readFile(values.unit, 'utf8'));
+      unitAssignments = scoredAssignments(await readUnitText(values.unit, io, 'a unit file'), values.unit);
     }
-    const dropIn = scoredAssignments(await readInput(positionals[0] as string, io));
+    const file = positionals[0] as string;
+    const dropIn = scoredAssignments(await readUnitText(file, io), file === '-' ? 'stdin' : file);
     const prediction = predictExposure(base, [...unitAssignments, ...dropIn], {
       syscallGroups: groups.groups,
       mode: values.offline ? 'offline' : 'online',

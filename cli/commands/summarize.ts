@@ -2,13 +2,11 @@
  * `hush summarize [FILE|-]`: a strace log (hush's -f -xx -y -v format, or the user's own flags) in,
  * the Profile JSON out. Unparsable lines are reported on stderr (the first few, then a count).
  */
-import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { newStats, parseStraceBatches } from '../../core/strace';
 import type { UnparsedLine } from '../../core/strace';
-import { HANDLED_SYSCALLS, createSummarizer } from '../../core/summary';
 import { batchPieces, profileJsonPieces, profileNotes } from '../../core/profile';
 import { UsageError, type CliCommand } from '../command';
+import { summarizeLogInput } from '../input';
 import { writePieces } from '../writePieces';
 
 const usage = `usage: hush summarize [--cwd DIR] [--bindv6only] [--source NAME] [--compact] [FILE|-]
@@ -46,29 +44,22 @@ export const command: CliCommand = {
     if (values.cwd !== undefined && !values.cwd.startsWith('/'))
       throw new UsageError('--cwd must be an absolute path');
 
-    const input = file === '-' ? io.stdin : createReadStream(file);
     const source = values.source ?? (file === '-' ? 'stdin' : file);
-    const stats = newStats();
-    let unparsable = 0;
+    let shown = 0;
     const onUnparsed = (u: UnparsedLine): void => {
-      unparsable++;
-      if (unparsable <= SHOW_UNPARSED)
+      if (++shown <= SHOW_UNPARSED)
         io.stderr.write(`hush summarize: ${source}:${u.line}: ${u.reason}: ${u.text}\n`);
     };
-    const summarizer = createSummarizer({
-      source,
-      ...(values.cwd !== undefined ? { cwd: values.cwd } : {}),
-      ...(values.bindv6only ? { bindv6only: true } : {}),
-    });
-    for await (const batch of parseStraceBatches(input, {
-      fullParse: (n) => HANDLED_SYSCALLS.has(n),
-      stats,
+    const { profile, summarizer, unparsable } = await summarizeLogInput(
+      file,
+      io,
+      {
+        source,
+        ...(values.cwd !== undefined ? { cwd: values.cwd } : {}),
+        ...(values.bindv6only ? { bindv6only: true } : {}),
+      },
       onUnparsed,
-    })) {
-      for (const ev of batch) summarizer.push(ev);
-    }
-    const profile = summarizer.finish({ source, lines: stats.lines, unparsable });
-
+    );
     if (unparsable > SHOW_UNPARSED) {
       io.stderr.write(
         `hush summarize: ${unparsable} unparsable lines in all (first ${SHOW_UNPARSED} shown)\n`,
@@ -81,10 +72,6 @@ export const command: CliCommand = {
       );
     if (s.handlerErrors > 0)
       io.stderr.write(`hush summarize: ${s.handlerErrors} calls could not be summarized (handler errors)\n`);
-    if (stats.lines > 0 && stats.syscalls === 0) {
-      io.stderr.write(`hush summarize: no system calls found in ${source}: is it a strace log?\n`);
-      return 1;
-    }
     // in 64 KiB pieces, not one string: the profile of a file-heavy trace is tens of MB of JSON
     await writePieces(io.stdout, batchPieces(profileJsonPieces(profile, values.compact ? undefined : 2)));
     io.stdout.write('\n');
