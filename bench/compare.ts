@@ -237,13 +237,15 @@ async function main(): Promise<void> {
   if (sections.includes('cpu')) {
     log('cpu: bench/overhead on this machine (bash bench/overhead/setup.sh first)');
     const at = new Date().toISOString();
-    execFileSync(process.execPath, [path.join(REPO, 'dist', 'bench', 'overhead', 'run.js')], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    // HUSH_COMPARE_CPU_STORED=1: take the last `npm run bench:overhead` run instead of a new one
+    if (process.env.HUSH_COMPARE_CPU_STORED !== '1')
+      execFileSync(process.execPath, [path.join(REPO, 'dist', 'bench', 'overhead', 'run.js')], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
     const cpu = JSON.parse(
       fs.readFileSync(path.join(path.dirname(resultsPath()), 'overhead-local.json'), 'utf8'),
     ) as LocalOverheadResults;
-    save('cpu', { at, env, result: cpu });
+    save('cpu', { at: cpu.started ?? at, env, result: cpu });
   }
 
   if (sections.includes('fleet')) {

@@ -15,6 +15,11 @@ export interface LocalRun {
   /** `os.loadavg()` (1, 5, 15 min) when the run started and right before the measured load. */
   loadAtStart: string;
   loadBeforeLoad: string;
+  /**
+   * CPU µs per request over the measured load: the run's cgroup (service, strace, reader, SHH)
+   * plus bpftrace's user-space side; the load generator is not in it.
+   */
+  cpuUsPerRequest: number;
   /** From spawning the service (or its recorder) until it accepted a connection. */
   startMs: number;
   traceBytes: number;
@@ -31,6 +36,10 @@ export interface RecorderSummary {
   /** ÷ the unprofiled rate of the same round */
   vsUnprofiledMin: number;
   vsUnprofiledMedian: number;
+  /** unprofiled CPU per request ÷ this recorder's, same round (1 = free; robust to machine load) */
+  cpuVsUnprofiledMin: number;
+  cpuVsUnprofiledMedian: number;
+  cpuUsPerRequestMedian: number;
   /** this recorder's ratio ÷ SHH's ratio of the same round (absent for SHH itself or without SHH) */
   vsShhMin?: number;
   vsShhMedian?: number;
@@ -70,11 +79,14 @@ export function summarizeRuns(runs: readonly LocalRun[]): RecorderSummary[] {
     for (const recorder of [...new Set(mine.map((r) => r.recorder))]) {
       const rs = mine.filter((r) => r.recorder === recorder);
       const ratios: number[] = [];
+      const cpuRatios: number[] = [];
       const vsShh: number[] = [];
       for (const r of rs) {
         const base = at('unprofiled', r.round);
         if (!base) continue;
         ratios.push(r.requestsPerSec / base);
+        const baseCpu = mine.find((u) => u.recorder === 'unprofiled' && u.round === r.round)?.cpuUsPerRequest;
+        if (baseCpu && r.cpuUsPerRequest > 0) cpuRatios.push(baseCpu / r.cpuUsPerRequest);
         const shh = at('shh', r.round);
         if (shh && recorder !== 'shh') vsShh.push(r.requestsPerSec / shh);
       }
@@ -86,6 +98,9 @@ export function summarizeRuns(runs: readonly LocalRun[]): RecorderSummary[] {
         rateMedian: median(rs.map((r) => r.requestsPerSec)),
         vsUnprofiledMin: Math.min(...ratios),
         vsUnprofiledMedian: median(ratios),
+        cpuVsUnprofiledMin: Math.min(...cpuRatios),
+        cpuVsUnprofiledMedian: median(cpuRatios),
+        cpuUsPerRequestMedian: median(rs.map((r) => r.cpuUsPerRequest)),
         ...(vsShh.length ? { vsShhMin: Math.min(...vsShh), vsShhMedian: median(vsShh) } : {}),
         errors: rs.reduce((n, r) => n + r.errors, 0),
         traceBytesMedian: median(rs.map((r) => r.traceBytes)),
@@ -110,8 +125,8 @@ export function renderLocalOverhead(r: LocalOverheadResults): string {
     `Real CPU (no VM): ${r.machine}; ${r.strace}; SHH ${r.shh}; ${r.rounds} interleaved rounds, ${r.seconds} s of load each (redis: a fixed request count)`,
     `${r.started} → ${r.finished}; at start: ${r.uptimeAtStart}; at end: ${r.uptimeAtEnd}`,
     '',
-    '| service | recorder | req/s min / median | ÷ unprofiled, same round: min / median | ÷ SHH, same round: min / median | target | trace MiB (median) | errors |',
-    '|---|---|---|---|---|---|---|---|',
+    '| service | recorder | req/s min / median | ÷ unprofiled, same round: min / median | ÷ SHH, same round: min / median | target | CPU µs/request (median) | unprofiled CPU ÷ this, same round: min / median | trace MiB (median) | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of r.summary) {
     const t = s.service === 'nginx' ? nginxTarget(s.recorder) : undefined;
@@ -122,13 +137,13 @@ export function renderLocalOverhead(r: LocalOverheadResults): string {
           : '**missed**'
         : '';
     lines.push(
-      `| ${s.service} | ${s.recorder} | ${n0(s.rateMin)} / ${n0(s.rateMedian)} | ${x(s.vsUnprofiledMin)} / ${x(s.vsUnprofiledMedian)} | ${x(s.vsShhMin)} / ${x(s.vsShhMedian)} | ${t ? `≥ ${t.vsUnprofiled}x unprofiled, ≥ ${t.vsShh}x SHH: ${met}` : ''} | ${(s.traceBytesMedian / 1024 ** 2).toFixed(1)} | ${s.errors} |`,
+      `| ${s.service} | ${s.recorder} | ${n0(s.rateMin)} / ${n0(s.rateMedian)} | ${x(s.vsUnprofiledMin)} / ${x(s.vsUnprofiledMedian)} | ${x(s.vsShhMin)} / ${x(s.vsShhMedian)} | ${t ? `≥ ${t.vsUnprofiled}x unprofiled, ≥ ${t.vsShh}x SHH: ${met}` : ''} | ${s.cpuUsPerRequestMedian.toFixed(1)} | ${x(s.cpuVsUnprofiledMin)} / ${x(s.cpuVsUnprofiledMedian)} | ${(s.traceBytesMedian / 1024 ** 2).toFixed(1)} | ${s.errors} |`,
     );
   }
   lines.push('', 'Per run (round, load average 1/5/15 min before the measured load):', '');
   for (const run of r.runs) {
     lines.push(
-      `- r${run.round + 1} ${run.service} ${run.recorder}: ${n0(run.requestsPerSec)} req/s, load ${run.loadBeforeLoad}, up after ${run.startMs} ms${run.note ? `, ${run.note}` : ''}`,
+      `- r${run.round + 1} ${run.service} ${run.recorder}: ${n0(run.requestsPerSec)} req/s, ${run.cpuUsPerRequest.toFixed(1)} CPU µs/request, load ${run.loadBeforeLoad}, up after ${run.startMs} ms${run.note ? `, ${run.note}` : ''}`,
     );
   }
   return lines.join('\n');

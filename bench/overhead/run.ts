@@ -86,6 +86,8 @@ interface Started {
   waitFor: ChildProcess[];
   /** Processes that only end when told to, once the service is gone (bpftrace). */
   interruptAfter?: ChildProcess[];
+  /** CPU µs so far of the recorder's processes outside the run's cgroup (bpftrace). */
+  outsideCpuUs?: () => number;
   traceBytes: () => number;
   /** shh's stdout (its options), for the note. */
   output: () => string;
@@ -100,9 +102,44 @@ function cgroup2Root(): string {
   return m[1];
 }
 
-async function startBpftracePrototype(service: BenchService): Promise<Started> {
-  const cg = path.join(cgroup2Root(), 'hush-bench-overhead');
-  fs.mkdirSync(cg, { recursive: true });
+/**
+ * Spawns `argv` inside the run's cgroup (the shell joins it, then execs), so that everything the
+ * recorder runs there (the service, strace as its -D grandchild, the reader, SHH) is charged to
+ * it: its cpu.stat over the measured load is the CPU each request cost, which other engineers'
+ * load on the shared machine shifts far less than it shifts the request rate.
+ */
+function spawnIn(
+  cg: string,
+  argv: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; stdio: 'ignore' | ['ignore', 'pipe', 'pipe' | 'inherit'] },
+): ChildProcess {
+  return spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...argv], {
+    env: opts.env ?? ENV,
+    stdio: opts.stdio,
+  });
+}
+
+/** CPU µs used by the cgroup so far (cgroup v2 cpu.stat, present without the cpu controller). */
+function cgroupCpuUs(cg: string): number {
+  const m = /^usage_usec (\d+)$/m.exec(fs.readFileSync(path.join(cg, 'cpu.stat'), 'utf8'));
+  if (!m) throw new Error(`no usage_usec in ${cg}/cpu.stat`);
+  return Number(m[1]);
+}
+
+/** CPU µs of a process outside the cgroup (bpftrace's user-space side), from /proc/PID/stat. */
+function processCpuUs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+async function startBpftracePrototype(service: BenchService, cg: string): Promise<Started> {
   let out = '';
   let bytes = 0;
   const bt = spawn('bpftrace', ['-B', 'line', '-e', prototypeProgram(cg)], {
@@ -122,16 +159,16 @@ async function startBpftracePrototype(service: BenchService): Promise<Started> {
       throw new Error(`bpftrace did not attach (exit ${bt.exitCode}): ${out}`);
     await sleep(50);
   }
-  // the service starts inside the cgroup: the shell joins it, then execs the command
-  const p = spawn(
-    'sh',
-    ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, ...service.execStart.split(' ')],
-    {
-      env: ENV,
-      stdio: 'ignore',
-    },
-  );
-  return { waitFor: [p], interruptAfter: [bt], traceBytes: () => bytes, output: () => out, note: 'bpftrace' };
+  // bpftrace itself stays outside the cgroup (it would record itself); its CPU is added per run
+  const p = spawnIn(cg, service.execStart.split(' '), { stdio: 'ignore' });
+  return {
+    waitFor: [p],
+    interruptAfter: [bt],
+    outsideCpuUs: () => processCpuUs(bt.pid),
+    traceBytes: () => bytes,
+    output: () => out,
+    note: 'bpftrace',
+  };
 }
 
 async function startRecorder(
@@ -140,20 +177,22 @@ async function startRecorder(
   strace: LocalStrace,
   scratch: string,
   shh: string | undefined,
+  cg: string,
 ): Promise<Started> {
   const command = service.execStart.split(' ');
-  if (recorder === 'bpftrace prototype') return startBpftracePrototype(service);
+  if (recorder === 'bpftrace prototype') return startBpftracePrototype(service, cg);
   if (recorder === 'unprofiled') {
-    const p = spawn(command[0]!, command.slice(1), { env: ENV, stdio: 'ignore' });
+    const p = spawnIn(cg, command, { stdio: 'ignore' });
     return { waitFor: [p], traceBytes: () => 0, output: () => '', note: '' };
   }
   if (recorder === 'shh') {
     if (!shh) throw new Error('shh is not built (scripts/install-shh)');
     let out = '';
-    const p = spawn(shh, ['run', '--', ...command], {
+    const p = spawnIn(cg, [shh, 'run', '--', ...command], {
       env: { ...ENV, PATH: `${path.join(SRC, 'bench', 'overhead', 'shh-strace')}:${ENV.PATH}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (!p.stdout || !p.stderr) throw new Error('shh: no output pipes');
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     return { waitFor: [p], traceBytes: () => 0, output: () => out, note: 'shh run' };
@@ -164,9 +203,9 @@ async function startRecorder(
   const w = hushWrapped(service, strace, recorder === 'hush full' ? 'full' : undefined, fifoDir);
   execFileSync('mkfifo', ['-m', '0600', w.fifo]);
   let bytes = 0;
-  const reader = spawn(w.reader[0]!, w.reader.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  reader.stdout.on('data', (d: Buffer) => (bytes += d.length));
-  const p = spawn(w.argv[0]!, w.argv.slice(1), { env: ENV, stdio: 'ignore' });
+  const reader = spawnIn(cg, w.reader, { stdio: ['ignore', 'pipe', 'inherit'] });
+  reader.stdout?.on('data', (d: Buffer) => (bytes += d.length));
+  const p = spawnIn(cg, w.argv, { stdio: 'ignore' });
   return {
     waitFor: [p, reader],
     traceBytes: () => bytes,
@@ -184,21 +223,27 @@ async function oneRun(
   shh: string | undefined,
 ): Promise<LocalRun> {
   fs.rmSync(service.pidFile, { force: true });
+  const cg = path.join(cgroup2Root(), 'hush-bench-overhead', `run-${process.pid}-${round}`);
+  fs.mkdirSync(cg, { recursive: true });
   const load = loadAvg();
   const t0 = Date.now();
-  const s = await startRecorder(recorder, service, strace, scratch, shh);
+  const s = await startRecorder(recorder, service, strace, scratch, shh, cg);
   let result: LocalRun;
   try {
     await waitPort(service.port, 120_000);
     const startMs = Date.now() - t0;
     await run(service.warmup, 300_000);
     const loadBefore = loadAvg();
+    const cpu0 = cgroupCpuUs(cg) + (s.outsideCpuUs?.() ?? 0);
     const out = await run(service.load(SECONDS), 900_000);
+    const cpuUs = cgroupCpuUs(cg) + (s.outsideCpuUs?.() ?? 0) - cpu0;
+    const measured = service.parseLoad(out);
     result = {
       round,
       service: service.name,
       recorder,
-      ...service.parseLoad(out),
+      ...measured,
+      cpuUsPerRequest: cpuUs / Math.max(1, measured.requests),
       loadAtStart: load,
       loadBeforeLoad: loadBefore,
       startMs,
@@ -207,6 +252,11 @@ async function oneRun(
     };
   } finally {
     await stop(service, s);
+    try {
+      fs.rmdirSync(cg);
+    } catch (e) {
+      log(`cgroup ${cg} not removed: ${(e as Error).message}`);
+    }
   }
   // the reader has seen the whole trace once the tracer and the reader have exited
   return { ...result, traceBytes: s.traceBytes() };

@@ -56,6 +56,7 @@ describe('bench:overhead', () => {
 
   it('divides each rate by the unprofiled rate and by SHH of its own round', () => {
     const run = (round: number, recorder: LocalRun['recorder'], requestsPerSec: number): LocalRun => ({
+      cpuUsPerRequest: 1e6 / requestsPerSec,
       round,
       service: 'nginx',
       recorder,
@@ -79,6 +80,9 @@ describe('bench:overhead', () => {
     const d = s.find((x) => x.recorder === 'hush decisions')!;
     expect([d.vsUnprofiledMin, d.vsUnprofiledMedian]).toEqual([0.3, 0.4]);
     expect([d.vsShhMin, d.vsShhMedian]).toEqual([2, 3.5]);
+    // CPU per request here is 1/rate, so its ratio equals the rate ratio
+    expect(d.cpuVsUnprofiledMin).toBeCloseTo(0.3, 10);
+    expect(d.cpuVsUnprofiledMedian).toBeCloseTo(0.4, 10);
     expect(s.find((x) => x.recorder === 'shh')!.vsShhMedian).toBeUndefined();
     expect(median([3, 1, 2])).toBe(2);
   });
