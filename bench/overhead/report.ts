@@ -20,6 +20,8 @@ export interface LocalRun {
    * plus bpftrace's user-space side; the load generator is not in it.
    */
   cpuUsPerRequest: number;
+  /** hush's strace recorders: trace lines over the measured load per request (the stops, not load-dependent). */
+  tracedCallsPerRequest?: number;
   /** From spawning the service (or its recorder) until it accepted a connection. */
   startMs: number;
   traceBytes: number;
@@ -45,6 +47,7 @@ export interface RecorderSummary {
   vsShhMedian?: number;
   errors: number;
   traceBytesMedian: number;
+  tracedCallsPerRequestMedian?: number;
 }
 
 export interface LocalOverheadResults {
@@ -104,6 +107,13 @@ export function summarizeRuns(runs: readonly LocalRun[]): RecorderSummary[] {
         ...(vsShh.length ? { vsShhMin: Math.min(...vsShh), vsShhMedian: median(vsShh) } : {}),
         errors: rs.reduce((n, r) => n + r.errors, 0),
         traceBytesMedian: median(rs.map((r) => r.traceBytes)),
+        ...(rs.some((r) => r.tracedCallsPerRequest !== undefined)
+          ? {
+              tracedCallsPerRequestMedian: median(
+                rs.flatMap((r) => (r.tracedCallsPerRequest === undefined ? [] : [r.tracedCallsPerRequest])),
+              ),
+            }
+          : {}),
       });
     }
   }
@@ -125,8 +135,8 @@ export function renderLocalOverhead(r: LocalOverheadResults): string {
     `Real CPU (no VM): ${r.machine}; ${r.strace}; SHH ${r.shh}; ${r.rounds} interleaved rounds, ${r.seconds} s of load each (redis: a fixed request count)`,
     `${r.started} → ${r.finished}; at start: ${r.uptimeAtStart}; at end: ${r.uptimeAtEnd}`,
     '',
-    '| service | recorder | req/s min / median | ÷ unprofiled, same round: min / median | ÷ SHH, same round: min / median | target | CPU µs/request (median) | unprofiled CPU ÷ this, same round: min / median | trace MiB (median) | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| service | recorder | req/s min / median | ÷ unprofiled, same round: min / median | ÷ SHH, same round: min / median | target | CPU µs/request (median) | unprofiled CPU ÷ this, same round: min / median | trace MiB (median) | traced calls per request (median) | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of r.summary) {
     const t = s.service === 'nginx' ? nginxTarget(s.recorder) : undefined;
@@ -137,7 +147,7 @@ export function renderLocalOverhead(r: LocalOverheadResults): string {
           : '**missed**'
         : '';
     lines.push(
-      `| ${s.service} | ${s.recorder} | ${n0(s.rateMin)} / ${n0(s.rateMedian)} | ${x(s.vsUnprofiledMin)} / ${x(s.vsUnprofiledMedian)} | ${x(s.vsShhMin)} / ${x(s.vsShhMedian)} | ${t ? `≥ ${t.vsUnprofiled}x unprofiled, ≥ ${t.vsShh}x SHH: ${met}` : ''} | ${s.cpuUsPerRequestMedian.toFixed(1)} | ${x(s.cpuVsUnprofiledMin)} / ${x(s.cpuVsUnprofiledMedian)} | ${(s.traceBytesMedian / 1024 ** 2).toFixed(1)} | ${s.errors} |`,
+      `| ${s.service} | ${s.recorder} | ${n0(s.rateMin)} / ${n0(s.rateMedian)} | ${x(s.vsUnprofiledMin)} / ${x(s.vsUnprofiledMedian)} | ${x(s.vsShhMin)} / ${x(s.vsShhMedian)} | ${t ? `≥ ${t.vsUnprofiled}x unprofiled, ≥ ${t.vsShh}x SHH: ${met}` : ''} | ${s.cpuUsPerRequestMedian.toFixed(1)} | ${x(s.cpuVsUnprofiledMin)} / ${x(s.cpuVsUnprofiledMedian)} | ${(s.traceBytesMedian / 1024 ** 2).toFixed(1)} | ${s.tracedCallsPerRequestMedian?.toFixed(1) ?? '–'} | ${s.errors} |`,
     );
   }
   lines.push('', 'Per run (round, load average 1/5/15 min before the measured load):', '');

@@ -89,6 +89,8 @@ interface Started {
   /** CPU µs so far of the recorder's processes outside the run's cgroup (bpftrace). */
   outsideCpuUs?: () => number;
   traceBytes: () => number;
+  /** Trace lines so far (one per traced call; an interrupted call's two halves are two). */
+  traceLines?: () => number;
   /** shh's stdout (its options), for the note. */
   output: () => string;
   note: string;
@@ -203,12 +205,17 @@ async function startRecorder(
   const w = hushWrapped(service, strace, recorder === 'hush full' ? 'full' : undefined, fifoDir);
   execFileSync('mkfifo', ['-m', '0600', w.fifo]);
   let bytes = 0;
+  let lines = 0;
   const reader = spawnIn(cg, w.reader, { stdio: ['ignore', 'pipe', 'inherit'] });
-  reader.stdout?.on('data', (d: Buffer) => (bytes += d.length));
+  reader.stdout?.on('data', (d: Buffer) => {
+    bytes += d.length;
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+  });
   const p = spawnIn(cg, w.argv, { stdio: 'ignore' });
   return {
     waitFor: [p, reader],
     traceBytes: () => bytes,
+    traceLines: () => lines,
     output: () => '',
     note: `tracing ${w.tracing}`,
   };
@@ -235,15 +242,21 @@ async function oneRun(
     await run(service.warmup, 300_000);
     const loadBefore = loadAvg();
     const cpu0 = cgroupCpuUs(cg) + (s.outsideCpuUs?.() ?? 0);
+    const lines0 = s.traceLines?.();
     const out = await run(service.load(SECONDS), 900_000);
     const cpuUs = cgroupCpuUs(cg) + (s.outsideCpuUs?.() ?? 0) - cpu0;
     const measured = service.parseLoad(out);
+    const lines1 = s.traceLines?.();
     result = {
       round,
       service: service.name,
       recorder,
       ...measured,
       cpuUsPerRequest: cpuUs / Math.max(1, measured.requests),
+      // the reader passes 8 KiB blocks: the window's edges are off by a block, not a request
+      ...(lines0 !== undefined && lines1 !== undefined
+        ? { tracedCallsPerRequest: (lines1 - lines0) / Math.max(1, measured.requests) }
+        : {}),
       loadAtStart: load,
       loadBeforeLoad: loadBefore,
       startMs,
