@@ -64,6 +64,11 @@ describe('SSH target flags', () => {
     expect(parseDuration('2m', '--settle')).toBe(120_000);
     expect(parseDuration('3', '--settle')).toBe(3000);
     expect(() => parseDuration('soon', '--settle')).toThrow(/--settle expects a duration/);
+    expect(parseDuration('2d', '--duration')).toBe(172_800_000);
+    // longer than setTimeout holds, and absurd for a foreground session: refused, not wrapped to 1 ms
+    expect(() => parseDuration('600h', '--duration')).toThrow(
+      /--duration 600h is longer than the 7 days hush accepts/,
+    );
   });
 });
 

@@ -101,7 +101,8 @@ export async function connectFromFlags(v: TargetFlagValues, io: CliIo, name: str
   const args = connectionArgsFromFlags(v);
   const log = progress(io, name);
   try {
-    const conn = await connect(args, { log });
+    // Security warnings go to stderr whatever the verbosity: nothing can silence them.
+    const conn = await connect(args, { log, warn: (m) => io.stderr.write(`hush ${name}: ${m}\n`) });
     log(`connected to ${conn.target} (host key ${conn.presentedHostKey}${conn.viaSudo ? ', via sudo' : ''})`);
     return conn;
   } catch (err) {
@@ -118,13 +119,22 @@ export function tracingFromFlag(value: string | undefined): Tracing | undefined 
 
 /** Parses `5s`, `500ms`, `2m`, or plain seconds into milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!m)
     throw new UsageError(`${flag} expects a duration like 5s, 500ms or 2m, got ${JSON.stringify(text)}`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h']);
+  const ms = Math.round(
+    n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'],
+  );
+  // A foreground session longer than a week is a typo (600h for 60h?), not a plan.
+  if (ms > MAX_DURATION_MS)
+    throw new UsageError(`${flag} ${text.trim()} is longer than the 7 days hush accepts`);
+  return ms;
 }
+
+/** The longest duration a flag accepts (the waits themselves are chunked: remote/sleep.ts). */
+export const MAX_DURATION_MS = 7 * 86_400_000;
 
 /** The one UNIT positional of a remote command, validated (a bad name is a usage error). */
 export function unitFromPositionals(positionals: readonly string[]): string {

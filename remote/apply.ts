@@ -29,7 +29,7 @@ import type { Connection } from './connection';
 import { clearLeftovers } from './watchdog';
 
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
-import { sh, trustedScript, type ShellCommand } from './shell';
+import { framedStdin, readFramedInto, sh, trustedScript, type ShellCommand } from './shell';
 
 export interface ApplyOptions {
   /** Shell command run on the host after the restart (as root, `sh`); must exit 0. */
@@ -211,11 +211,11 @@ function applyCommand(
     healthTimeoutSec: number;
     force: boolean;
     startInactive: boolean;
-    health?: string;
   },
 ): ShellCommand {
-  const health =
-    args.health !== undefined ? sh`printf '%s\n' ${args.health} >"$st/health"` : trustedScript(':');
+  // The health command arrives on stdin ahead of the drop-in (framedStdin): in this script's argv
+  // it would be visible to every local user and in sudo's log.
+  const health = readFramedInto(trustedScript('"$st/health"'));
   const profileDir = profileSessionDir(unit);
   const txn = [
     unit,
@@ -340,14 +340,17 @@ export async function applyDropIn(
     healthTimeoutSec,
     force: opts.force ?? false,
     startInactive: opts.startInactive ?? true,
-    ...(opts.health !== undefined ? { health: opts.health } : {}),
   });
   const t0 = Date.now();
   for (let attempt = 0; ; attempt++) {
     opts.log?.(
       `apply: writing ${file}, restarting ${name} and verifying (settle ${settleSec} s) on ${conn.host}`,
     );
-    const r = await conn.exec(cmd, { stdin: text, timeoutMs: 30 * 60_000 });
+    const stdin = Buffer.concat([
+      framedStdin([opts.health === undefined ? '' : `${opts.health}\n`]),
+      Buffer.from(text),
+    ]);
+    const r = await conn.exec(cmd, { stdin, timeoutMs: 30 * 60_000 });
     if (r.code === 75)
       throw new ApplyBusyError(`another hush apply of ${name} is running on ${conn.host} (${transientUnit})`);
     if (r.code === 76 && attempt === 0) {

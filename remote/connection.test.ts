@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { Server, utils } from 'ssh2';
 import { ConnectionConfigError, connect, parseConnectionArgs, redact } from './connection';
 
 const KEY =
@@ -95,5 +97,56 @@ describe('connection args', () => {
     expect((err as Error).name).toBe('DialError');
     expect((err as Error).message).toMatch(/after 2 attempt/);
     expect((err as Error).message).not.toContain('pw-secret');
+  });
+});
+
+describe('host keys against a real SSH handshake (an in-process ssh2 server on loopback)', () => {
+  const keys = utils.generateKeyPairSync('ed25519');
+  const publicLine = keys.public.split(' ').slice(0, 2).join(' ');
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = new Server({ hostKeys: [keys.private] }, (client) => {
+      client.on('authentication', (ctx) => ctx.accept());
+      client.on('error', () => undefined);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+  const base = () => ({ host: '127.0.0.1', port, password: 'pw', dialErrorLimit: 1 });
+
+  it('accepting any key is loud: a warning through opts.warn and on the connection, never process.emitWarning', async () => {
+    const emitted = jest.spyOn(process, 'emitWarning');
+    const heard: string[] = [];
+    const conn = await connect(
+      { ...base(), insecureAcceptAnyHostKey: true },
+      { skipPrivilegeCheck: true, warn: (m) => heard.push(m) },
+    );
+    await conn.close();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatch(/^WARNING: accepting ANY host key for 127\.0\.0\.1:\d+ .*it presented SHA256:/);
+    expect(conn.warnings).toEqual(heard);
+    expect(emitted).not.toHaveBeenCalled();
+    emitted.mockRestore();
+  });
+
+  it('a known_hosts line pins only its own host: [127.0.0.1]:PORT, not another name', async () => {
+    const ok = await connect(
+      { ...base(), hostKey: `[127.0.0.1]:${port} ${publicLine}` },
+      { skipPrivilegeCheck: true },
+    );
+    expect(ok.warnings).toEqual([]);
+    await ok.close();
+    await expect(
+      connect({ ...base(), hostKey: `otherhost ${publicLine}` }, { skipPrivilegeCheck: true }),
+    ).rejects.toThrow(/no pin for \[127\.0\.0\.1\]:\d+: every known_hosts line names other hosts/);
+  });
+
+  it('a @revoked line refuses the key even when another line pins it', async () => {
+    const text = `[127.0.0.1]:${port} ${publicLine}\n@revoked * ${publicLine}\n`;
+    await expect(connect({ ...base(), hostKey: text }, { skipPrivilegeCheck: true })).rejects.toThrow(
+      /a @revoked known_hosts line refuses/,
+    );
   });
 });

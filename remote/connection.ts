@@ -29,6 +29,7 @@ import {
   keyTypeOf,
   matchesPins,
   parseHostKeyPins,
+  pinsForHost,
   type HostKeyPin,
 } from './hostKey';
 import { asRoot, sh, ShellCommand, trustedScript } from './shell';
@@ -74,12 +75,12 @@ const commonFields = {
 };
 
 function requirePin(
-  v: { hostKey?: string | undefined; insecureAcceptAnyHostKey: boolean },
+  v: { host: string; port: number; hostKey?: string | undefined; insecureAcceptAnyHostKey: boolean },
   ctx: z.RefinementCtx,
 ): void {
   if (v.hostKey !== undefined) {
     try {
-      parseHostKeyPins(v.hostKey);
+      pinsForHost(parseHostKeyPins(v.hostKey), v.host, v.port);
     } catch (err) {
       ctx.addIssue({
         code: 'custom',
@@ -150,11 +151,15 @@ export class HostKeyMismatchError extends RemoteError {
     readonly target: string,
     readonly presented: string,
     readonly expected: readonly string[],
+    revoked = false,
   ) {
     super(
-      `host key verification failed for ${target}: it presented ${presented}, which matches no pinned key ` +
-        `(${expected.join(', ')}). Refusing to connect: this is either a different host or a man in the middle. ` +
-        'If the host was legitimately re-keyed, update hostKey.',
+      revoked
+        ? `host key verification failed for ${target}: it presented ${presented}, which a @revoked known_hosts ` +
+            'line refuses. Refusing to connect.'
+        : `host key verification failed for ${target}: it presented ${presented}, which matches no pinned key ` +
+            `(${expected.join(', ')}). Refusing to connect: this is either a different host or a man in the middle. ` +
+            'If the host was legitimately re-keyed, update hostKey.',
     );
   }
 }
@@ -236,6 +241,20 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** Skip the root/sudo check (only for tests of that check itself). */
   skipPrivilegeCheck?: boolean;
+  /**
+   * Security warnings (an unpinned host key accepted under insecureAcceptAnyHostKey), as they
+   * happen. Also kept in `Connection.warnings` for callers that report later (a Pulumi provider
+   * turns them into engine warnings). Without it they go to `log`.
+   */
+  warn?: (message: string) => void;
+}
+
+/** The warning for a host key accepted without a pin: it says what was accepted and what it risks. */
+export function insecureHostKeyWarning(target: string, presented: string): string {
+  return (
+    `WARNING: accepting ANY host key for ${target} (insecureAcceptAnyHostKey): it presented ${presented}. ` +
+    'A man in the middle could read and change every root command hush sends. Pin it with hostKey.'
+  );
 }
 
 // ------------------------------------------------------------------------------- connect
@@ -248,14 +267,22 @@ export async function connect(
   const config = parseConnectionArgs(input);
   const secrets = collectSecrets(config);
   try {
+    const warnings: string[] = [];
+    const dialOpts: ConnectOptions = {
+      ...opts,
+      warn: (message) => {
+        warnings.push(message);
+        (opts.warn ?? opts.log)?.(message);
+      },
+    };
     let proxyClient: Client | undefined;
     let sock: Readable | undefined;
     if (config.proxy) {
-      proxyClient = (await dialWithRetries(config.proxy, undefined, opts, secrets)).client;
+      proxyClient = (await dialWithRetries(config.proxy, undefined, dialOpts, secrets)).client;
       sock = await forwardOut(proxyClient, config.host, config.port);
     }
-    const { client, presented } = await dialWithRetries(config, sock, opts, secrets, proxyClient);
-    const conn = new Connection(config, client, presented, proxyClient, secrets);
+    const { client, presented } = await dialWithRetries(config, sock, dialOpts, secrets, proxyClient);
+    const conn = new Connection(config, client, presented, proxyClient, secrets, warnings);
     if (!opts.skipPrivilegeCheck) await conn.checkPrivileges();
     return conn;
   } catch (err) {
@@ -308,8 +335,10 @@ function dialOnce(
 ): Promise<{ client: Client; presented: string }> {
   const target = `${hop.host}:${hop.port}`;
   let pins: HostKeyPin[] | undefined;
+  let revoked: HostKeyPin[] = [];
   try {
-    pins = hop.hostKey !== undefined ? parseHostKeyPins(hop.hostKey) : undefined;
+    if (hop.hostKey !== undefined)
+      ({ pins, revoked } = pinsForHost(parseHostKeyPins(hop.hostKey), hop.host, hop.port));
   } catch (err) {
     if (err instanceof HostKeyPinError) return Promise.reject(new ConnectionConfigError([err.message]));
     throw err;
@@ -328,12 +357,12 @@ function dialOnce(
       hostVerifier: (blob: Buffer) => {
         presented = `${fingerprintOf(blob)} (${keyTypeOf(blob) ?? 'unknown type'})`;
         if (!pins) {
-          process.emitWarning(
-            `hush: accepting ANY host key for ${target} (insecureAcceptAnyHostKey): it presented ${presented}. ` +
-              'A man in the middle could read and change every root command hush sends. Pin it with hostKey.',
-            { code: 'HUSH_INSECURE_HOST_KEY' },
-          );
+          opts.warn?.(insecureHostKeyWarning(target, presented));
           return true;
+        }
+        if (matchesPins(blob, revoked)) {
+          mismatch = new HostKeyMismatchError(target, presented, [], true);
+          return false;
         }
         if (matchesPins(blob, pins)) return true;
         mismatch = new HostKeyMismatchError(
@@ -462,7 +491,9 @@ export class Connection {
     presentedHostKey: string,
     proxy: Client | undefined,
     secrets: readonly string[],
+    warnings: readonly string[] = [],
   ) {
+    this.warnings = warnings;
     this.#config = config;
     this.#client = client;
     this.#proxy = proxy;
@@ -485,6 +516,8 @@ export class Connection {
 
   /** The host key fingerprint the host presented, e.g. `SHA256:… (ssh-ed25519)`. */
   readonly presentedHostKey: string;
+  /** Security warnings of this session (an unpinned host key accepted): report them loudly. */
+  readonly warnings: readonly string[];
   get host(): string {
     return this.#config.host;
   }

@@ -24,8 +24,9 @@ const MARK = '@@hush-state@@';
 export async function readDropInState(conn: Connection, unit: string): Promise<DropInState> {
   const { unit: name, file } = hardeningPaths(unit);
   // systemctl cat prints each file with a `# /path` header; hush's own section is dropped by awk
-  // so the digest follows everything but hush.
-  const cmd = sh`if [ -e ${file} ]; then echo present; cat -- ${file}; else echo absent; fi; printf '\n%s\n' ${MARK}; systemctl cat -- ${name} 2>/dev/null | awk -v f=${'# ' + file} '/^# [/]/{skip=($0==f)} !skip' | sha256sum | cut -d' ' -f1`;
+  // so the digest follows everything but hush. The header travels in the environment, not
+  // `awk -v`, which would expand the backslash escapes of a unit name like `foo\x2dbar.service`.
+  const cmd = sh`if [ -e ${file} ]; then echo present; cat -- ${file}; else echo absent; fi; printf '\n%s\n' ${MARK}; systemctl cat -- ${name} 2>/dev/null | HUSH_OWN=${'# ' + file} awk '/^# [/]/{skip=($0==ENVIRON["HUSH_OWN"])} !skip' | sha256sum | cut -d' ' -f1`;
   const r = await conn.exec(cmd, { check: true });
   const at = r.stdout.lastIndexOf(`\n${MARK}\n`);
   if (at < 0) throw new Error(`unexpected reply from ${conn.target} reading ${file}`);

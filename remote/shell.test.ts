@@ -1,5 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { and, argv, asRoot, seq, sh, shQuote, ShellCommand, trustedScript, userShellCommand } from './shell';
+import {
+  and,
+  argv,
+  asRoot,
+  childEnv,
+  framedStdin,
+  readFramedInto,
+  seq,
+  sh,
+  shQuote,
+  ShellCommand,
+  trustedScript,
+  userScriptFromStdin,
+  userShellCommand,
+} from './shell';
 
 /** Runs a command line through the real /bin/sh and returns what it printed. */
 function runSh(cmd: ShellCommand | string): string {
@@ -98,5 +112,45 @@ describe('command builders', () => {
 
   it('argv refuses an empty command', () => {
     expect(() => argv([])).toThrow();
+  });
+});
+
+describe('user scripts and secrets travel on stdin, never in an argv', () => {
+  const runWithStdin = (cmd: ShellCommand, input: Buffer | string): string =>
+    execFileSync('/bin/sh', ['-c', cmd.text], { input, encoding: 'utf8' });
+
+  it('userScriptFromStdin runs the script it reads, with its exit status; its argv holds no user text', () => {
+    const script = `printf '%s' "token=s3cret $(echo ok)"\nexit 0\n`;
+    expect(userScriptFromStdin().text).not.toContain('s3cret');
+    expect(runWithStdin(userScriptFromStdin(), script)).toBe('token=s3cret ok');
+    let status: number | undefined;
+    try {
+      runWithStdin(userScriptFromStdin(), 'exit 3');
+    } catch (err) {
+      status = (err as { status?: number }).status;
+    }
+    expect(status).toBe(3);
+  });
+
+  it('framedStdin parts are read exactly, leaving the rest of stdin for the next reader', () => {
+    for (const health of ['curl -fsS -H "Authorization: Bearer x" http://l/\n', '', 'ü\n'.repeat(5000)]) {
+      const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+      const cmd = sh`d=${dir}; ${readFramedInto(trustedScript('"$d/health"'))}; cat >"$d/rest"; [ -e "$d/health" ] && cat "$d/health"; printf '@@'; cat "$d/rest"; rm -rf -- "$d"`;
+      const out = runWithStdin(cmd, Buffer.concat([framedStdin([health]), Buffer.from('[Service]\nX=1\n')]));
+      expect(out).toBe(`${health}@@[Service]\nX=1\n`);
+    }
+  });
+
+  it('childEnv keeps the environment but hush’s and Pulumi’s credentials', () => {
+    expect(
+      childEnv({
+        PATH: '/bin',
+        HUSH_SSH_PASSWORD: 'pw',
+        HUSH_SSH_KEY_PASSPHRASE: 'pp',
+        PULUMI_CONFIG_PASSPHRASE: 'x',
+        PULUMI_ACCESS_TOKEN: 't',
+        HUSH_OTHER: 'kept',
+      }),
+    ).toEqual({ PATH: '/bin', HUSH_OTHER: 'kept' });
   });
 });

@@ -82,6 +82,51 @@ export function userShellCommand(text: string): ShellCommand {
   return argv(['sh', '-c', text]);
 }
 
+/**
+ * A user-supplied script that arrives on stdin instead of in an argv: `sh -c 'eval "$(cat)"'`.
+ * What a command line holds is visible to every local user (`ps`, /proc/PID/cmdline) and logged
+ * by sudo; a health check or workload may carry a token. Send the script as the stdin of this
+ * command; it then runs with stdin at end of file.
+ */
+export function userScriptFromStdin(): ShellCommand {
+  return argv(['sh', '-c', 'eval "$(cat)"']);
+}
+
+/**
+ * Several texts on one stdin, each as `<byte length>\n<bytes>`, read on the host in order with
+ * `readFramedInto` (a remote script's argv would show them to every user): the rest of stdin
+ * stays for a final `cat`.
+ */
+export function framedStdin(parts: readonly string[]): Buffer {
+  return Buffer.concat(parts.flatMap((p) => [Buffer.from(`${Buffer.byteLength(p)}\n`), Buffer.from(p)]));
+}
+
+/**
+ * Shell lines reading one `framedStdin` part into `file` (a shell expression such as
+ * `"$st/health"`, from hush's source), or nothing when it is empty. `read` and `dd bs=1` take
+ * exactly their bytes from a pipe, never more, so the next part stays on stdin.
+ */
+export function readFramedInto(file: ShellCommand): ShellCommand {
+  return new ShellCommand(
+    `IFS= read -r n || exit 1; case $n in ''|*[!0-9]*) exit 1;; esac; ` +
+      `if [ "$n" -gt 0 ]; then dd bs=1 count="$n" of=${file.text} 2>/dev/null || exit 1; fi`,
+  );
+}
+
+/**
+ * The environment for a program hush starts for the user (a local workload, a command under
+ * `hush run`): everything but hush's own credentials and the Pulumi engine's, which that program
+ * has no business holding.
+ */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (/^HUSH_SSH_/.test(k) || /^PULUMI_(CONFIG_PASSPHRASE|ACCESS_TOKEN)/.test(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Joins commands with `;` / `&&`. */
 export function seq(...cmds: ShellCommand[]): ShellCommand {
   return new ShellCommand(cmds.map((c) => c.text).join('; '));

@@ -32,6 +32,7 @@ import type { Connection } from './connection';
 import { readDropInState } from './hardeningState';
 import { probe } from './probe';
 import { sh, type ShellCommand } from './shell';
+import { sleep } from './sleep';
 import { parseRunnableUnitName } from './unitName';
 
 /** Where a watch starts: a journal cursor (taken before an apply), or a time (µs since the epoch). */
@@ -125,15 +126,6 @@ export function parseRound(stdout: string, marker: string): RoundOutput {
     programs: programs.split('\n').filter((l) => l.startsWith('/')),
   };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 
 /** Reads denials in rounds until the duration is over (or the signal fires); see the module comment. */
 export async function watchUnit(opts: WatchOptions): Promise<WatchResult> {

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { resolve } from '../../core/resolve';
 import { parseStraceVersion, straceArgs, STRACE_ENV } from '../../core/strace/invocation';
+import { childEnv } from '../../remote/shell';
 import { UsageError, type CliCommand } from '../command';
 import { execBinaries, localHostFacts } from '../localHost';
 import { formatPlan, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
@@ -93,7 +94,8 @@ export const command: CliCommand = {
       const exitCode = await new Promise<number>((done, fail) => {
         const child = spawn('strace', straceArgs({ version, output: log, command: cmd }), {
           stdio: [io.stdin === process.stdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ...STRACE_ENV },
+          // the traced program is untrusted: it gets the environment without hush's credentials
+          env: { ...childEnv(), ...STRACE_ENV },
         });
         child.stdout!.pipe(io.stderr, { end: false });
         child.stderr!.pipe(io.stderr, { end: false });
