@@ -100,6 +100,9 @@ describe('connection args', () => {
   });
 });
 
+// Key generation and handshakes are CPU work: generous on a loaded shared machine.
+jest.setTimeout(60_000);
+
 describe('host keys against a real SSH handshake (an in-process ssh2 server on loopback)', () => {
   const keys = utils.generateKeyPairSync('ed25519');
   const publicLine = keys.public.split(' ').slice(0, 2).join(' ');
