@@ -374,6 +374,12 @@ async function main(): Promise<void> {
   fs.mkdirSync(cacheDir(), { recursive: true });
   fs.writeFileSync(path.join(cacheDir(), 'overhead-local.json'), JSON.stringify(results, null, 2) + '\n');
   fs.rmSync(scratch, { recursive: true, force: true });
+  // the runs' cgroups are removed one by one; their parent only once nothing is left in it
+  try {
+    fs.rmdirSync(path.join(cgroup2Root(), 'hush-bench-overhead'));
+  } catch {
+    /* a run's cgroup still has a process (logged when it was left): keep the parent */
+  }
   process.stdout.write(renderLocalOverhead(results) + '\n');
 }
 
