@@ -207,7 +207,8 @@ export function fingerprintChanges(before: Fingerprint, after: Fingerprint): str
  * `hush profile`, `hush run` and `hush apply`, and carried in the plan (drop-in header, JSON).
  */
 export function profileNotes(p: Profile): string[] {
-  const sum = (k: 'droppedPaths' | 'unresolvedPaths'): number => p.runs.reduce((n, r) => n + (r[k] ?? 0), 0);
+  const sum = (k: 'droppedPaths' | 'unresolvedPaths' | 'unreadableArgs'): number =>
+    p.runs.reduce((n, r) => n + (r[k] ?? 0), 0);
   const notes: string[] = [];
   const dropped = sum('droppedPaths');
   if (dropped > 0)
@@ -218,6 +219,11 @@ export function profileNotes(p: Profile): string[] {
   if (unresolved > 0)
     notes.push(
       `${unresolved} path${unresolved === 1 ? '' : 's'} relative to an unknown working directory or file descriptor ignored`,
+    );
+  const unreadable = sum('unreadableArgs');
+  if (unreadable > 0)
+    notes.push(
+      `${unreadable} path or address argument${unreadable === 1 ? '' : 's'} strace could not read (a process changed its credentials out of its reach): no path option is emitted`,
     );
   return notes;
 }

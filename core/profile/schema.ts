@@ -37,6 +37,13 @@ export const RunInfo = z.object({
    */
   droppedPaths: z.number().int().nonnegative().optional(),
   /**
+   * Pointer arguments of successful calls (paths, socket addresses) that strace printed as
+   * addresses because it could not read the tracee's memory: a process that changed its
+   * credentials is out of reach of a tracer without CAP_SYS_PTRACE. What they named is missing,
+   * so the resolver does not rest path or address options on this run. 0 when absent.
+   */
+  unreadableArgs: z.number().int().nonnegative().optional(),
+  /**
    * How strace traced this run: `full` (every syscall) or `decisions` (`--seccomp-bpf`, every syscall
    * but the hot ones that change no decision; core/tracing). Absent in profiles written before this
    * field existed: those were traced in full.

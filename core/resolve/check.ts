@@ -4,7 +4,7 @@
  * the effect allows them (relax).
  */
 import type { Action } from '../summary/actions';
-import type { Effect, Gate, PathSet, TargetView } from '../systemd/model';
+import { unreadablePaths, type Effect, type Gate, type PathSet, type TargetView } from '../systemd/model';
 import { isDeviceOpen } from '../systemd/options';
 import { isUnder, nameablePath, parentDir, printableText } from '../systemd/paths';
 import { expandSyscallGroup } from '../systemd/syscallFilter';
@@ -54,6 +54,10 @@ function firstActionFor(t: TargetView, syscall: string): Action | undefined {
 
 export function checkEffect(effect: Effect, t: TargetView, exceptions: Exceptions): Conflict | undefined {
   if (effect.modes && !effect.modes.includes(t.mode)) return undefined;
+  if (effect.kind === 'pathAccess' || effect.kind === 'emptyPath') {
+    const why = unreadablePaths(t);
+    if (why) return { why };
+  }
   switch (effect.kind) {
     case 'pathAccess': {
       // Exemptions can depend on the plan so far (exceptWhen): computed once per check, not per path.

@@ -11,13 +11,14 @@ import type { Action } from '../summary/actions';
 import type { Effect, ListOption, OptionDecl, ScalarOption, TargetView } from '../systemd/model';
 import { optionRegistry } from '../systemd/options';
 import { mergePaths, printableText } from '../systemd/paths';
+import { identityAdvice } from './advice';
 import { firstConflict, gateBlocks, type Exceptions } from './check';
 import type { Decision, Plan, Rejection } from './plan';
 import { ResolveSettings, type ResolveSettingsInput } from './settings';
 import { buildView, type ViewState } from './view';
 
 export { ResolveSettings, OptionOverrides, type ResolveSettingsInput } from './settings';
-export { Plan, Decision, Rejection, Assignment, HardeningMode } from './plan';
+export { Plan, Decision, Rejection, Assignment, HardeningMode, Advice } from './plan';
 
 /** Mounts meant to reach the host break under any option that gives the service its own mount namespace. */
 const MOUNT_PROPAGATION: Effect = {
@@ -256,6 +257,7 @@ export function resolve(profile: Profile, facts: HostFacts, settingsInput: Resol
   }
 
   const notes = profileNotes(profile);
+  const advice = identityAdvice(chosen, t, facts.unit?.name);
   return {
     mode: settings.mode,
     profileDigest: profileDigest(profile),
@@ -263,5 +265,6 @@ export function resolve(profile: Profile, facts: HostFacts, settingsInput: Resol
     chosen,
     rejected,
     ...(notes.length > 0 ? { notes } : {}),
+    ...(advice.length ? { advice } : {}),
   };
 }

@@ -31,6 +31,20 @@ export const Rejection = z.object({
 });
 export type Rejection = z.infer<typeof Rejection>;
 
+/**
+ * Hardening the profile shows within reach that changes identity or file ownership (User=,
+ * DynamicUser=, PrivateUsers=): never in the drop-in, printed for the operator with its evidence
+ * and the exact steps (core/resolve/advice.ts).
+ */
+export const Advice = z.object({
+  option: z.string(),
+  value: z.string(),
+  why: z.array(z.string()),
+  evidence: z.array(z.string()),
+  steps: z.array(z.string()),
+});
+export type Advice = z.infer<typeof Advice>;
+
 export const Plan = z.object({
   mode: HardeningMode,
   /** sha256 of the canonical profile JSON the plan was computed from. */
@@ -41,5 +55,7 @@ export const Plan = z.object({
   rejected: z.array(Rejection),
   /** What the operator should know about the profile's completeness (core/profile `profileNotes`). */
   notes: z.array(z.string()).optional(),
+  /** Not applied: see Advice. */
+  advice: z.array(Advice).optional(),
 });
 export type Plan = z.infer<typeof Plan>;

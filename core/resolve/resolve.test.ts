@@ -523,12 +523,23 @@ describe('network', () => {
     expect(rejected(p, 'SocketBindDeny')!.why).toMatch(/BPF_FRAMEWORK/);
   });
 
-  it('IPAddressDeny: loopback-only traffic gets localhost (standard); conservative needs no IP at all', () => {
+  it('IPAddressDeny: loopback-only traffic gets localhost, in every mode', () => {
     const actions = [act.socket('AF_INET', 'SOCK_DGRAM'), act.net('send', 'AF_INET', '127.0.0.1', 53)];
-    const std = plan(actions, { settings: { mode: 'standard' } });
-    expect(chosen(std, 'IPAddressDeny')).toBe('any');
-    expect(chosen(std, 'IPAddressAllow')).toBe('localhost');
-    expect(chosen(plan(actions), 'IPAddressDeny')).toBeUndefined();
+    for (const mode of ['conservative', 'standard'] as const) {
+      const p = plan(actions, { settings: { mode } });
+      expect(chosen(p, 'IPAddressDeny')).toBe('any');
+      expect(chosen(p, 'IPAddressAllow')).toBe('localhost');
+    }
+    // a dual-stack daemon on 127.0.0.1 and ::1 with its clients (memcached, unbound…)
+    const served = [
+      act.net('bind', 'AF_INET', '127.0.0.1', 11211),
+      act.net('bind', 'AF_INET6', '::1', 11211),
+      act.net('accept', 'AF_INET6', '::1'),
+    ];
+    expect(chosen(plan(served), 'IPAddressAllow')).toBe('localhost');
+    // a bind whose address the trace could not read proves nothing
+    const unknown = act.net('bind', 'AF_INET6');
+    expectBlockedBy(plan([unknown]), 'IPAddressDeny', 'any', unknown);
   });
 
   it('IPAddressDeny: remote peers are allowed by address in aggressive mode only; a wildcard bind blocks it', () => {
@@ -557,12 +568,13 @@ describe('network', () => {
 describe('CapabilityBoundingSet (full model)', () => {
   it('setuid/setgid calls keep CAP_SETUID/CAP_SETGID', () => {
     const p = plan([act.setCredentials('setresuid'), act.setCredentials('setgroups')], {
-      syscalls: { setresuid: 1, setgroups: 1 },
+      syscalls: { setresuid: 1, setgroups: 1, prctl: 1 },
     });
     const caps = chosen(p, 'CapabilityBoundingSet')!;
     expect(caps).not.toMatch(/CAP_SETUID/);
     expect(caps).not.toMatch(/CAP_SETGID/);
-    expect(caps).not.toMatch(/CAP_SETPCAP/); // conservative: privilege droppers trim their bounding set
+    // conservative: privilege droppers may trim their bounding set with prctl (PR_CAPBSET_DROP)
+    expect(caps).not.toMatch(/CAP_SETPCAP/);
   });
 
   it('chown keeps CAP_CHOWN', () => {

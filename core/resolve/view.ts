@@ -122,6 +122,7 @@ export function buildView(
     syscalls: new Map(Object.entries(profile.syscalls).sort()),
     failedSyscalls: new Map(Object.entries(profile.failedSyscalls ?? {}).sort()),
     pids,
+    unreadableArgs: profile.runs.reduce((n, r) => n + (r.unreadableArgs ?? 0), 0),
     binaries,
     chosen: state.chosen,
     effective: (option) => {

@@ -166,3 +166,36 @@ describe('fixture nginx (master, two workers, one request, graceful stop), strac
 
   it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
 });
+
+/**
+ * memcached (Debian 13 VM, strace 6.13) under the bounding set of Debian's unit (CAP_SETGID
+ * CAP_SETUID CAP_SYS_RESOURCE, no CAP_SYS_PTRACE): after setuid(memcache) strace cannot read the
+ * process's memory, so its binds on 127.0.0.1 and ::1 and its accepts print bare addresses. The
+ * binds must stay in the profile with their family (an unknown address and port), and the run
+ * must say that arguments were unreadable; before, they vanished and SocketBindDeny= denied them.
+ */
+describe('fixture memcached-dropped (privileges dropped out of strace reach), strace 6.13', () => {
+  const { profile, lines } = summarizeFixture('memcached-dropped.strace613.strace');
+  const net = profile.actions
+    .map((a) => a.action)
+    .filter((a) => a.kind === 'net')
+    .map(describeAction);
+
+  it('keeps the binds, listens and accepts with the socket family and no address', () => {
+    expect(net).toEqual([
+      'net bind AF_INET SOCK_STREAM',
+      'net listen AF_INET SOCK_STREAM',
+      'net bind AF_INET6 SOCK_STREAM',
+      'net listen AF_INET6 SOCK_STREAM',
+      'net accept AF_INET SOCK_STREAM',
+      'net accept AF_INET6 SOCK_STREAM',
+    ]);
+  });
+
+  it('counts the unreadable arguments of successful calls (paths and addresses)', () => {
+    // 2 binds, 2 accepts and the openat paths after the drop
+    expect(profile.runs[0]!.unreadableArgs).toBeGreaterThanOrEqual(4);
+  });
+
+  it('points every evidence at its own line', () => expectEvidenceOnItsLine(profile, lines));
+});

@@ -32,6 +32,12 @@ export interface HandlerContext {
    * an empty string or NULL path means the dirfd itself. Undefined when it cannot be known.
    */
   resolvePath(path: Arg | undefined, dirfd?: Arg, emptyPath?: boolean): string | undefined;
+  /**
+   * A pointer argument strace printed as an address (it could not read the tracee's memory, e.g.
+   * after the process changed its credentials): counted in RunInfo.unreadableArgs when the call
+   * succeeded, since what it named is then missing from the profile.
+   */
+  noteUnreadable(): void;
   /** The file path behind an fd argument (decoration first, then the fd table). */
   fdPath(fd: Arg | undefined): string | undefined;
   /** The fd table entry behind an fd argument, if any. */

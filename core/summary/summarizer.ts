@@ -73,6 +73,8 @@ export interface SummarizerStats {
    * (paths.ts): their access is left out, so the profile may under-report what the service needs.
    */
   droppedPaths: number;
+  /** Pointer arguments of successful calls strace could not read (see RunInfo.unreadableArgs). */
+  unreadableArgs: number;
   /** Processes whose parent's clone was never seen (their state started empty). */
   orphanProcesses: number;
 }
@@ -162,6 +164,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     handlerErrors: 0,
     unresolvedPaths: 0,
     droppedPaths: 0,
+    unreadableArgs: 0,
     orphanProcesses: 0,
   };
 
@@ -274,6 +277,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       pids: run.pids ?? this.traced.size,
       unresolvedPaths: run.unresolvedPaths ?? this.counters.unresolvedPaths,
       ...(this.counters.droppedPaths > 0 ? { droppedPaths: this.counters.droppedPaths } : {}),
+      ...(this.counters.unreadableArgs > 0 ? { unreadableArgs: this.counters.unreadableArgs } : {}),
     };
     return {
       schema: PROFILE_SCHEMA,
@@ -607,7 +611,12 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   resolvePath(path: Arg | undefined, dirfd?: Arg, emptyPath = false): string | undefined {
     if (!path || path.t === 'null') return emptyPath ? this.fdPath(dirfd) : undefined;
-    if (path.t !== 'str') return undefined; // an address strace could not read: the call failed or is opaque
+    if (path.t !== 'str') {
+      // An address instead of a string: strace could not read the tracee's memory. On a failed
+      // call that is the kernel's EFAULT; on a successful one, a path the profile does not show.
+      if (path.t === 'int') this.noteUnreadable();
+      return undefined;
+    }
     if (path.truncated) {
       this.counters.unresolvedPaths++;
       return undefined;
@@ -630,6 +639,12 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     const climbed = climbArgument(base, v, this.baseClimbable(dirfd));
     if (climbed === undefined) this.climbRefused = true;
     return climbed;
+  }
+
+  /** A pointer argument of the current call that strace printed as an address (RunInfo.unreadableArgs). */
+  noteUnreadable(): void {
+    const ret = this.sc.ret;
+    if (ret.errno === undefined && ret.value !== null && ret.value >= 0) this.counters.unreadableArgs++;
   }
 
   private dirBase(dirfd: Arg): string | undefined {

@@ -112,9 +112,15 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
   ],
   CAP_SETPCAP: () => [
     { kind: 'denySyscalls', names: ['capset'] },
-    // Daemons that drop privileges often also trim their bounding set (prctl(PR_CAPBSET_DROP)),
-    // which needs SETPCAP and is invisible in the syscall name alone.
-    { kind: 'denyAction', action: 'setCredentials', modes: ['conservative'] },
+    // Daemons that drop privileges often also trim their bounding set (prctl(PR_CAPBSET_DROP)) or
+    // set securebits, which need SETPCAP and are invisible in prctl's name alone. Both go through
+    // prctl: a service that changes credentials but never calls prctl did neither.
+    {
+      kind: 'denyAction',
+      action: 'setCredentials',
+      modes: ['conservative'],
+      where: (_a, t) => t.syscalls.has('prctl') || t.failedSyscalls.has('prctl'),
+    },
   ],
   CAP_LINUX_IMMUTABLE: () => [
     // FS_IOC_SETFLAGS hides inside ioctl: conservative mode keeps the capability whenever ioctl is used
@@ -211,7 +217,9 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
   ],
   CAP_SYS_PACCT: () => [{ kind: 'denySyscalls', names: ['acct'] }],
   CAP_SYS_ADMIN: () => [
-    { kind: 'denyAction', action: 'mount' },
+    // chroot(2) checks CAP_SYS_CHROOT only (kernel fs/open.c): daemons that chroot their workers
+    // (haproxy, postfix, unbound…) keep CAP_SYS_CHROOT, not CAP_SYS_ADMIN.
+    { kind: 'denyAction', action: 'mount', where: (a) => a.kind === 'mount' && a.op !== 'chroot' },
     { kind: 'denyAction', action: 'namespace', where: (a) => a.kind === 'namespace' && a.ns !== 'user' },
     { kind: 'denyAction', action: 'setHostname' },
     { kind: 'denyAction', action: 'swap' },
@@ -223,7 +231,18 @@ const NEEDS: Record<Capability, (t: TargetView) => Effect[]> = {
     {
       kind: 'denySyscalls',
       names: [
-        '@mount',
+        // @mount without chroot (see above)
+        'mount',
+        'umount',
+        'umount2',
+        'pivot_root',
+        'fsopen',
+        'fsconfig',
+        'fsmount',
+        'fspick',
+        'move_mount',
+        'open_tree',
+        'mount_setattr',
         '@swap',
         'quotactl',
         'quotactl_fd',

@@ -21,6 +21,14 @@ export interface PathSet {
 
 /** Accesses that need a writable mount. */
 export const WRITE_ACCESSES: readonly PathAccessKind[] = ['write', 'create', 'remove', 'metadata'];
+/** Why no path effect can be proven on this profile (TargetView.unreadableArgs), or undefined. */
+export function unreadablePaths(t: Pick<TargetView, 'unreadableArgs'>): string | undefined {
+  return t.unreadableArgs > 0
+    ? `the trace could not read ${t.unreadableArgs} path or address argument(s) of successful calls ` +
+        "(a process changed its credentials out of strace's reach), so the paths used are not all known"
+    : undefined;
+}
+
 export const ALL_ACCESSES: readonly PathAccessKind[] = [
   'read',
   'write',
@@ -219,6 +227,11 @@ export interface TargetView {
   failedSyscalls: ReadonlyMap<string, number>;
   /** Pids seen in the trace (the service's own processes). */
   pids: ReadonlySet<number>;
+  /**
+   * Path or address arguments of successful calls the trace could not read (RunInfo.unreadableArgs,
+   * summed over runs): the paths they named are missing, so no path option can be proven.
+   */
+  unreadableArgs: number;
   /** Executed binaries' file facts by path (mode bits, file capabilities). */
   binaries: ReadonlyMap<string, { mode?: number; fileCapabilities?: string; interpreter?: string }>;
   /** Values chosen so far in this plan (registry order), option → value. */

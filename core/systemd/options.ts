@@ -19,7 +19,7 @@ import type {
   ScalarOption,
   TargetView,
 } from './model';
-import { ALL_ACCESSES, WRITE_ACCESSES } from './model';
+import { ALL_ACCESSES, unreadablePaths, WRITE_ACCESSES } from './model';
 import {
   coversSensitiveRoot,
   isUnder,
@@ -256,6 +256,8 @@ function unitAlreadyRestricts(
 function deviceAllow(t: TargetView): DerivedResult {
   const floor = unitAlreadyRestricts(t, 'DevicePolicy', ['', 'auto']);
   if (floor) return floor;
+  const unreadable = unreadablePaths(t);
+  if (unreadable) return { assignments: [], rejected: [{ value: 'closed', why: unreadable }] };
   const rejected: DerivedResult['rejected'] = [];
   const mknod = t.actions.find(
     (a) => a.kind === 'mknod' && (a.nodeType === 'char' || a.nodeType === 'block'),
@@ -373,19 +375,10 @@ function ipAddress(t: TargetView): DerivedResult {
       rejected: [],
     };
   }
-  const first = ipSockets[0] ?? ipNet[0]!;
-  if (t.mode === 'conservative') {
-    return {
-      assignments: [],
-      rejected: [
-        {
-          value: 'any',
-          why: 'uses IP sockets (conservative mode denies IP only when none is used)',
-          action: first,
-        },
-      ],
-    };
-  }
+  // A loopback-only service (every bind on a loopback address, every peer a loopback address) gets
+  // IPAddressDeny=any + IPAddressAllow=localhost in every mode: nothing it was seen doing leaves the
+  // host, and nothing off the host can reach it anyway. Only aggressive mode also allows the remote
+  // peers it talked to; any other non-loopback, wildcard or unknown address keeps IP open.
   const peers = new Map<string, Action>();
   for (const a of ipNet) {
     if (a.op === 'bind' || a.op === 'listen') {
@@ -466,6 +459,8 @@ const HIDEABLE_TREES = [
 function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
   const assignments: DerivedResult['assignments'] = [];
   const rejected: DerivedResult['rejected'] = [];
+  const unreadable = unreadablePaths(t);
+  if (unreadable) return { assignments, rejected: [{ value: '*', why: unreadable }] };
   const inaccessible: string[] = [];
   const tmpfs: string[] = [];
   const roBinds: string[] = [];

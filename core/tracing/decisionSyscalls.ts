@@ -18,7 +18,7 @@
  *  - every `denySyscalls` effect of every option, in every mode (SystemCallFilter's groups,
  *    PrivateDevices' @raw-io, ProtectClock's @clock, CapabilityBoundingSet's setuid family…): the
  *    value is blocked when any member was used ("decision unit" below);
- *  - custom checks that read a syscall name (CapabilityBoundingSet's ioctl rule): `CUSTOM_CHECK_SYSCALLS`;
+ *  - custom checks that read a syscall name (CapabilityBoundingSet's ioctl and prctl rules): `CUSTOM_CHECK_SYSCALLS`;
  *  - the aggressive allow-list (`@system-service` + observed names outside it): an untraced syscall
  *    must be inside the target's @system-service, so the allow-list never needs its name;
  *  - conservative mode also blocks on calls seen only failing: an untraced syscall must not be in any
@@ -218,7 +218,7 @@ export const UNTRACED: Readonly<Record<string, Omission>> = {
 };
 
 /** Syscall names that custom checks of the option model read (core/systemd: `t.syscalls.has(…)`). */
-export const CUSTOM_CHECK_SYSCALLS: readonly string[] = ['ioctl'];
+export const CUSTOM_CHECK_SYSCALLS: readonly string[] = ['ioctl', 'prctl'];
 
 /** A set of syscalls one effect of one option blocks on (any member used → that value is rejected). */
 export interface DecisionUnit {

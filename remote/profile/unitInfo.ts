@@ -18,6 +18,7 @@ export const SESSION_PROPERTIES = [
   'KillMode',
   'SystemCallFilter',
   'RestrictAddressFamilies',
+  'CapabilityBoundingSet',
   'NoExecPaths',
   'RootDirectory',
   'RootImage',

@@ -155,6 +155,22 @@ describe('the wrapper drop-in', () => {
     expect(w).toContain('ExecPaths=/usr/bin/strace\n');
   });
 
+  test('a root unit whose bounding set lacks CAP_SYS_PTRACE gets it for the window (strace must read a process that dropped to another uid)', () => {
+    const memcached = { CapabilityBoundingSet: 'cap_setgid cap_setuid cap_sys_resource' };
+    expect(buildWrapper(input(NGINX_CAT, { properties: memcached })).dropIn).toContain(
+      'CapabilityBoundingSet=CAP_SYS_PTRACE\n',
+    );
+    // already there, unknown, or no traced command runs as root (User=, "+" is not traced)
+    const others: Record<string, string>[] = [
+      { CapabilityBoundingSet: 'cap_chown cap_sys_ptrace cap_setuid' },
+      {},
+      { ...memcached, User: 'hush-testsvc' },
+    ];
+    for (const properties of others) {
+      expect(buildWrapper(input(NGINX_CAT, { properties })).dropIn).not.toContain('CapabilityBoundingSet');
+    }
+  });
+
   test('start/stop timeouts and the watchdog are scaled for the window; infinity and 0 stay', () => {
     const props = { TimeoutStartUSec: '1min 30s', TimeoutStopUSec: 'infinity', WatchdogUSec: '30s' };
     const w = buildWrapper(input(NGINX_CAT, { properties: props, timeoutScale: 3 })).dropIn;

@@ -27,6 +27,13 @@
  *   `@debug` (ptrace) added, RestrictAddressFamilies= gets AF_NETLINK (strace's socket decoding),
  *   NoExecPaths= gets the strace binary in ExecPaths=. This widens the sandbox during the window
  *   only, which can only make the profile wider, never the unit weaker afterwards.
+ * - A bounding set without CAP_SYS_PTRACE (memcached, haproxy, chrony… in Debian) gets it back for
+ *   root commands: a root daemon that drops to its own user with setuid() (no exec) becomes a
+ *   process of another uid, not dumpable, and strace (root, in the unit's sandbox) can then no
+ *   longer read its memory: every path and socket address after the drop is printed as a bare
+ *   address and missing from the profile (memcached's binds on 127.0.0.1 and ::1, seen in the
+ *   Debian 13 VM, were all lost, and SocketBindDeny= then denied them). The ptrace attachment
+ *   itself survives the drop; only the memory reads need the capability.
  */
 import { type ExecCommand, parseExecPrefixes } from './execLines';
 import { execWord, takeRawWords } from './systemdWords';
@@ -105,6 +112,8 @@ export function buildWrapper(input: WrapperInput): Wrapper {
   if (hasValue(props.SystemCallFilter)) lines.push('SystemCallFilter=@debug');
   if (hasValue(props.RestrictAddressFamilies)) lines.push('RestrictAddressFamilies=AF_NETLINK');
   if (hasValue(props.NoExecPaths)) lines.push(`ExecPaths=${execWord(strace.path, { envExpansion: false })}`);
+  if (lacksPtrace(props.CapabilityBoundingSet) && input.commands.some((c) => tracedAsRoot(c, user)))
+    lines.push('CapabilityBoundingSet=CAP_SYS_PTRACE');
   const ident = hasValue(props.SyslogIdentifier) ? undefined : mainSyslogIdentifier(input.commands);
   if (ident) lines.push(`SyslogIdentifier=${ident}`);
   const scale = input.timeoutScale ?? 1;
@@ -127,7 +136,7 @@ export function buildWrapper(input: WrapperInput): Wrapper {
     }
     const id = slotId(c);
     const flags = parseExecPrefixes(c.prefixes);
-    const runsAsRoot = user === '' || user === 'root' || user === '0' || flags.noSetUid;
+    const runsAsRoot = isRootUser(user) || flags.noSetUid;
     if (flags.fullPrivileges) {
       slots.push({
         id,
@@ -159,6 +168,21 @@ export function mainSyslogIdentifier(commands: readonly ExecCommand[]): string |
   const [program] = takeRawWords(start.command, 1).words;
   if (program === undefined || !/^\/[A-Za-z0-9_.+/-]*[A-Za-z0-9_.+-]$/.test(program)) return undefined;
   return program.slice(program.lastIndexOf('/') + 1);
+}
+
+function isRootUser(user: string): boolean {
+  return user === '' || user === 'root' || user === '0';
+}
+
+/** A command hush traces (not `+`) that runs as root. */
+function tracedAsRoot(c: ExecCommand, user: string): boolean {
+  const flags = parseExecPrefixes(c.prefixes);
+  return !flags.fullPrivileges && (isRootUser(user) || flags.noSetUid);
+}
+
+/** `systemctl show` lists the bounding set by name (`cap_chown cap_setuid…`); undefined = unknown. */
+function lacksPtrace(boundingSet: string | undefined): boolean {
+  return boundingSet !== undefined && !/(^|\s)cap_sys_ptrace(\s|$)/i.test(boundingSet.trim());
 }
 
 /** `systemctl show` prints an unset list as '' and an empty deny-list as '~'. */

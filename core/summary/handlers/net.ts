@@ -112,8 +112,17 @@ function sockOf(c: HandlerContext, fd: Arg | undefined): SocketInfo | undefined 
 
 function addressed(c: HandlerContext, op: NetOp, fd: Arg | undefined, addr: Arg | undefined): void {
   const sa = parseSockaddr(addr);
-  if (!sa || sa.family === 'AF_UNSPEC') return;
   const sock = sockOf(c, fd);
+  if (!sa && addr?.t === 'int' && addr.value !== 0) {
+    // strace could not read the address (the process changed its credentials): the call still
+    // happened, on a socket whose family the fd table knows. Without an address or a port it
+    // counts as "any" (SocketBindAllow= keeps the whole family and protocol, IPAddressDeny= is
+    // not proven); dropping it would deny what the service does.
+    c.noteUnreadable();
+    if (sock && sock.family !== 'unknown') netAction(c, op, sock, { family: sock.family });
+    return;
+  }
+  if (!sa || sa.family === 'AF_UNSPEC') return;
   // A filesystem socket: binding creates the node, connecting/sending reaches it.
   const path =
     sa.unixPath !== undefined ? c.resolvePath({ t: 'str', value: sa.unixPath, truncated: false }) : undefined;
@@ -200,6 +209,8 @@ function accept(c: HandlerContext): void {
   const sa = parseSockaddr(c.args[1]);
   // The peer's port is its ephemeral source port: noise that would make every connection a new
   // action. The peer address is what IP allow/deny lists are about.
+  const addr = c.args[1];
+  if (!sa && addr?.t === 'int' && addr.value !== 0) c.noteUnreadable();
   if (sa && sa.family !== 'AF_UNSPEC') {
     netAction(c, 'accept', listening, {
       family: sa.family,
