@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { hushVersion, renderDropIn } from '../core/dropin';
-import type { Plan } from '../core/resolve/plan';
+import type { Advice, Plan } from '../core/resolve/plan';
 import { ResolveSettings, type ResolveSettingsInput } from '../core/resolve/settings';
 import { UsageError } from './command';
 
@@ -102,12 +102,26 @@ export function formatPlan(
 ): string {
   // Notes are in the drop-in's header too; on stderr they reach an operator who pipes stdout away.
   for (const n of plan.notes ?? []) opts.notes?.write(`hush ${opts.command ?? 'resolve'}: note: ${n}\n`);
+  // Advice changes identity or ownership: printed for the operator, never part of the drop-in.
+  for (const a of plan.advice ?? []) opts.notes?.write(formatAdvice(a, opts.command ?? 'resolve'));
   if (opts.json) return JSON.stringify({ ...extra, plan }, null, 2) + '\n';
   return renderDropIn(plan, {
     version: hushVersion(),
     explain: opts.explain ?? false,
     ...(opts.unit ? { unit: opts.unit } : {}),
   });
+}
+
+/** One piece of advice as text: the setting, why, the evidence, the steps (none of it applied). */
+export function formatAdvice(a: Advice, command: string): string {
+  return (
+    [
+      `hush ${command}: advice (not applied): ${a.option}=${a.value}`,
+      ...a.why.map((w) => `  why: ${w}`),
+      ...a.evidence.map((e) => `  evidence: ${e}`),
+      ...a.steps.map((s) => `  step: ${s.replace(/\n/g, '\n        ')}`),
+    ].join('\n') + '\n'
+  );
 }
 
 export const PositiveInt = z.coerce.number().int().positive();

@@ -22,7 +22,7 @@ import { withExecModesOrUnknown } from '../../remote/execModes';
 import { profileService } from '../../remote/profile';
 import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
-import { HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
+import { formatAdvice, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
 import {
   connectFromFlags,
   connectionArgsFromFlags,
@@ -176,6 +176,7 @@ export const command: CliCommand = {
       }
       const plan = resolve(profile, facts, settings);
       for (const n of plan.notes ?? []) log(`note: ${n}`);
+      for (const a of plan.advice ?? []) io.stderr.write(formatAdvice(a, 'apply'));
       const text = renderDropIn(plan, { version: hushVersion(), unit, explain: values.explain ?? false });
       if (values['dry-run']) {
         io.stdout.write(

@@ -10,6 +10,8 @@ import { WRITE_ACCESSES } from '../systemd/model';
 import { isUnder } from '../systemd/paths';
 import type { Advice, Decision } from './plan';
 
+const DAC_CAPABILITIES = ['CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER'];
+
 /** Trees a service writes as its own; other written paths need a chown under a new identity. */
 const OWN_TREES = ['/var/lib', '/var/cache', '/var/log', '/run', '/tmp', '/var/tmp', '/dev', '/proc'];
 
@@ -44,7 +46,6 @@ export function identityAdvice(chosen: readonly Decision[], t: TargetView, unit?
       ),
     ),
   ].sort((a, b) => a - b);
-  const needed = kept.filter((c) => c !== 'CAP_NET_BIND_SERVICE');
   const written = [
     ...new Set(
       t.paths
@@ -55,6 +56,12 @@ export function identityAdvice(chosen: readonly Decision[], t: TargetView, unit?
     ),
   ].sort();
   const foreign = written.filter((p) => !OWN_TREES.some((b) => isUnder(p, b)));
+  // The DAC capabilities are kept for a root service only because file ownership is not in the
+  // trace (core/systemd/capabilities.ts); when everything it writes is in its own trees, the
+  // *Directory= hand-over makes the new user the owner, so they do not stand in the way.
+  const needed = kept.filter(
+    (c) => c !== 'CAP_NET_BIND_SERVICE' && !(foreign.length === 0 && DAC_CAPABILITIES.includes(c)),
+  );
 
   // 1. A root service that used no root power: it can run as an unprivileged (dynamic) user.
   if (t.runsAsRoot && t.rootCommands.length === 0 && !credentials && !chown && needed.length === 0) {
@@ -71,7 +78,10 @@ export function identityAdvice(chosen: readonly Decision[], t: TargetView, unit?
       value: value.split('=')[1]!,
       why: [
         'runs as root but used no root power in the profile: no credential change, no chown, and no capability kept ' +
-          `beyond ${lowPorts.length ? 'CAP_NET_BIND_SERVICE (AmbientCapabilities= gives it to a non-root user)' : 'none'}`,
+          `beyond ${lowPorts.length ? 'CAP_NET_BIND_SERVICE (AmbientCapabilities= gives it to a non-root user)' : 'none'}` +
+          (kept.some((c) => DAC_CAPABILITIES.includes(c))
+            ? ' and the file-ownership ones, kept only because ownership is not in the trace (it writes only its own trees)'
+            : ''),
         'User=/DynamicUser= is worth 2000 of systemd-analyze security’s weight, the largest single item',
       ],
       evidence: [

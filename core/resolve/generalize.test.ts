@@ -11,7 +11,7 @@ import { HANDLED_SYSCALLS } from '../summary/handlers';
 import { createSummarizer } from '../summary/summarizer';
 import type { Action } from '../summary/actions';
 import { resolve } from './index';
-import { chosen, facts257, profileOf, rejected, withUnit } from './testkit';
+import { act, chosen, facts257, profileOf, rejected, withUnit } from './testkit';
 
 /** Debian 13's memcached.service (the properties that matter here, as `systemctl show` prints them). */
 const MEMCACHED_UNIT = {
@@ -89,5 +89,31 @@ describe('chroot and privilege drop without prctl (haproxy workers)', () => {
     expect(caps()).toContain('CAP_SETPCAP');
     expect(caps({ prctl: 1 })).not.toContain('CAP_SETPCAP');
     expect(caps()).not.toContain('CAP_SETUID');
+  });
+});
+
+describe('advice: identity and ownership changes are printed, never applied', () => {
+  it('a root service that used no root power gets DynamicUser= advice with its evidence and steps', () => {
+    const p = resolve(
+      profileOf([
+        act.socket('AF_INET'),
+        act.net('bind', 'AF_INET', '127.0.0.1', 80, 'SOCK_STREAM'),
+        act.path('create', '/var/lib/app/state.db'),
+      ]),
+      facts257(),
+    );
+    const a = p.advice?.find((x) => x.option === 'DynamicUser');
+    expect(a?.value).toBe('yes');
+    expect(a?.evidence.join('\n')).toMatch(/binds ports below 1024: 80/);
+    expect(a?.steps.join('\n')).toMatch(/AmbientCapabilities=CAP_NET_BIND_SERVICE/);
+    expect(a?.steps.join('\n')).toMatch(/StateDirectory=app/);
+    // never in the drop-in's options
+    expect(p.chosen.map((d) => d.option)).not.toContain('DynamicUser');
+    expect(p.chosen.map((d) => d.option)).not.toContain('User');
+  });
+
+  it('a service that changes credentials gets no identity advice', () => {
+    const p = resolve(profileOf([act.setCredentials('setuid')], { setuid: 1 }), facts257());
+    expect(p.advice ?? []).toEqual([]);
   });
 });
