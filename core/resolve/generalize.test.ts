@@ -117,3 +117,45 @@ describe('advice: identity and ownership changes are printed, never applied', ()
     expect(p.advice ?? []).toEqual([]);
   });
 });
+
+describe('IPAddressDeny for a load balancer on the loopback (haproxy)', () => {
+  it('a health check bound to 0.0.0.0:0 before connecting to a loopback backend serves nothing', () => {
+    const p = resolve(
+      profileOf([
+        act.socket('AF_INET'),
+        act.net('bind', 'AF_INET', '127.0.0.1', 8081, 'SOCK_STREAM'),
+        act.net('bind', 'AF_INET', '0.0.0.0', 0, 'SOCK_STREAM'),
+        act.net('connect', 'AF_INET', '127.0.0.1', 80, 'SOCK_STREAM'),
+      ]),
+      facts257(),
+    );
+    expect(chosen(p, 'IPAddressDeny')).toBe('any');
+    expect(chosen(p, 'IPAddressAllow')).toBe('localhost');
+  });
+
+  it('a listen on the wildcard with an ephemeral port still keeps IP open', () => {
+    const listen = act.net('listen', 'AF_INET', '0.0.0.0', 0, 'SOCK_STREAM');
+    const p = resolve(
+      profileOf([act.socket('AF_INET'), act.net('bind', 'AF_INET', '0.0.0.0', 0, 'SOCK_STREAM'), listen]),
+      facts257(),
+    );
+    expect(rejected(p, 'IPAddressDeny', 'any')?.blockedBy?.ev).toEqual(listen.ev);
+  });
+});
+
+it('a TCP source bind on the wildcard (no listen) serves nothing; a UDP one does', () => {
+  const tcp = [
+    act.socket('AF_INET'),
+    act.net('bind', 'AF_INET', '0.0.0.0', 37097, 'SOCK_STREAM'),
+    act.net('connect', 'AF_INET', '127.0.0.1', 8080, 'SOCK_STREAM'),
+  ];
+  expect(chosen(resolve(profileOf(tcp), facts257()), 'IPAddressDeny')).toBe('any');
+  const udp = act.net('bind', 'AF_INET', '0.0.0.0', 123, 'SOCK_DGRAM');
+  expect(
+    rejected(
+      resolve(profileOf([act.socket('AF_INET', 'SOCK_DGRAM'), udp]), facts257()),
+      'IPAddressDeny',
+      'any',
+    )?.blockedBy?.ev,
+  ).toEqual(udp.ev);
+});

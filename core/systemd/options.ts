@@ -381,6 +381,12 @@ function ipAddress(t: TargetView): DerivedResult {
   // peers it talked to; any other non-loopback, wildcard or unknown address keeps IP open.
   const peers = new Map<string, Action>();
   for (const a of ipNet) {
+    // A bind serves only when something can arrive on it: a TCP socket does so once it listens,
+    // and its listen carries the bound address (the summary's fd table), so a stream bind is left
+    // to its listen: haproxy's health checks bind 0.0.0.0 (port 0 or one of their own) as the
+    // source of an outgoing connection. A bind to port 0 picks a source port only. A bind on a
+    // socket of unknown type (not in the fd table) still counts.
+    if (a.op === 'bind' && (a.port === 0 || a.type?.includes('SOCK_STREAM'))) continue;
     if (a.op === 'bind' || a.op === 'listen') {
       if (a.address === undefined || !isLoopback(a.address)) {
         return {
