@@ -1,7 +1,7 @@
 /**
  * `npm run bench:spool [-- --size 1G]`: the controller's side of finishing a detached recording
  * (issue 14): a compressed spool, in the format the host keeps it (gzip of one slot's trace, strace
- * sessions separated by END_OF_TRACE lines, as remote/profile/session.ts's compressed reader writes
+ * sessions separated by END_OF_TRACE lines, as remote/profile/liveSink.ts's compressed reader writes
  * it), read through the same stream path the session uses (remote/profile/collect.ts: gunzip →
  * split at the markers → core/strace's streaming parser → core/summary's summarizer, one per strace
  * session) and merged into one profile. Figures: wall time, CPU time, peak RSS (sampled and the
@@ -30,8 +30,8 @@ import { Readable } from 'node:stream';
 import { createGunzip, createGzip, constants } from 'node:zlib';
 import { mergeProfiles } from '../core/profile';
 import { PROFILE_SCHEMA, type Profile } from '../core/profile/schema';
-import { collectStream } from '../remote/profile/collect';
-import { END_OF_TRACE } from '../remote/profile/session';
+import { collectStream, END_OF_TRACE } from '../remote/profile/collect';
+import { straceSegment } from '../remote/profile/recorder';
 
 const FIXTURE = join(__dirname, '..', '..', 'core', 'summary', 'fixtures', 'nginx.strace613.strace');
 const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -127,8 +127,9 @@ async function main(): Promise<void> {
       slot: 'ExecStart-0',
       source: 'bench:spool',
       compressed: true,
+      newSegment: () => straceSegment(undefined),
       onSegment: (s) => {
-        lines += s.stats.lines;
+        lines += s.lines;
         segments++;
       },
     });

@@ -29,7 +29,7 @@ export type ProfileWindow = z.infer<typeof ProfileWindow>;
 /**
  * How strace traces during the window (core/tracing; `hush profile --tracing`): `decisions`
  * (strace --seccomp-bpf stops only on syscalls that can change a decision) or `full` (every
- * syscall). Absent: the engine's default (remote/profile.ts chooseTracing: `decisions` where the
+ * syscall). Absent: the engine's default (core/profiling chooseTracing: `decisions` where the
  * host's strace has --seccomp-bpf and the unit allows it, else `full`). Asking for `decisions`
  * where it is unavailable fails the profiling before the unit is touched.
  */

@@ -58,7 +58,7 @@ function changedKeys(olds: Outs, news: Outs, keys: readonly string[]): string[] 
 // ------------------------------------------------------------------------------ ServiceProfile
 
 /**
- * The profiling session a ServiceProfile asks for (remote/profile.ts), without the connection.
+ * The profiling session a ServiceProfile asks for (remote/profile/), without the connection.
  * Whatever the inputs leave out (e.g. `tracing`) is left out here too, so the engine's default applies.
  */
 export function profileSessionOptions(

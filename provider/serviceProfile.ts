@@ -1,6 +1,6 @@
 /**
  * `ServiceProfile`: profiling as a resource. Creating it profiles the unit on the host (strace
- * wrapper, window, restore: remote/profile.ts) and keeps the compact Profile and the host
+ * wrapper, window, restore: remote/profile/) and keeps the compact Profile and the host
  * fingerprint as state. Refresh re-probes the host: when an Exec binary, systemd or the kernel
  * changed since the profile was taken, `reprofileReasons` says so and the next preview plans a
  * replacement (a re-profile) with `hostFingerprint` as the reason. Only `unit`, `window`,

@@ -26,7 +26,7 @@
 import { z } from 'zod';
 import { parseDropIn } from '../core/dropin/parse';
 import type { Connection } from './connection';
-import { clearLeftovers } from './watchdog';
+import { clearLeftovers } from './profile/leftovers';
 
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
 import { framedStdin, readFramedInto, sh, trustedScript, type ShellCommand } from './shell';

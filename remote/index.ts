@@ -2,7 +2,7 @@
  * remote/: host I/O over SSH. Nothing clever lives here: it connects (with host-key pinning),
  * builds quoted commands, probes host facts, applies / verifies / rolls back / resets the
  * hardening drop-in, and reports what hush manages on a host. The profiling session
- * (remote/profile.ts, remote/watchdog.ts) builds on the same connection and shell helpers.
+ * (remote/profile/) builds on the same connection and shell helpers.
  */
 export {
   connect,
@@ -61,10 +61,10 @@ export { reset, ResetError, type ResetOptions, type ResetResult } from './reset'
 export { status, HushStatus, HardenedUnit } from './status';
 export {
   profileService,
-  ProfileError,
+  ProfilingError,
   StraceMissingError,
   WrappedStartError,
   type ProfileServiceOptions,
   type ProfileServiceResult,
 } from './profile';
-export { clearLeftovers, ProfilingInProgressError, type LeftoverReport } from './watchdog';
+export { clearLeftovers, ProfilingInProgressError, type LeftoverReport } from './profile/leftovers';

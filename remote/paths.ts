@@ -44,7 +44,7 @@ export function applyPaths(unit: string): { stage: string; transientUnit: string
 }
 
 /**
- * The directory of a profiling session of the unit (remote/profile/session.ts keeps its state
+ * The directory of a profiling session of the unit (remote/profile/layout.ts keeps its state
  * there, under the same slug): apply and reset look for it to find an unfinished session.
  */
 export function profileSessionDir(unit: string): string {

@@ -22,6 +22,7 @@ import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
 import type { Connection } from './connection';
 import { sh, trustedScript } from './shell';
 import { parseUnitName } from './unitName';
+import { EXEC_DIRECTIVES } from '../core/systemd/execLines';
 
 /**
  * strace options hush may use, and how to recognise each in `strace -h`. Reading the help text
@@ -54,17 +55,6 @@ export const STRACE_FLAG_TESTS: ReadonlyArray<readonly [flag: string, inHelp: Re
 export function straceFlagsFromHelp(help: string): string[] {
   return STRACE_FLAG_TESTS.filter(([, re]) => re.test(help)).map(([flag]) => flag);
 }
-
-/** Exec directives in the order systemd runs them. */
-const EXEC_DIRECTIVES = [
-  'ExecCondition',
-  'ExecStartPre',
-  'ExecStart',
-  'ExecStartPost',
-  'ExecReload',
-  'ExecStop',
-  'ExecStopPost',
-] as const;
 
 /**
  * The probe script. Arguments: $1 unit (validated, quoted by the caller), $2 section marker.

@@ -1,7 +1,7 @@
 /**
  * Undo hush on one unit: remove the hardening drop-in (and temp files of an interrupted write),
  * the staging directory of an interrupted apply, any profiling leftovers (through
- * remote/watchdog's clearLeftovers, which puts the unit back on its own configuration), then
+ * remote/profile/leftovers.ts clearLeftovers, which puts the unit back on its own configuration), then
  * daemon-reload and restart the unit if it was running. Afterwards `systemctl cat UNIT` is what
  * it was before hush touched the unit. Idempotent: when nothing of hush is there, nothing is
  * reloaded or restarted.
@@ -11,7 +11,7 @@
  * One SSH round trip (two when a profiling session left something behind).
  */
 import type { Connection } from './connection';
-import { clearLeftovers } from './watchdog';
+import { clearLeftovers } from './profile/leftovers';
 
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
 import { sh, trustedScript } from './shell';

@@ -1,6 +1,6 @@
 /**
  * Comparison (b): profiling overhead. nginx in the debian-13 VM under a fixed wrk load generated
- * inside the VM; requests/s unprofiled, while hush profiles it (remote/profile.ts, the workload
+ * inside the VM; requests/s unprofiled, while hush profiles it (remote/profile/, the workload
  * run by hush's own session as its `remoteWorkload`), and while SHH profiles it
  * (`shh service start-profile nginx`, wrk, `shh service finish-profile nginx`). The VM is reset
  * (loadvm) before each profiled run, and nginx's unprofiled rate is measured on that fresh VM right

@@ -273,7 +273,7 @@ function details(r: CompareResults): string[] {
       '**b. Profiling overhead.** nginx (stock Debian unit) in the debian-13 test VM (TCG-emulated, 2 vCPUs,',
       `on the shared 2-core machine), load: ${o.wrk}. The VM is reset (loadvm) before each run.`,
       'Each profiled run is paired with an unprofiled wrk run on the same fresh VM just before it. hush: `profileService()` of',
-      'remote/profile.ts with wrk as its remote workload (its default tracing). SHH: `shh service',
+      'remote/profile/ with wrk as its remote workload (its default tracing). SHH: `shh service',
       'start-profile nginx`, wrk once nginx answers, `shh service finish-profile nginx`.',
       '',
       '| run | req/s | unprofiled just before | ratio | requests | errors | note |',

@@ -5,7 +5,7 @@
  * functional check. The VM is reset (loadvm) before each tool's run, so each starts from the
  * stock unit.
  *
- * hush: remote/profile.ts → core/resolve (its default mode) → core/dropin → remote/apply (its own
+ * hush: remote/profile/ → core/resolve (its default mode) → core/dropin → remote/apply (its own
  * verification: active after the settle time, no restart loop, no SIGSYS/EPERM; no health command,
  * so the functional check afterwards is the same oracle for both tools).
  * SHH: `shh service start-profile UNIT`, the workload, `shh service finish-profile UNIT -a`

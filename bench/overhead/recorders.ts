@@ -11,10 +11,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
-import { chooseTracing, planWrapper } from '../../remote/profile';
-import { readerCopier, sessionPaths } from '../../remote/profile/session';
+import { chooseTracing } from '../../core/profiling/tracingChoice';
+import type { UnitInfo } from '../../core/profiling/unitInfo';
+import { planWrapper } from '../../core/profiling/wrapperPlan';
+import { readerCopier } from '../../remote/profile/liveSink';
 import { straceFlagsFromHelp } from '../../remote/probe';
-import type { UnitInfo } from '../../remote/profile/unitInfo';
 import { HostFacts } from '../../core/profile/hostFacts';
 import type { Tracing } from '../../core/tracing';
 import type { BenchService } from './services';
@@ -125,8 +126,7 @@ export function hushWrapped(
     unit: { name: unit, properties },
   });
   const choice = chooseTracing(tracing, info, facts);
-  const paths = { ...sessionPaths(unit), fifoDir };
-  const wrapper = planWrapper(unit, info, facts, 'bench', paths, {
+  const wrapper = planWrapper(unit, info, facts, 'bench', (slot) => `${fifoDir}/${slot}`, {
     ...(choice.set ? { seccompExcept: [...choice.set.untraced.keys()] } : {}),
   });
   const execLine = wrapper.dropIn

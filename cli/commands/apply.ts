@@ -1,7 +1,7 @@
 /**
  * `hush apply UNIT`: resolve a profile against the host's current facts, write the hardening
  * drop-in, verify the service, roll back on failure. Without --profile the unit is profiled
- * first (remote/profile.ts) with the --duration / --workload window.
+ * first (remote/profile/) with the --duration / --workload window.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

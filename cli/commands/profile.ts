@@ -1,5 +1,5 @@
 /**
- * `hush profile UNIT`: profile a service on a host over SSH (remote/profile.ts) and write the
+ * `hush profile UNIT`: profile a service on a host over SSH (remote/profile/) and write the
  * profile. The unit is restarted under strace for the window, then restarted on its own
  * configuration; a watchdog on the host restores it if hush dies meanwhile.
  */

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { collectStream } from './collect';
-import { END_OF_TRACE } from './session';
+import { collectStream, END_OF_TRACE } from './collect';
+import { straceSegment } from './recorder';
 
 // Two strace sessions of one command, as `strace -f -xx -y -v -o FIFO` writes them.
 const TRACE_1 = [
@@ -50,6 +50,7 @@ describe('collectStream', () => {
         slot: 'ExecStart-0',
         source: 'unit:x.service@h',
         compressed: false,
+        newSegment: () => straceSegment(undefined),
       },
     );
     expect(segs.map((s) => [s.invocation, s.complete])).toEqual([
@@ -60,7 +61,7 @@ describe('collectStream', () => {
     expect(readPaths(segs[1]!.profile)).toContain('/etc/y');
     expect(readPaths(segs[1]!.profile)).not.toContain('/etc/x.conf');
     expect(segs[0]!.profile.runs[0]?.source).toBe('unit:x.service@h#ExecStart-0/1');
-    expect(segs[1]!.stats.lines).toBe(3);
+    expect(segs[1]!.lines).toBe(3);
   });
 
   test('gzip on the wire; a trace cut short is kept and marked incomplete', async () => {
@@ -70,6 +71,7 @@ describe('collectStream', () => {
       slot: 'ExecStart-0',
       source: 's',
       compressed: true,
+      newSegment: () => straceSegment(undefined),
       firstInvocation: 4,
     });
     expect(segs[0]).toMatchObject({ invocation: 4, complete: true });
@@ -82,6 +84,7 @@ describe('collectStream', () => {
       slot: 's',
       source: 's',
       compressed: false,
+      newSegment: () => straceSegment(undefined),
     });
     expect(segs).toHaveLength(1);
     expect(segs[0]?.complete).toBe(false);

@@ -1,28 +1,38 @@
 /**
  * The controller side of one trace stream: bytes from the host's reader loop (optionally gzip)
- * → split into strace sessions at END_OF_TRACE lines → core/strace's streaming parser →
- * core/summary's summarizer, one per strace session. Nothing is buffered beyond one partial
- * line, so memory stays flat however long the window; each finished session becomes a small
- * Profile, merged at the end.
+ * → split into recordings at END_OF_TRACE lines → the recorder's parser (recorder.ts: for strace,
+ * core/strace's streaming parser and core/summary's summarizer), one per recording. Nothing is
+ * buffered beyond one partial line, so memory stays flat however long the window; each finished
+ * recording becomes a small Profile, merged at the end.
  */
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { StraceParser, newStats, type ParseStats } from '../../core/strace';
-import { createSummarizer, HANDLED_SYSCALLS } from '../../core/summary';
 import type { Profile } from '../../core/profile/schema';
-import { END_OF_TRACE } from './session';
 
-/** One strace session: one traced start of one Exec command. */
+/**
+ * A line no recorder writes (strace's lines start with a pid or a syscall name): the reader loop
+ * on the host writes it after each recording (one traced start of one command) of a stream.
+ */
+export const END_OF_TRACE = '#hush:end-of-trace';
+
+/** Turns the bytes of one recording into a profile (one run). Supplied by the recorder. */
+export interface SegmentParser {
+  push(bytes: Buffer): void;
+  finish(run: { source: string; startedAt: string; endedAt: string }): { profile: Profile; lines: number };
+}
+
+/** One recording: one traced start of one Exec command. */
 export interface TraceSegment {
   slot: string;
-  /** 1-based count of strace sessions seen for this slot (across reconnects). */
+  /** 1-based count of recordings seen for this stream (across reconnects). */
   invocation: number;
   startedAt: Date;
   endedAt: Date;
-  /** false when the stream ended before strace closed the FIFO (connection cut, forced end). */
+  /** false when the stream ended before the recording was closed (connection cut, forced end). */
   complete: boolean;
   bytes: number;
-  stats: ParseStats;
+  /** Trace lines (or events) parsed. */
+  lines: number;
   profile: Profile;
 }
 
@@ -31,8 +41,8 @@ export interface CollectOptions {
   /** RunInfo source prefix, e.g. `unit:nginx.service@host`. */
   source: string;
   compressed: boolean;
-  /** The unit's working directory (the first traced process's cwd), when known. */
-  cwd?: string;
+  /** A parser for the next recording. */
+  newSegment: () => SegmentParser;
   /** Number the next segment from here (a reconnect continues the slot's count). */
   firstInvocation?: number;
   onSegment?: (s: TraceSegment) => void;
@@ -45,35 +55,26 @@ const MARKER = Buffer.from(END_OF_TRACE + '\n', 'latin1');
 const MAX_CARRY = 1024 * 1024;
 
 class Segment {
-  readonly stats: ParseStats = newStats();
-  readonly parser: StraceParser;
-  readonly summarizer: ReturnType<typeof createSummarizer>;
   readonly startedAt = new Date();
   bytes = 0;
 
   constructor(
     readonly invocation: number,
-    cwd: string | undefined,
-  ) {
-    this.parser = new StraceParser({ fullParse: (n) => HANDLED_SYSCALLS.has(n), stats: this.stats });
-    this.summarizer = createSummarizer(cwd ? { cwd } : {});
-  }
+    private readonly parser: SegmentParser,
+  ) {}
 
   push(b: Buffer): void {
     if (b.length === 0) return;
     this.bytes += b.length;
-    for (const ev of this.parser.push(b)) this.summarizer.push(ev);
+    this.parser.push(b);
   }
 
   end(slot: string, source: string, complete: boolean): TraceSegment {
-    for (const ev of this.parser.end()) this.summarizer.push(ev);
     const endedAt = new Date();
-    const profile = this.summarizer.finish({
+    const { profile, lines } = this.parser.finish({
       source: `${source}#${slot}/${this.invocation}${complete ? '' : ' (incomplete)'}`,
       startedAt: this.startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
-      lines: this.stats.lines,
-      unparsable: this.stats.unparsed,
     });
     return {
       slot,
@@ -82,7 +83,7 @@ class Segment {
       endedAt,
       complete,
       bytes: this.bytes,
-      stats: this.stats,
+      lines,
       profile,
     };
   }
@@ -102,7 +103,7 @@ export async function collectStream(stream: Readable, opts: CollectOptions): Pro
 
   const feed = (b: Buffer) => {
     if (b.length === 0) return;
-    current ??= new Segment(next++, opts.cwd);
+    current ??= new Segment(next++, opts.newSegment());
     current.push(b);
   };
   const close = (complete: boolean) => {

@@ -4,6 +4,7 @@
  * (Exec lines, and the before/after comparison), and strace.
  */
 import { randomBytes } from 'node:crypto';
+import type { UnitInfo } from '../../core/profiling/unitInfo';
 import type { Connection } from '../connection';
 import { sh, trustedScript } from '../shell';
 
@@ -31,17 +32,6 @@ export const SESSION_PROPERTIES = [
   'ExecMainPID',
   'MainPID',
 ] as const;
-
-export interface UnitInfo {
-  properties: Record<string, string>;
-  /** `systemctl cat` text, or undefined when the unit has no file. */
-  catText?: string;
-  /** strace's path, its `-V` first line, and whether it has --argv0. */
-  strace?: { path: string; version: string; supportsArgv0: boolean };
-  bashPath?: string;
-  /** Number of commands per Exec directive according to the manager (`systemctl show`). */
-  execCounts: Record<string, number>;
-}
 
 const SCRIPT = String.raw`
 unit=$1; m=$2; shift 2
@@ -102,28 +92,4 @@ export function parseUnitInfo(text: string, marker: string): UnitInfo {
   const bash = (sections.bash ?? '').trim();
   if (bash.startsWith('/')) info.bashPath = bash;
   return info;
-}
-
-/**
- * A `systemctl show` time span (`1min 30s`, `90s`, `500ms`, `infinity`) in milliseconds;
- * undefined for infinity or text it does not know.
- */
-export function parseTimespanMs(text: string | undefined): number | undefined {
-  const t = (text ?? '').trim();
-  if (t === '' || t === 'infinity') return undefined;
-  const unit: Record<string, number> = {
-    us: 0.001,
-    ms: 1,
-    s: 1000,
-    min: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-  };
-  let total = 0;
-  for (const part of t.split(/\s+/)) {
-    const m = /^(\d+(?:\.\d+)?)(us|ms|s|min|h|d)$/.exec(part);
-    if (!m) return undefined;
-    total += Number(m[1]) * (unit[m[2] as string] ?? 0);
-  }
-  return Math.round(total);
 }

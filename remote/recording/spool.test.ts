@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { collectStream } from '../profile/collect';
-import { END_OF_TRACE } from '../profile/session';
+import { collectStream, END_OF_TRACE } from '../profile/collect';
+import { straceSegment } from '../profile/recorder';
 import { createReadStream } from 'node:fs';
 import {
   deadlineTimerUnit,
@@ -111,8 +111,9 @@ describe('the slot writer (sh, awk, gzip on this machine)', () => {
       slot: 'ExecStart-0',
       source: 't',
       compressed: true,
+      newSegment: () => straceSegment(undefined),
     });
-    expect(segs.filter((s) => s.complete).map((s) => s.stats.lines)).toEqual([2, 1]);
+    expect(segs.filter((s) => s.complete).map((s) => s.lines)).toEqual([2, 1]);
   });
 
   test('at the cap the file is cut, the flag set, and the rest drained (the writer never blocks the tracee)', async () => {

@@ -88,7 +88,7 @@ export function spoolFile(p: RecordingPaths, slot: string): string {
 /**
  * The writer for one slot, as a shell pipeline: copy the FIFO once per strace session and mark its
  * end (until the stop flag exists), count lines and sessions every 4096 lines, gzip -1, and cut
- * the file at the cap while still draining. `endMarker` is remote/profile/session.ts END_OF_TRACE.
+ * the file at the cap while still draining. `endMarker` is remote/profile/collect.ts END_OF_TRACE.
  */
 export function slotWriter(
   p: RecordingPaths,

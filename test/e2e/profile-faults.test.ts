@@ -13,8 +13,8 @@ import path from 'node:path';
 import { imagesUnderTest, withTestHost, type TestHost } from '../host';
 import { connect } from '../../remote/connection';
 import { profileService, StraceMissingError } from '../../remote/profile';
-import { sessionPaths } from '../../remote/profile/session';
-import { clearLeftovers, ProfilingInProgressError } from '../../remote/watchdog';
+import { sessionPaths } from '../../remote/profile/layout';
+import { clearLeftovers, ProfilingInProgressError } from '../../remote/profile/leftovers';
 import {
   cliTargetFlags,
   connectionArgs,

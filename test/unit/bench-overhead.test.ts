@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execWord } from '../../remote/profile/systemdWords';
+import { execWord } from '../../core/systemd/execWords';
 import { execArgv, hushWrapped, type LocalStrace } from '../../bench/overhead/recorders';
 import { summarizeRuns, median, type LocalRun } from '../../bench/overhead/report';
 import { nginxService, parseRedisBenchmarkCsv, parseWrk, redisService } from '../../bench/overhead/services';

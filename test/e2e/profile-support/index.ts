@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { main } from '../../../cli/main';
 import { type TestHost } from '../../host';
 import { connect, type Connection, type ConnectionArgs } from '../../../remote/connection';
-import { sessionPaths } from '../../../remote/profile/session';
+import { sessionPaths } from '../../../remote/profile/layout';
 
 export function connectionArgs(host: TestHost, over: Partial<ConnectionArgs> = {}): ConnectionArgs {
   return {

@@ -1,5 +1,5 @@
-import { execCommandsFromCat, parseExecPrefixes, splitExecPrefixes } from './execLines';
-import { execWord, takeRawWords } from './systemdWords';
+import { execCommandsFromCat, parseExecPrefixes, splitExecPrefixes } from '../systemd/execLines';
+import { execWord, takeRawWords } from '../systemd/execWords';
 import { buildWrapper, mainSyslogIdentifier, type WrapperInput } from './wrapper';
 
 const FORKING_CAT = `# /etc/systemd/system/hush-testsvc-forking.service

@@ -1,7 +1,9 @@
 /** Choosing decision or full tracing for a profiling session, and the wrapper's strace flags for each. */
-import { chooseTracing, ProfileError, wrapperStraceArgs } from './profile';
-import type { UnitInfo } from './profile/unitInfo';
-import type { HostFacts } from '../core/profile/hostFacts';
+import type { HostFacts } from '../profile/hostFacts';
+import { ProfilingError } from './errors';
+import { wrapperStraceArgs } from './straceFlags';
+import { chooseTracing } from './tracingChoice';
+import type { UnitInfo } from './unitInfo';
 
 const info = (version = 'strace -- version 6.13'): UnitInfo => ({
   properties: { LoadState: 'loaded' },
@@ -48,7 +50,7 @@ describe('chooseTracing', () => {
   });
 
   test('asking for decisions where they are unavailable fails before anything changes', () => {
-    expect(() => chooseTracing('decisions', info(), facts({ straceFlags: [] }))).toThrow(ProfileError);
+    expect(() => chooseTracing('decisions', info(), facts({ straceFlags: [] }))).toThrow(ProfilingError);
   });
 });
 

@@ -1,55 +1,18 @@
 /**
- * The profiling watchdog, and the leftover check every hush operation runs first.
+ * The leftover check every hush operation runs first: an earlier profiling session of the unit
+ * whose controller died before its watchdog fired, or whose watchdog could not run, is found and
+ * undone here.
  *
- * A profiling session changes a live unit (a runtime drop-in wraps its commands in strace). If
- * the controller vanishes (killed, laptop closed, network gone for good), the host must undo
- * that on its own. At session start hush writes restore.sh and watchdog.sh into the session
- * directory and arms a transient systemd timer that runs watchdog.sh every few seconds; the
- * controller touches a heartbeat file while it lives. Once the heartbeat is older than the
- * timeout, watchdog.sh runs restore.sh: remove the drop-in, daemon-reload, restart the unit on its
- * own configuration (or stop it, if it was inactive before), stop the FIFO holder, delete the
- * session directory, stop the timer. Everything lives under /run, so a reboot also clears it.
- *
- *   await armWatchdog(conn, paths, { periodSec: 5 });
- *   await heartbeat(conn, paths);               // every periodSec
- *   await disarmWatchdog(conn, paths);
  *   const r = await clearLeftovers(conn, 'nginx.service');  // before apply/reset/profile
  */
-import type { Connection } from './connection';
-import { sh, trustedScript } from './shell';
-import { parseRunnableUnitName } from './unitName';
-import {
-  armWatchdogCommand,
-  disarmWatchdogCommand,
-  heartbeatCommand,
-  parseState,
-  restoreScript,
-  sessionPaths,
-  type SessionPaths,
-} from './profile/session';
-
-export const DEFAULT_WATCHDOG_TIMEOUT_SEC = 60;
-
-export async function armWatchdog(
-  conn: Connection,
-  p: SessionPaths,
-  opts: { periodSec: number },
-): Promise<void> {
-  await conn.exec(armWatchdogCommand(p, Math.max(1, Math.round(opts.periodSec))), {
-    check: true,
-    timeoutMs: 5 * 60_000,
-  });
-}
-
-/** Touches the heartbeat. Returns false when the session directory is gone (watchdog fired, or cleared). */
-export async function heartbeat(conn: Connection, p: SessionPaths, timeoutMs = 30_000): Promise<boolean> {
-  const r = await conn.exec(heartbeatCommand(p), { timeoutMs });
-  return r.code === 0;
-}
-
-export async function disarmWatchdog(conn: Connection, p: SessionPaths): Promise<void> {
-  await conn.exec(disarmWatchdogCommand(p), { timeoutMs: 5 * 60_000 });
-}
+import type { Connection } from '../connection';
+import { sh, trustedScript } from '../shell';
+import { parseRunnableUnitName } from '../unitName';
+import { DEFAULT_WATCHDOG_TIMEOUT_SEC } from '../../core/profiling/timeouts';
+import { disarmWatchdogCommand } from './deadline';
+import { sessionPaths } from './layout';
+import { restoreScript } from './restore';
+import { parseState } from './state';
 
 /** A live profiling session holds the unit: another operation must not tear it down. */
 export class ProfilingInProgressError extends Error {

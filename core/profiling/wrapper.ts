@@ -35,9 +35,10 @@
  *   Debian 13 VM, were all lost, and SocketBindDeny= then denied them). The ptrace attachment
  *   itself survives the drop; only the memory reads need the capability.
  */
-import { type ExecCommand, parseExecPrefixes } from './execLines';
-import { execWord, takeRawWords } from './systemdWords';
-import { parseTimespanMs } from './unitInfo';
+import { z } from 'zod';
+import { EXEC_DIRECTIVES, type ExecCommand, parseExecPrefixes } from '../systemd/execLines';
+import { execWord, takeRawWords } from '../systemd/execWords';
+import { parseTimespanMs } from '../systemd/timespan';
 
 export const PROFILE_DROPIN_NAME = 'zz-hush-profile.conf';
 export const PROFILE_DROPIN_MARKER = '# hush:profile-wrapper';
@@ -70,18 +71,19 @@ export interface WrapperInput {
   timeoutScale?: number;
 }
 
-/** One Exec command and what the wrapper does with it. */
-export interface Slot {
-  /** `ExecStart-0`: directive and index, also the FIFO's name. */
-  id: string;
-  directive: ExecCommand['directive'];
-  index: number;
-  traced: boolean;
+/** One Exec command and what the wrapper does with it (persisted with the session's plan). */
+export const Slot = z.strictObject({
+  /** `ExecStart-0`: directive and index, also the name of its trace stream. */
+  id: z.string(),
+  directive: z.enum(EXEC_DIRECTIVES),
+  index: z.number().int().nonnegative(),
+  traced: z.boolean(),
   /** Why it is not traced. */
-  skipReason?: string;
+  skipReason: z.string().optional(),
   /** Runs as root (no User=, `!`), so its FIFO belongs to root; else to the unit's user. */
-  runsAsRoot: boolean;
-}
+  runsAsRoot: z.boolean(),
+});
+export type Slot = z.infer<typeof Slot>;
 
 export interface Wrapper {
   dropIn: string;

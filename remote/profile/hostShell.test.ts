@@ -3,25 +3,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { planWrapper, ProfileError, StraceMissingError, unitCwd, wrapperStraceArgs } from '../profile';
-import {
-  armWatchdogCommand,
-  END_OF_TRACE,
-  holdCommand,
-  killStragglersCommand,
-  parseState,
-  prepareCommand,
-  readerCommand,
-  readerCopier,
-  readerPidPath,
-  renderState,
-  restoreScript,
-  sessionPaths,
-  unitSlug,
-  wakeReadersCommand,
-  watchdogScript,
-} from './session';
-import { parseTimespanMs, parseUnitInfo, type UnitInfo } from './unitInfo';
+import { unitSlug } from '../paths';
+import { END_OF_TRACE } from './collect';
+import { armWatchdogCommand, watchdogScript } from './deadline';
+import { sessionPaths } from './layout';
+import { holdCommand, readerCommand, readerCopier, wakeReadersCommand } from './liveSink';
+import { readerPidPath } from './layout';
+import { killStragglersCommand } from './recorder';
+import { restoreScript } from './restore';
+import { prepareCommand } from './start';
+import { parseState, renderState, type SessionPlan } from './state';
+import { parseUnitInfo } from './unitInfo';
 
 /** `sh -n`: the generated shell at least parses. */
 function shParses(script: string): boolean {
@@ -60,14 +52,17 @@ describe('session layout and host scripts', () => {
 
   test('every generated script parses', () => {
     const p = sessionPaths('nginx.service');
-    const state = {
+    const plan = {
       session: 'abc',
       wasActive: true,
       watchdogTimeoutSec: 60,
       startedAt: '2026-01-01T00:00:00Z',
-    };
+    } as SessionPlan;
     const cmds = [
-      prepareCommand(p, state, [{ slot: 'ExecStart-0', owner: 'www-data', worldWritable: false }]),
+      prepareCommand(p, plan, [
+        { id: 'ExecStart-0', writer: { kind: 'user', user: 'www-data' } },
+        { id: 'ExecStartPre-0', writer: { kind: 'dynamicUser' } },
+      ]),
       readerCommand(p, 'ExecStart-0', true),
       readerCommand(p, 'ExecStart-0', false),
       wakeReadersCommand(p),
@@ -81,8 +76,9 @@ describe('session layout and host scripts', () => {
   });
 
   test('the restore script removes the drop-in before restarting, and only restarts if it changed something', () => {
-    const s = restoreScript(sessionPaths('nginx.service'));
-    const rm = s.indexOf('rm -f -- "$dropin"');
+    const p = sessionPaths('nginx.service');
+    const s = restoreScript(p);
+    const rm = s.indexOf(`rm -f -- ${p.dropIn}`);
     const reload = s.indexOf('systemctl daemon-reload');
     const restart = s.indexOf('systemctl restart -- "$unit"');
     expect(rm).toBeGreaterThan(0);
@@ -169,77 +165,7 @@ describe('session layout and host scripts', () => {
   });
 });
 
-const CAT = `# /lib/systemd/system/nginx.service
-[Service]
-Type=forking
-ExecStartPre=/usr/sbin/nginx -t -q -g 'daemon on; master_process on;'
-ExecStart=/usr/sbin/nginx -g 'daemon on; master_process on;'
-`;
-
-function info(over: Partial<UnitInfo> = {}, props: Record<string, string> = {}): UnitInfo {
-  return {
-    properties: { LoadState: 'loaded', ActiveState: 'active', ...props },
-    catText: CAT,
-    strace: { path: '/usr/bin/strace', version: 'strace -- version 6.13', supportsArgv0: true },
-    execCounts: { ExecStartPre: 1, ExecStart: 1 },
-    ...over,
-  };
-}
-
-describe('planWrapper refuses before anything is changed', () => {
-  const p = sessionPaths('nginx.service');
-  test('strace missing', () => {
-    const { strace: _, ...noStrace } = info();
-    expect(() => planWrapper('nginx.service', noStrace, undefined, 's', p)).toThrow(StraceMissingError);
-  });
-  test('unit files and manager disagree', () => {
-    expect(() =>
-      planWrapper(
-        'nginx.service',
-        info({ execCounts: { ExecStart: 2, ExecStartPre: 1 } }),
-        undefined,
-        's',
-        p,
-      ),
-    ).toThrow(/ExecStart has 2 command\(s\) in the manager but 1/);
-  });
-  test('a unit in its own root, or not loaded', () => {
-    expect(() =>
-      planWrapper('nginx.service', info({}, { RootDirectory: '/srv/root' }), undefined, 's', p),
-    ).toThrow(ProfileError);
-    expect(() =>
-      planWrapper('nginx.service', info({}, { LoadState: 'not-found' }), undefined, 's', p),
-    ).toThrow(/LoadState=not-found/);
-  });
-  test('a good unit gets a wrapper using the probe-independent Exec lines', () => {
-    const w = planWrapper('nginx.service', info(), undefined, 'sess', p);
-    expect(w.slots.map((s) => s.id)).toEqual(['ExecStartPre-0', 'ExecStart-0']);
-    expect(w.dropIn).toContain(
-      `-o ${p.fifoDir}/ExecStart-0 -- /usr/sbin/nginx -g 'daemon on; master_process on;'`,
-    );
-  });
-});
-
-describe('small parsers', () => {
-  test('strace flags for the wrapper: -D, never --kill-on-exit, no -o', () => {
-    const d13 = wrapperStraceArgs('strace -- version 6.13');
-    expect(d13).toContain('-D');
-    expect(d13).not.toContain('--kill-on-exit');
-    expect(d13).not.toContain('-o');
-    expect(wrapperStraceArgs('strace -- version 6.1')).toEqual(
-      expect.arrayContaining(['-f', '-xx', '-y', '-v', '-D']),
-    );
-  });
-  test('WorkingDirectory to cwd', () => {
-    expect(unitCwd('')).toBe('/');
-    expect(unitCwd('-/srv/app')).toBe('/srv/app');
-    expect(unitCwd('~')).toBeUndefined();
-  });
-  test('time spans', () => {
-    expect(parseTimespanMs('1min 30s')).toBe(90_000);
-    expect(parseTimespanMs('500ms')).toBe(500);
-    expect(parseTimespanMs('infinity')).toBeUndefined();
-  });
+describe('unit info', () => {
   test('unit info sections', () => {
     const m = '@@m@@';
     const text = [

@@ -1,0 +1,95 @@
+/**
+ * Step 1, plan: look before touching. Clears leftovers of an earlier session, reads the unit,
+ * probes host facts, chooses how to trace and plans the wrapper (core/profiling: every refusal
+ * happens here, with the unit untouched). The result is the SessionPlan the start step persists
+ * on the host.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HostFacts } from '../../core/profile/hostFacts';
+import {
+  DEFAULT_SETTLE_TIMEOUT_MS,
+  restartTimeoutMs,
+  timeoutScale,
+  watchdogTimeoutSec,
+} from '../../core/profiling/timeouts';
+import { chooseTracing, tracingMode } from '../../core/profiling/tracingChoice';
+import { isActive, unitCwd } from '../../core/profiling/unitInfo';
+import { planWrapper, refuseUnprofilable } from '../../core/profiling/wrapperPlan';
+import type { Connection } from '../connection';
+import { probe } from '../probe';
+import { parseRunnableUnitName } from '../unitName';
+import { fifoPath, sessionPaths, type SessionPaths } from './layout';
+import { clearLeftovers } from './leftovers';
+import type { Link } from './link';
+import type { ProfileServiceOptions } from './options';
+import { SESSION_PLAN_FORMAT, type SessionPlan } from './state';
+import { readUnitInfo } from './unitInfo';
+
+export async function planSession(
+  link: Link,
+  opts: ProfileServiceOptions,
+  log: (line: string) => void,
+  warnings: string[],
+): Promise<{ plan: SessionPlan; paths: SessionPaths }> {
+  const unit = parseRunnableUnitName(opts.unit).unit;
+  const paths = sessionPaths(unit);
+  const conn = await link.get();
+  await clearLeftovers(conn, unit, { log });
+  const info = await readUnitInfo(conn, unit);
+  // strace missing is the common refusal: refuse before the (much heavier) host probe.
+  if (!info.strace) refuseUnprofilable(unit, info);
+  const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
+  const tracing = chooseTracing(opts.tracing, info, facts);
+  log(`tracing: ${tracing.why}`);
+  const scale = timeoutScale(opts.timeoutScale);
+  const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), (s) => fifoPath(paths, s), {
+    timeoutScale: scale,
+    ...(tracing.set ? { seccompExcept: [...tracing.set.untraced.keys()] } : {}),
+  });
+  const traced = wrapper.slots.filter((s) => s.traced);
+  for (const s of wrapper.slots.filter((x) => !x.traced))
+    warnings.push(`${s.id} not traced: ${s.skipReason}`);
+  log(
+    `profiling ${unit} on ${conn.target}: ${traced.length} traced command(s) (${traced.map((s) => s.id).join(', ')})`,
+  );
+  const plan: SessionPlan = {
+    format: SESSION_PLAN_FORMAT,
+    unit,
+    session: wrapper.session,
+    startedAt: new Date().toISOString(),
+    wasActive: isActive(info),
+    watchdogTimeoutSec: watchdogTimeoutSec(opts.watchdogTimeoutSec),
+    restartTimeoutMs: restartTimeoutMs(info.properties, scale),
+    settleTimeoutMs: opts.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS,
+    source: `unit:${unit}@${conn.host}`,
+    cwd: unitCwd(info.properties.WorkingDirectory),
+    info,
+    facts,
+    recorder: {
+      kind: 'strace-wrapper',
+      tracing: tracingMode(tracing),
+      stracePath: wrapper.stracePath,
+      dropIn: wrapper.dropIn,
+      slots: wrapper.slots,
+    },
+    sink: { kind: 'live', compress: opts.compress ?? false },
+  };
+  return { plan, paths };
+}
+
+/** Facts enrich the profile; a probe problem must not block profiling itself. */
+async function probeFacts(
+  conn: Connection,
+  unit: string,
+  log: (l: string) => void,
+  warnings: string[],
+): Promise<HostFacts | undefined> {
+  try {
+    return await probe(conn, unit);
+  } catch (err) {
+    const msg = `host probe failed: ${(err as Error).message}`;
+    warnings.push(msg);
+    log(msg);
+    return undefined;
+  }
+}

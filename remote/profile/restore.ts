@@ -1,0 +1,127 @@
+/**
+ * Putting the unit back on its own configuration, three ways, and confirming it from outside:
+ *
+ * - restoreUnit: the normal end of the window, run by the controller step by step (stop under the
+ *   recorder so ExecStop*= are traced too, undo the unit changes, start it again, wait for active);
+ * - restoreScript: the same from the host alone, for the watchdog (deadline.ts), a leftover
+ *   session (leftovers.ts) and a setup or finish that failed (restoreOnHost);
+ * - confirmRestored: after the restore, a fresh SSH connection reads the unit back. A fresh one on
+ *   purpose: it proves the host still lets the operator in, not only that an old channel survived.
+ *   (A commit-confirmed deadline, which restores the previous state until this confirmation
+ *   arrives, hangs here.)
+ */
+import { ProfilingError } from '../../core/profiling/errors';
+import type { Connection } from '../connection';
+import { seq, sh, shQuote } from '../shell';
+import { disarmWatchdog } from './deadline';
+import type { SessionPaths } from './layout';
+import type { Link } from './link';
+import type { SessionPlan } from './state';
+import { undoUnitChanges } from './unitChanges';
+import { readUnitInfo } from './unitInfo';
+import { activeStateOf, journalTail, waitActive } from './unitState';
+
+/** Host-side restore, shared by the watchdog, clearLeftovers and a failed step. Idempotent. */
+export function restoreScript(p: SessionPaths): string {
+  const q = shQuote;
+  return [
+    '#!/bin/sh',
+    '# hush: end a profiling session and put the unit back on its own configuration.',
+    'set -u',
+    `unit=${q(p.unit)}`,
+    `root=${q(p.root)}`,
+    'was_active=yes',
+    'if [ -r "$root/state" ]; then v=$(sed -n "s/^was_active=//p" "$root/state"); [ -n "$v" ] && was_active=$v; fi',
+    'changed=no',
+    ...undoUnitChanges(p).map((c) => c.text),
+    'touch -- "$root/stop" 2>/dev/null',
+    `systemctl stop -- ${q(p.holdUnit)} 2>/dev/null`,
+    'if [ "$changed" = yes ]; then',
+    '  systemctl daemon-reload',
+    '  if [ "$was_active" = yes ]; then systemctl restart -- "$unit"; else systemctl stop -- "$unit"; fi',
+    '  echo "hush: profiling wrapper removed from $unit; unit restarted on its own configuration"',
+    'fi',
+    'for f in "$root"/fifo/*; do [ -p "$f" ] && : 1<>"$f"; done',
+    'rm -rf -- "$root"',
+    `systemctl stop -- ${q(p.watchdogUnit + '.timer')} 2>/dev/null`,
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** Runs the restore script on the host now and disarms the watchdog (a step failed). */
+export async function restoreOnHost(
+  link: Link,
+  p: SessionPaths,
+  timeoutMs: number,
+  log: (line: string) => void,
+  why: string,
+): Promise<void> {
+  log(`restoring ${p.unit} (${why})`);
+  const conn = await link.get();
+  await conn.exec(sh`sh -c ${restoreScript(p)} hush-restore`, { timeoutMs });
+  await disarmWatchdog(conn, p);
+}
+
+export interface UnitRestore {
+  /** systemctl is-active after the restore (waited for when the unit was active before). */
+  activeState: string;
+  /** From the stop under the recorder until the unit is back on its own configuration. */
+  restoreMs: number;
+}
+
+/**
+ * Ends the window on the unit: stops it under the recorder (ExecStop*= are traced too), undoes
+ * the session's changes, daemon-reload, starts it again if it ran before, waits for it.
+ * Problems are warnings: the trace collected so far is still worth keeping.
+ */
+export async function restoreUnit(
+  conn: Connection,
+  plan: SessionPlan,
+  p: SessionPaths,
+  warnings: string[],
+  log: (line: string) => void,
+): Promise<UnitRestore> {
+  const { unit, wasActive } = plan;
+  log(`closing the window: stopping ${unit} under the wrapper`);
+  const t0 = Date.now();
+  const stop = await conn.exec(sh`systemctl stop -- ${unit}`, { timeoutMs: plan.restartTimeoutMs });
+  if (stop.code !== 0) warnings.push(`systemctl stop ${unit} under the wrapper: ${stop.stderr.trim()}`);
+  const start = wasActive ? sh`systemctl start -- ${unit}` : sh`true`;
+  const back = await conn.exec(sh`${seq(...undoUnitChanges(p))}; systemctl daemon-reload && ${start}`, {
+    timeoutMs: plan.restartTimeoutMs,
+  });
+  const activeState = wasActive
+    ? await waitActive(conn, unit, plan.settleTimeoutMs)
+    : await activeStateOf(conn, unit);
+  const restoreMs = Date.now() - t0;
+  if (back.code !== 0 || (wasActive && activeState !== 'active')) {
+    const journal = await journalTail(conn, unit);
+    warnings.push(`${unit} is ${activeState} after restoring its own configuration. Journal:\n${journal}`);
+  }
+  return { activeState, restoreMs };
+}
+
+/**
+ * Reads the unit back over a fresh connection: `systemctl cat` must be what it was before the
+ * session. Throws when no fresh connection can be made: the restore is then not confirmed.
+ */
+export async function confirmRestored(
+  dial: () => Promise<Connection>,
+  plan: SessionPlan,
+): Promise<{ catIdentical: boolean }> {
+  let fresh: Connection;
+  try {
+    fresh = await dial();
+  } catch (err) {
+    throw new ProfilingError(
+      `${plan.unit} was restored, but a fresh connection to confirm it failed: ${(err as Error).message}`,
+    );
+  }
+  try {
+    const after = await readUnitInfo(fresh, plan.unit);
+    return { catIdentical: after.catText === plan.info.catText };
+  } finally {
+    await fresh.close();
+  }
+}
