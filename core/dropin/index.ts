@@ -10,4 +10,13 @@ export {
 } from './normalize';
 export { quoteItem, splitWords, escapeSpecifiers, unescapeSpecifiers, DropInSyntaxError } from './quote';
 export { optionSyntax, isOnePerLine, type OptionSyntax } from './syntax';
+export {
+  writePathItem,
+  readPathItems,
+  readBindMounts,
+  splitPathItem,
+  type BindMount,
+  type PathGrammar,
+  type PathItem,
+} from './pathItems';
 export { hushVersion } from './version';

@@ -1,7 +1,7 @@
 import type { Plan } from '../resolve/plan';
 import { nameablePath, printableText, unnameablePath } from '../systemd/paths';
 import { normalizeDropIn, parseDropIn, renderDropIn } from './index';
-import { readPathItems, writePathItem, type PathGrammar } from './pathItems';
+import { readBindMounts, readPathItems, writePathItem, type PathGrammar } from './pathItems';
 import { DropInSyntaxError, extractWords } from './quote';
 
 const plan = (chosen: Plan['chosen']): Plan => ({
@@ -25,6 +25,14 @@ describe('path items are written for their setting’s grammar', () => {
       'BindReadOnlyPaths="-/srv/x/a:/etc/shadow"',
     );
     expect(line('BindPaths', ['-/srv/x/b:/usr/bin'])).toBe('BindPaths="-/srv/x/b:/usr/bin"');
+    // unquoted (as hush used to write it) systemd reads a destination; quoted, one source only
+    expect(readBindMounts('-/srv/x/a:/etc/shadow')).toEqual([
+      { source: '-/srv/x/a', destination: '/etc/shadow' },
+    ]);
+    expect(readBindMounts('"-/srv/x/a:/etc/shadow" /b:/c:norbind')).toEqual([
+      { source: '-/srv/x/a:/etc/shadow' },
+      { source: '/b', destination: '/c', options: 'norbind' },
+    ]);
     // systemd reads one source, no destination
     expect(readPathItems('bind', '"-/srv/x/a:/etc/shadow" /plain')).toEqual([
       '-/srv/x/a:/etc/shadow',

@@ -110,12 +110,25 @@ export function readPathItems(grammar: PathGrammar, value: string): string[] {
     return [unescapeSpecifiers(path) + (rights ? ` ${rights}` : '')];
   }
   if (grammar !== 'bind') return extractWords(value, { unquote: true }).map(unescapeSpecifiers);
-  return readBindItems(value);
+  return readBindMounts(value).map((b) =>
+    [
+      b.source,
+      ...(b.destination !== undefined ? [b.destination] : []),
+      ...(b.options !== undefined ? [b.options] : []),
+    ].join(':'),
+  );
+}
+
+/** One BindPaths=/BindReadOnlyPaths= item as systemd reads it (`-` kept on the source). */
+export interface BindMount {
+  source: string;
+  destination?: string;
+  options?: string;
 }
 
 /** BindPaths=: `SRC[:DST[:OPTIONS]]` items separated by whitespace, `:` only between the parts. */
-function readBindItems(value: string): string[] {
-  const items: string[] = [];
+export function readBindMounts(value: string): BindMount[] {
+  const items: BindMount[] = [];
   // Walk the value once, tracking which separator ended each word (systemd looks at p[-1]).
   let rest = value.replace(/^[ \t\n\r]+/, '');
   while (rest !== '') {
@@ -126,7 +139,12 @@ function readBindItems(value: string): string[] {
       rest = after;
       if (sep !== ':' || parts.length === 3) break;
     }
-    items.push(parts.join(':'));
+    const [source = '', destination, options] = parts;
+    items.push({
+      source,
+      ...(destination !== undefined ? { destination } : {}),
+      ...(options !== undefined ? { options } : {}),
+    });
     rest = rest.replace(/^[ \t\n\r]+/, '');
   }
   return items;
