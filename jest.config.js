@@ -15,6 +15,7 @@ module.exports = {
         '<rootDir>/cli/**/*.test.ts',
         '<rootDir>/remote/**/*.test.ts',
         '<rootDir>/provider/**/*.test.ts',
+        '<rootDir>/components/**/*.test.ts',
         '<rootDir>/test/unit/**/*.test.ts',
       ],
     },

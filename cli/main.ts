@@ -43,7 +43,11 @@ function loadCommand(name: string): CliCommand | undefined {
 }
 
 function help(io: CliIo): void {
-  const lines = ['usage: hush COMMAND [ARGS…]   (hush COMMAND --help for details)', '', 'commands:'];
+  const lines = [
+    'usage: hush COMMAND [ARGS…]   (hush COMMAND --help for details; hush --version)',
+    '',
+    'commands:',
+  ];
   for (const name of COMMAND_NAMES) {
     const cmd = loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
@@ -53,6 +57,13 @@ function help(io: CliIo): void {
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    // Loaded here only: the header's version comes from the same place (core/dropin/version.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { hushVersion } = require('../core/dropin/version') as typeof import('../core/dropin/version');
+    io.stdout.write(`hush ${hushVersion()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     help(io);
     return name ? 0 : 2;

@@ -11,42 +11,29 @@
  *
  * Profiling is a resource of its own (ServiceProfile), so changing the mode or the overrides only
  * re-resolves (pure, in this process) and updates the drop-in; it never re-profiles (changing the
- * unit, the window, the tracing or the triggers does). The plan is
- * deterministic, so an unchanged profile and settings give byte-identical text and no update.
- * Several HardenedServices in one stack (a fleet) run in parallel: the engine schedules
- * independent resources concurrently.
+ * unit, the window, the tracing or the triggers does). The plan is deterministic, so an
+ * unchanged profile and settings give the same options and no update. Several HardenedServices
+ * in one stack (a fleet) run in parallel: the engine schedules independent resources concurrently.
+ *
+ * One implementation, two homes: this class (children through the dynamic provider, in the
+ * program's process) and the provider plugin's `construct` (children through the plugin), both
+ * built by `buildHardenedService` with their own kinds of children.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { parseProfile } from '../core/profile';
 import { resolve } from '../core/resolve';
 import type { Decision, HardeningMode, Rejection } from '../core/resolve/plan';
 import type { OptionOverrides } from '../core/resolve/settings';
-import type { Tracing } from '../core/tracing';
 import { hushVersion, renderDropIn } from '../core/dropin';
 import { ServiceProfile } from '../provider/serviceProfile';
 import { HardeningDropIn } from '../provider/hardeningDropIn';
-import type { ConnectionInput, ServiceProfileInputs } from '../provider/inputs';
+import { HardenedServiceSettings } from '../provider/inputs';
+import type { HardenedServiceArgs, HardeningDropInArgs, ServiceProfileArgs } from '../provider/args';
+import type { ProfileStats } from '../provider/state';
 
-export interface HardenedServiceArgs {
-  connection: ConnectionInput;
-  unit: pulumi.Input<string>;
-  /** The profiling window: duration and/or a workload run on the host or on the controller. */
-  window: pulumi.Input<ServiceProfileInputs['window']>;
-  /**
-   * How strace traces during the window: `decisions` or `full` (ServiceProfileArgs.tracing);
-   * default: the engine's choice. A change re-profiles.
-   */
-  tracing?: pulumi.Input<Tracing>;
-  /** conservative (default), standard or aggressive. */
-  mode?: pulumi.Input<HardeningMode>;
-  /** Force or forbid options, or declare extra paths (core/resolve/settings.ts). */
-  overrides?: pulumi.Input<Partial<OptionOverrides>>;
-  /** Any values; a change re-profiles. */
-  triggers?: pulumi.Input<unknown[]>;
-  /** Run on the host after each restart; a non-zero exit rolls the drop-in back. */
-  healthCommand?: pulumi.Input<string>;
-  settleSeconds?: pulumi.Input<number>;
-}
+export type { HardenedServiceArgs } from '../provider/args';
+
+export const HARDENED_SERVICE_TYPE = 'hush:index:HardenedService';
 
 export interface ResolvedHardening {
   text: string;
@@ -74,26 +61,71 @@ export function hardeningFor(
   };
 }
 
-export class HardenedService extends pulumi.ComponentResource {
-  readonly profile: ServiceProfile;
-  readonly dropIn: HardeningDropIn;
-  readonly dropInPath: pulumi.Output<string>;
-  readonly dropInText: pulumi.Output<string>;
-  /** Each chosen option with its reasons. */
-  readonly chosen: pulumi.Output<Decision[]>;
-  /** Each stricter value not chosen, with the action and strace evidence that blocked it. */
-  readonly rejected: pulumi.Output<Rejection[]>;
-  /** `systemd-analyze security` on the host, before hush and with the drop-in. */
+/** What the component needs of a ServiceProfile, whichever provider serves it. */
+export interface ProfileResource extends pulumi.Resource {
+  readonly unit: pulumi.Output<string>;
+  readonly profile: pulumi.Output<string>;
+  readonly stats: pulumi.Output<ProfileStats>;
+  readonly reprofileReasons: pulumi.Output<string[]>;
+  readonly warnings: pulumi.Output<string[]>;
+}
+
+/** What the component needs of a HardeningDropIn, whichever provider serves it. */
+export interface DropInResource extends pulumi.Resource {
+  readonly path: pulumi.Output<string>;
+  readonly content: pulumi.Output<string>;
   readonly exposureBefore: pulumi.Output<number | null>;
   readonly exposureAfter: pulumi.Output<number | null>;
-  readonly profileStats: ServiceProfile['stats'];
-  /** Non-empty after a refresh that found the host changed since profiling. */
-  readonly reprofileReasons: pulumi.Output<string[]>;
+  readonly warnings: pulumi.Output<string[]>;
+}
 
-  constructor(name: string, args: HardenedServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('hush:index:HardenedService', name, {}, opts);
-    const child = { parent: this };
-    this.profile = new ServiceProfile(
+/** The two kinds of children, as constructors. */
+export interface ChildKinds<P extends ProfileResource, D extends DropInResource> {
+  profile: (name: string, args: ServiceProfileArgs, opts: pulumi.CustomResourceOptions) => P;
+  dropIn: (name: string, args: HardeningDropInArgs, opts: pulumi.CustomResourceOptions) => D;
+}
+
+/** The component's outputs (also its registered outputs). */
+export interface HardenedServiceOutputs {
+  dropInPath: pulumi.Output<string>;
+  dropInText: pulumi.Output<string>;
+  /** Each chosen option with its reasons. */
+  chosen: pulumi.Output<Decision[]>;
+  /** Each stricter value not chosen, with the action and strace evidence that blocked it. */
+  rejected: pulumi.Output<Rejection[]>;
+  /** `systemd-analyze security` on the host, before hush and with the drop-in. */
+  exposureBefore: pulumi.Output<number | null>;
+  exposureAfter: pulumi.Output<number | null>;
+  /** The profiling session's figures (none when the profile was given). */
+  profileStats: pulumi.Output<ProfileStats | undefined>;
+  /** Non-empty after a refresh that found the host changed since profiling. */
+  reprofileReasons: pulumi.Output<string[]>;
+  /** The profile the drop-in was resolved from (JSON): feed it to another stack's `profile`. */
+  profileJson: pulumi.Output<string>;
+  /** Warnings of the profile's and the drop-in's last operations. */
+  warnings: pulumi.Output<string[]>;
+}
+
+/**
+ * Creates the children of a HardenedService under `parent` and returns its outputs. The mode
+ * and overrides are checked here (zod, field named) before anything is resolved.
+ */
+export function buildHardenedService<P extends ProfileResource, D extends DropInResource>(
+  parent: pulumi.ComponentResource,
+  name: string,
+  args: HardenedServiceArgs,
+  kinds: ChildKinds<P, D>,
+): { profile: P | undefined; dropIn: D; outputs: HardenedServiceOutputs } {
+  const child = { parent };
+  let profile: P | undefined;
+  let source: { json: pulumi.Output<string>; unit: pulumi.Output<string> };
+  if (args.profile !== undefined) {
+    // A profile taken elsewhere: nothing to profile here.
+    source = { json: pulumi.output(args.profile), unit: pulumi.output(args.unit) };
+  } else {
+    if (args.window === undefined)
+      throw new Error(`HardenedService ${name}: window: is required (or give a profile)`);
+    profile = kinds.profile(
       `${name}-profile`,
       {
         connection: args.connection,
@@ -104,39 +136,86 @@ export class HardenedService extends pulumi.ComponentResource {
       },
       child,
     );
-    const hardening = pulumi
-      .all([this.profile.profile, this.profile.unit, args.mode, args.overrides])
-      .apply(([profileJson, unit, mode, overrides]) =>
-        hardeningFor(profileJson, unit as string, mode, overrides as Partial<OptionOverrides> | undefined),
-      );
-    this.dropIn = new HardeningDropIn(
-      `${name}-dropin`,
-      {
-        connection: args.connection,
-        unit: this.profile.unit,
-        content: hardening.text,
-        ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
-        ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
-      },
-      child,
-    );
-    this.dropInPath = this.dropIn.path;
-    this.dropInText = this.dropIn.content;
-    this.chosen = hardening.chosen;
-    this.rejected = hardening.rejected;
-    this.exposureBefore = this.dropIn.exposureBefore;
-    this.exposureAfter = this.dropIn.exposureAfter;
-    this.profileStats = this.profile.stats;
-    this.reprofileReasons = this.profile.reprofileReasons;
-    this.registerOutputs({
-      dropInPath: this.dropInPath,
-      dropInText: this.dropInText,
-      chosen: this.chosen,
-      rejected: this.rejected,
-      exposureBefore: this.exposureBefore,
-      exposureAfter: this.exposureAfter,
-      profileStats: this.profileStats,
-      reprofileReasons: this.reprofileReasons,
+    source = { json: profile.profile, unit: profile.unit };
+  }
+  const hardening = pulumi
+    .all([source.json, source.unit, args.mode, args.overrides])
+    .apply(([profileJson, unit, mode, overrides]) => {
+      const settings = HardenedServiceSettings.safeParse({ mode, overrides });
+      if (!settings.success)
+        throw new Error(
+          `HardenedService ${name}: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      return hardeningFor(profileJson, unit, settings.data.mode, settings.data.overrides);
     });
+  const dropIn = kinds.dropIn(
+    `${name}-dropin`,
+    {
+      connection: args.connection,
+      unit: source.unit,
+      content: hardening.text,
+      ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
+      ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
+    },
+    child,
+  );
+  const none = <T>(value: T) => pulumi.output(value);
+  return {
+    profile,
+    dropIn,
+    outputs: {
+      dropInPath: dropIn.path,
+      dropInText: dropIn.content,
+      chosen: hardening.chosen,
+      rejected: hardening.rejected,
+      exposureBefore: dropIn.exposureBefore,
+      exposureAfter: dropIn.exposureAfter,
+      profileStats: profile ? profile.stats : none(undefined),
+      reprofileReasons: profile ? profile.reprofileReasons : none([]),
+      profileJson: source.json,
+      warnings: pulumi
+        .all([profile ? profile.warnings : none([]), dropIn.warnings])
+        .apply(([a, b]) => [...(a ?? []), ...(b ?? [])]),
+    },
+  };
+}
+
+/** The children of the Node API: dynamic-provider resources, run by the program's Node process. */
+const DYNAMIC_KINDS: ChildKinds<ServiceProfile, HardeningDropIn> = {
+  profile: (name, args, opts) => new ServiceProfile(name, args, opts),
+  dropIn: (name, args, opts) => new HardeningDropIn(name, args, opts),
+};
+
+export class HardenedService extends pulumi.ComponentResource implements HardenedServiceOutputs {
+  /** The ServiceProfile child (none when a profile was given). */
+  readonly profile: ServiceProfile | undefined;
+  readonly dropIn: HardeningDropIn;
+  readonly dropInPath: pulumi.Output<string>;
+  readonly dropInText: pulumi.Output<string>;
+  readonly chosen: pulumi.Output<Decision[]>;
+  readonly rejected: pulumi.Output<Rejection[]>;
+  readonly exposureBefore: pulumi.Output<number | null>;
+  readonly exposureAfter: pulumi.Output<number | null>;
+  readonly profileStats: pulumi.Output<ProfileStats | undefined>;
+  readonly reprofileReasons: pulumi.Output<string[]>;
+  readonly profileJson: pulumi.Output<string>;
+  readonly warnings: pulumi.Output<string[]>;
+
+  constructor(name: string, args: HardenedServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(HARDENED_SERVICE_TYPE, name, {}, opts);
+    const built = buildHardenedService(this, name, args, DYNAMIC_KINDS);
+    this.profile = built.profile;
+    this.dropIn = built.dropIn;
+    this.dropInPath = built.outputs.dropInPath;
+    this.dropInText = built.outputs.dropInText;
+    this.chosen = built.outputs.chosen;
+    this.rejected = built.outputs.rejected;
+    this.exposureBefore = built.outputs.exposureBefore;
+    this.exposureAfter = built.outputs.exposureAfter;
+    this.profileStats = built.outputs.profileStats;
+    this.reprofileReasons = built.outputs.reprofileReasons;
+    this.profileJson = built.outputs.profileJson;
+    this.warnings = built.outputs.warnings;
+    this.registerOutputs({ ...built.outputs });
   }
 }

@@ -100,10 +100,3 @@ export function checkFailures(schema: z.ZodType, input: unknown): { property: st
       reason: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
     }));
 }
-
-/** The connection as a Pulumi input: each field may itself be an Output (e.g. a secret config). */
-export type ConnectionInput = import('@pulumi/pulumi').Input<{
-  [K in keyof z.input<typeof ConnectionArgs>]: import('@pulumi/pulumi').Input<
-    z.input<typeof ConnectionArgs>[K]
-  >;
-}>;

@@ -14,7 +14,27 @@ const profileInputs = {
   window: { durationSeconds: 3 },
 };
 const fp = { digest: 'd1', systemdVersion: 257, kernelRelease: 'k', arch: 'x86_64', binaries: [] };
-const profileState = { ...profileInputs, profiledFingerprint: fp, currentFingerprint: 'd1', profile: '{}' };
+const stats = {
+  lines: 10,
+  syscalls: 5,
+  actions: 3,
+  traceBytes: 100,
+  windowSeconds: 3,
+  tracing: 'decisions',
+  setupSeconds: 1,
+  wrappedRestartSeconds: 1,
+  finishSeconds: 1,
+  totalSeconds: 6,
+};
+// As the dynamic provider of earlier versions stored it: `__provider`, no phase, no warnings.
+const profileState = {
+  ...profileInputs,
+  profiledFingerprint: fp,
+  currentFingerprint: 'd1',
+  profile: '{}',
+  reprofileReasons: [],
+  stats,
+};
 
 const dropInInputs = {
   __provider: 'exports.handler = …',

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Connection } from './connection';
-import { readDropInState } from './hardeningState';
+import { hardeningOutsideHush, readDropInState } from './hardeningState';
 import type { ShellCommand } from './shell';
 
 function fakeHost(catText: string): Connection {
@@ -35,4 +35,33 @@ describe('readDropInState', () => {
       .digest('hex');
     expect(state.unitDigest).toBe(withoutHush);
   });
+});
+
+const cat = `# /usr/lib/systemd/system/caddy.service
+[Unit]
+Description=Caddy
+[Service]
+ExecStart=/usr/bin/caddy run
+ProtectSystem=full
+PrivateTmp=true
+
+# /etc/systemd/system/caddy.service.d/override.conf
+[Service]
+ProtectHome=read-only
+Environment=A=1
+
+# /etc/systemd/system/caddy.service.d/zz-hush-hardening.conf
+[Service]
+NoNewPrivileges=yes
+`;
+
+test("hardening set outside hush's file, per file, in systemd's reading", () => {
+  const names = new Set(['ProtectSystem', 'PrivateTmp', 'ProtectHome', 'NoNewPrivileges']);
+  expect(
+    hardeningOutsideHush(cat, '/etc/systemd/system/caddy.service.d/zz-hush-hardening.conf', names),
+  ).toEqual([
+    { option: 'ProtectSystem', value: 'full', file: '/usr/lib/systemd/system/caddy.service' },
+    { option: 'PrivateTmp', value: 'true', file: '/usr/lib/systemd/system/caddy.service' },
+    { option: 'ProtectHome', value: 'read-only', file: '/etc/systemd/system/caddy.service.d/override.conf' },
+  ]);
 });

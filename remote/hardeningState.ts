@@ -6,6 +6,7 @@
 import type { Connection } from './connection';
 import { hardeningPaths } from './paths';
 import { sh } from './shell';
+import { parseDropIn } from '../core/dropin/parse';
 
 export interface DropInState {
   unit: string;
@@ -54,4 +55,44 @@ export async function liveExposure(conn: Connection, unit: string): Promise<numb
 export function parseOverallExposure(text: string): number | null {
   const m = /Overall exposure level for \S+: ([0-9]+(?:\.[0-9]+)?)/.exec(text);
   return m ? Number(m[1]) : null;
+}
+
+/** One assignment of a hardening option outside hush's own file (by hand, or by the unit's package). */
+export interface ForeignHardening {
+  option: string;
+  value: string;
+  /** The unit file or drop-in that sets it, as `systemctl cat` names it. */
+  file: string;
+}
+
+/**
+ * The hardening options a unit carries outside hush's file: `systemctl cat UNIT` split at its
+ * `# /path` headers, each file parsed as systemd reads it, the `[Service]` assignments of the
+ * options hush manages kept (hush's own file skipped). Pure; `optionNames` from core/systemd.
+ */
+export function hardeningOutsideHush(
+  catText: string,
+  hushFile: string,
+  optionNames: ReadonlySet<string>,
+): ForeignHardening[] {
+  const out: ForeignHardening[] = [];
+  const files: { path: string; lines: string[] }[] = [];
+  for (const line of catText.split('\n')) {
+    const header = /^# (\/\S+)$/.exec(line);
+    if (header?.[1]) files.push({ path: header[1], lines: [] });
+    else files.at(-1)?.lines.push(line);
+  }
+  for (const f of files) {
+    if (f.path === hushFile) continue;
+    for (const a of parseDropIn(f.lines.join('\n')).assignments)
+      if (a.section === 'Service' && optionNames.has(a.option))
+        out.push({ option: a.option, value: a.value, file: f.path });
+  }
+  return out;
+}
+
+/** `systemctl cat UNIT` (empty when systemd does not know the unit). */
+export async function unitCatText(conn: Connection, unit: string): Promise<string> {
+  const { unit: name } = hardeningPaths(unit);
+  return (await conn.exec(sh`systemctl cat -- ${name} 2>/dev/null`)).stdout;
 }

@@ -1,14 +1,20 @@
 /**
  * The demo stack (root Pulumi.yaml, `npm run demo`): harden nginx on the Debian 13 test host.
  * scripts/demo boots the VM and sets the connection config; this program is what any user writes.
+ *
+ * With `pulumi config set plugin true` the same program runs on the provider plugin
+ * (`pulumi-hush/plugin`, registered in the root Pulumi.yaml) instead of the dynamic provider: the
+ * move README's "Moving a stack to the plugin" describes, which keeps every resource.
  */
 import * as fs from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { HardenedService } from '../../index';
+import * as plugin from '../../provider/plugin/sdk';
 
 const config = new pulumi.Config();
+const Service = config.getBoolean('plugin') ? plugin.HardenedService : HardenedService;
 
-const nginx = new HardenedService('nginx', {
+const nginx = new Service('nginx', {
   connection: {
     host: config.require('host'),
     port: config.requireNumber('port'),

@@ -7,8 +7,12 @@
 //   → edit the drop-in on the host → preview --refresh plans the drop-in's update (drift)
 //   → up --refresh restores the declared bytes
 //   → change the mode → the drop-in updates, the profile stays (no re-profile)
-//   → replace nginx's binary on the host → refresh records why, preview plans a re-profile
-//   → destroy → `systemctl cat nginx.service` as before; no secret in any state file or output.
+//   → move the stack to the provider plugin (the same program on pulumi-hush/plugin, whose
+//     resources alias the dynamic ones): preview plans nothing, up restarts nothing
+//   → replace nginx's binary on the host → refresh (now through the plugin) records why, preview
+//     plans a re-profile
+//   → destroy (through the plugin) → `systemctl cat nginx.service` as before; no secret in any
+//     state file or output.
 //
 // pulumi-automation.test.ts covers, through the Automation API: a hardening that breaks the
 // service (failed `up`, readable message, service healthy), then the update without a re-profile
@@ -20,6 +24,8 @@ import {
   HARDENING_DROPIN_TYPE,
   lastUpdate,
   parsePreview,
+  PLUGIN_HARDENING_DROPIN_TYPE,
+  PLUGIN_SERVICE_PROFILE_TYPE,
   pulumi,
   pulumiOk,
   REPO_ROOT,
@@ -133,27 +139,44 @@ test(
         expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
         mark('mode change');
 
-        // 5. nginx's binary is replaced on the host (as a package upgrade does: a new file renamed
+        // 5. The move to the provider plugin: the aliases carry every resource over, so nothing
+        // is planned, nothing restarts, and the profile is the one taken in step 1.
+        await cfg('plugin', 'true');
+        const move = parsePreview((await cli(['preview', '--json'])).stdout);
+        expect(changesOf(move.changeSummary)).toEqual({});
+        const beforeMove = await nginxRun(host);
+        await cli(['up', '--yes', '--skip-preview']);
+        expect(await nginxRun(host)).toBe(beforeMove);
+        expect((await resourceOutputs(engine, REPO_ROOT, stack, PLUGIN_SERVICE_PROFILE_TYPE)).profile).toBe(
+          profiled.profile,
+        );
+        expect(await resourceOutputs(engine, REPO_ROOT, stack, PLUGIN_HARDENING_DROPIN_TYPE)).toMatchObject({
+          content: text2,
+          drift: null,
+        });
+        mark('moved to the plugin');
+
+        // 6. nginx's binary is replaced on the host (as a package upgrade does: a new file renamed
         // over the old one): refresh records why, and preview plans a re-profile.
         await sh(
           host,
           'cp -p /usr/sbin/nginx /usr/sbin/nginx.hush-e2e && printf "\\0hush-e2e" >> /usr/sbin/nginx.hush-e2e && mv -f /usr/sbin/nginx.hush-e2e /usr/sbin/nginx',
         );
         await cli(['refresh', '--yes', '--skip-preview']);
-        const reasons = (await resourceOutputs(engine, REPO_ROOT, stack, SERVICE_PROFILE_TYPE))
+        const reasons = (await resourceOutputs(engine, REPO_ROOT, stack, PLUGIN_SERVICE_PROFILE_TYPE))
           .reprofileReasons;
         expect(reasons).toEqual(['binary /usr/sbin/nginx: content changed']);
         const reprofile = parsePreview((await cli(['preview', '--json'])).stdout);
         // (A replacement is a create-replacement, replace and delete-replaced step; the replace
         // step carries the reason.)
-        const profileSteps = stepOf(reprofile.steps, SERVICE_PROFILE_TYPE);
+        const profileSteps = stepOf(reprofile.steps, PLUGIN_SERVICE_PROFILE_TYPE);
         expect(profileSteps.map((s) => s.op)).toContain('replace');
         expect(profileSteps.find((s) => s.op === 'replace')).toMatchObject({
           replaceReasons: ['hostFingerprint'],
         });
         mark('re-profile planned');
 
-        // 6. destroy: hush's file gone, the unit exactly as before hush, nginx healthy.
+        // 7. destroy: hush's file gone, the unit exactly as before hush, nginx healthy.
         await cli(['destroy', '--yes', '--skip-preview']);
         expect(await lastUpdate(engine, REPO_ROOT, stack)).toMatchObject({
           kind: 'destroy',

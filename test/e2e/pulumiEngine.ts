@@ -13,6 +13,7 @@ const PulumiEnv = z.object({
   version: z.string(),
   root: z.string(),
   binDir: z.string(),
+  python: z.string(),
   env: z.record(z.string(), z.string()),
 });
 
@@ -20,6 +21,8 @@ export interface Engine {
   /** Environment for `pulumi` calls: PATH with the engine and Node 24, offline settings, backend. */
   env: NodeJS.ProcessEnv;
   binDir: string;
+  /** The Python of the virtualenv with the Pulumi Python SDK (install-pulumi --with-python). */
+  python: string;
   /** The state directory (file backend) and PULUMI_HOME; removed by dispose(). */
   stateDir: string;
   /** Everything every `pulumi` call of this engine printed (checked for leaked secrets). */
@@ -42,9 +45,12 @@ export function createEngine(): Engine {
     env: {
       ...process.env,
       ...parsed.env,
+      // The Python Automation API finds the engine here (examples/python/automation.py).
+      HUSH_PULUMI_ROOT: parsed.root,
       PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? 'hush-e2e',
     },
     binDir: parsed.binDir,
+    python: parsed.python,
     stateDir,
     transcript: [],
     dispose: () => rmSync(stateDir, { recursive: true, force: true }),
@@ -62,12 +68,23 @@ export function pulumi(
   engine: Engine,
   cwd: string,
   args: string[],
-  opts: { timeoutMs?: number; stdin?: string } = {},
+  opts: { timeoutMs?: number; stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return run(engine, path.join(engine.binDir, 'pulumi'), [...args, '--non-interactive'], cwd, opts);
+}
+
+/** Runs a program in the engine's environment, collecting its output (and the transcript). */
+export function run(
+  engine: Engine,
+  program: string,
+  args: string[],
+  cwd: string,
+  opts: { timeoutMs?: number; stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(engine.binDir, 'pulumi'), [...args, '--non-interactive'], {
+    const child = spawn(program, args, {
       cwd,
-      env: engine.env,
+      env: { ...engine.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     // A secret goes in on stdin (as `pulumi config set KEY --secret` reads it), never in argv.
@@ -85,7 +102,10 @@ export function pulumi(
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       };
-      engine.transcript.push({ path: `pulumi ${args.join(' ')}`, text: result.stdout + result.stderr });
+      engine.transcript.push({
+        path: `${path.basename(program)} ${args.join(' ')}`,
+        text: result.stdout + result.stderr,
+      });
       resolve(result);
     });
   });
@@ -96,7 +116,7 @@ export async function pulumiOk(
   engine: Engine,
   cwd: string,
   args: string[],
-  opts: { stdin?: string } = {},
+  opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   const r = await pulumi(engine, cwd, args, opts);
   if (r.code !== 0) throw new Error(`pulumi ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -151,6 +171,9 @@ export function parsePreview(stdout: string): {
 
 export const SERVICE_PROFILE_TYPE = 'pulumi-nodejs:dynamic/hush:ServiceProfile';
 export const HARDENING_DROPIN_TYPE = 'pulumi-nodejs:dynamic/hush:HardeningDropIn';
+/** The same resources served by the provider plugin. */
+export const PLUGIN_SERVICE_PROFILE_TYPE = 'hush:index:ServiceProfile';
+export const PLUGIN_HARDENING_DROPIN_TYPE = 'hush:index:HardeningDropIn';
 
 const StackHistory = z.array(
   z.object({

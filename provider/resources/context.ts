@@ -1,0 +1,83 @@
+/**
+ * What a resource operation needs besides its inputs: where its progress and warnings go, and
+ * when it must give up. The provider plugin fills it with the engine's log (attached to the
+ * resource) and the resource's customTimeouts; the dynamic provider with the engine's log too;
+ * unit tests with arrays.
+ */
+import type { Connection } from '../../remote/connection';
+import { connect } from '../../remote/connection';
+import type { ConnectionConfig } from '../../remote/connection';
+
+export interface OperationContext {
+  /** A progress line (window open, restarts seen, lines traced, verify steps). */
+  info(line: string): void;
+  /** A warning: shown by the engine at once, and kept in the resource's `warnings` output. */
+  warn(line: string): void;
+  /** Fires when the operation's customTimeouts deadline passes. */
+  signal?: AbortSignal;
+  /** The deadline as the user wrote it, for the error message (e.g. `customTimeouts.create 20m`). */
+  deadlineName?: string;
+}
+
+/** Collects the warnings of one operation while passing them on. */
+export function collectingWarnings(ctx: OperationContext): { ctx: OperationContext; warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    ctx: {
+      ...ctx,
+      warn: (line) => {
+        if (!warnings.includes(line)) warnings.push(line);
+        ctx.warn(line);
+      },
+    },
+  };
+}
+
+/** The host a connection points at: moving it is a replacement, rotating credentials is not. */
+export function targetOf(connection: { host: string; port?: number }): string {
+  return `${connection.host}:${connection.port ?? 22}`;
+}
+
+export const insecureHostKeyWarning = (target: string): string =>
+  `insecureAcceptAnyHostKey is set for ${target}: hush accepts whatever host key it presents, so a man in ` +
+  `the middle could read and change every root command. Pin the key with connection.hostKey.`;
+
+/**
+ * Opens a connection, runs `fn`, always closes. An insecure host-key setting is reported as a
+ * warning every time (not only on the controller's stderr), and the deadline closes the
+ * connection, which ends any command in flight.
+ */
+export async function withConnection<T>(
+  connection: ConnectionConfig,
+  ctx: OperationContext,
+  fn: (conn: Connection) => Promise<T>,
+): Promise<T> {
+  if (connection.insecureAcceptAnyHostKey) ctx.warn(insecureHostKeyWarning(targetOf(connection)));
+  checkDeadline(ctx);
+  const conn = await connect(connection);
+  const onAbort = () => void conn.close().catch(() => undefined);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fn(conn);
+  } catch (err) {
+    if (ctx.signal?.aborted) throw deadlineError(ctx, err);
+    throw err;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await conn.close();
+  }
+}
+
+export function checkDeadline(ctx: OperationContext): void {
+  if (ctx.signal?.aborted) throw deadlineError(ctx);
+}
+
+export function deadlineError(ctx: OperationContext, cause?: unknown): Error {
+  const what = ctx.deadlineName ?? 'the operation deadline';
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new Error(`${what} passed${detail}`);
+}
+
+/** Milliseconds as seconds with one decimal. */
+export const seconds = (ms: number): number => Math.round(ms / 100) / 10;

@@ -1,0 +1,150 @@
+/**
+ * ServiceProfile's operations, shared by the provider plugin and the dynamic provider: profiling
+ * as a resource. create profiles the unit (remote/profile.ts: wrap, window, restore) and keeps the
+ * compact Profile and the host fingerprint; read re-probes the host and says why a re-profile is
+ * due; only credentials update in place; delete leaves nothing to undo (the session restored the
+ * unit when it ended).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { z } from 'zod';
+import { canonicalJson, fingerprint, fingerprintChanges } from '../../core/profile';
+import { connect, ConnectionArgs, type ConnectionConfig } from '../../remote/connection';
+import { probe } from '../../remote/probe';
+import { profileService, type ProfileServiceOptions } from '../../remote/profile';
+import { ServiceProfileInputs } from '../inputs';
+import { ServiceProfileState } from '../state';
+import {
+  checkDeadline,
+  collectingWarnings,
+  deadlineError,
+  insecureHostKeyWarning,
+  seconds,
+  targetOf,
+  withConnection,
+  type OperationContext,
+} from './context';
+import { connectionChange, type Diff, type RawInputs } from './diff';
+
+export type ServiceProfileArgs = z.output<typeof ServiceProfileInputs>;
+
+/** Inputs that decide what the profile saw: any change is a new profile. */
+const PROFILE_DEFINING = ['unit', 'window', 'tracing', 'triggers'] as const;
+
+/**
+ * The profiling session a ServiceProfile asks for (remote/profile.ts), without the connection.
+ * Whatever the inputs leave out (e.g. `tracing`) is left out here too, so the engine's default applies.
+ */
+export function profileSessionOptions(args: ServiceProfileArgs): Omit<ProfileServiceOptions, 'connect'> {
+  const w = args.window;
+  return {
+    unit: args.unit,
+    ...(w.durationSeconds !== undefined ? { durationMs: w.durationSeconds * 1000 } : {}),
+    ...(w.workload !== undefined ? { remoteWorkload: w.workload } : {}),
+    ...(w.localWorkload !== undefined ? { localWorkload: w.localWorkload } : {}),
+    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
+  };
+}
+
+/** The workloads' own output is the service's business (and may echo a secret command's data). */
+const WORKLOAD_OUTPUT = /^\[(host )?workload\] /;
+
+export function diffServiceProfile(olds: ServiceProfileState, news: RawInputs): Diff {
+  const replaces: string[] = PROFILE_DEFINING.filter(
+    (k) => !isDeepStrictEqual(olds[k] ?? null, news[k] ?? null),
+  );
+  const connection = connectionChange(olds.connection, news.connection);
+  if (connection === 'target') replaces.push('connection');
+  // Set by read (refresh) when the host's binaries/systemd/kernel no longer match the profile.
+  if (olds.currentFingerprint !== olds.profiledFingerprint.digest) replaces.push('hostFingerprint');
+  return {
+    changes: replaces.length > 0 || connection !== 'none',
+    replaces,
+    deleteBeforeReplace: false,
+  };
+}
+
+export async function createServiceProfile(
+  args: ServiceProfileArgs,
+  outer: OperationContext,
+): Promise<{ id: string; state: ServiceProfileState }> {
+  const { ctx, warnings } = collectingWarnings(outer);
+  const connection = ConnectionArgs.parse(args.connection);
+  if (connection.insecureAcceptAnyHostKey) ctx.warn(insecureHostKeyWarning(targetOf(connection)));
+  checkDeadline(ctx);
+  const result = await profileService({
+    ...profileSessionOptions(args),
+    connect: () => connect(connection),
+    // The deadline closes the window early; the session then restores the unit as always.
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    log: (line) => {
+      if (!WORKLOAD_OUTPUT.test(line)) ctx.info(line);
+    },
+  });
+  if (ctx.signal?.aborted) throw deadlineError(ctx, new Error(`${result.unit} was restored`));
+  for (const w of result.warnings) ctx.warn(w);
+  const facts = result.profile.host;
+  if (!facts) throw new Error(`profiling ${args.unit} returned no host facts`);
+  const fp = fingerprint(facts);
+  const lines = result.profile.runs.reduce((n, r) => n + r.lines, 0);
+  ctx.info(
+    `profiled ${result.unit}: ${lines} lines traced (${result.tracing}), ${result.profile.actions.length} actions, ` +
+      `${result.profile.runs.length} run(s) in ${seconds(result.timings.totalMs)} s`,
+  );
+  const state: ServiceProfileState = {
+    connection: args.connection,
+    unit: result.unit,
+    window: args.window,
+    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
+    ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
+    phase: 'profiled',
+    profile: canonicalJson(result.profile),
+    profiledFingerprint: fp,
+    currentFingerprint: fp.digest,
+    reprofileReasons: [],
+    stats: {
+      lines,
+      syscalls: result.profile.runs.reduce((n, r) => n + r.syscalls, 0),
+      actions: result.profile.actions.length,
+      traceBytes: result.traceBytes,
+      windowSeconds: seconds(result.timings.windowMs),
+      // How strace traced (the input, or the engine's choice when it was left to it).
+      tracing: result.tracing,
+      // Where the session's time went: the cost of profiling beyond the window itself.
+      setupSeconds: seconds(result.timings.setupMs),
+      wrappedRestartSeconds: seconds(result.timings.wrappedRestartMs),
+      finishSeconds: seconds(result.timings.finishMs),
+      totalSeconds: seconds(result.timings.totalMs),
+    },
+    warnings,
+  };
+  return { id: `${targetOf(connection)}/${result.unit}`, state };
+}
+
+/** Refresh: the host's fingerprint now, and why a re-profile is due (empty: it still matches). */
+export async function readServiceProfile(
+  olds: ServiceProfileState,
+  outer: OperationContext,
+): Promise<ServiceProfileState> {
+  const { ctx, warnings } = collectingWarnings(outer);
+  const connection: ConnectionConfig = ConnectionArgs.parse(olds.connection);
+  const facts = await withConnection(connection, ctx, (conn) => probe(conn, olds.unit));
+  const now = fingerprint(facts);
+  const reasons = fingerprintChanges(olds.profiledFingerprint, now);
+  if (reasons.length) ctx.info(`${olds.unit} changed since it was profiled: ${reasons.join('; ')}`);
+  return { ...olds, currentFingerprint: now.digest, reprofileReasons: reasons, warnings };
+}
+
+/** Only credentials reach here (everything else replaces): keep the profile, take the new inputs. */
+export function updateServiceProfile(
+  olds: ServiceProfileState,
+  news: ServiceProfileArgs,
+): ServiceProfileState {
+  return { ...olds, connection: news.connection };
+}
+
+/** A profile lives only in the state: there is nothing on a host to adopt. */
+export const SERVICE_PROFILE_IMPORT_REFUSAL =
+  'a ServiceProfile cannot be imported: a profile exists only in Pulumi state, nothing on the host holds it. ' +
+  'Import the HardeningDropIn (hush:index:HardeningDropIn) and let the program profile again, or keep the stack that has it.';
+
+export { ServiceProfileInputs, ServiceProfileState };
