@@ -6,6 +6,8 @@ const runQuarantined = process.env.HUSH_RUN_QUARANTINED === '1';
 // dist/ holds compiled copies (and a package.json) that jest's module map must not see twice.
 const common = { testEnvironment: 'node', transform: tsJest, modulePathIgnorePatterns: ['<rootDir>/dist/'] };
 module.exports = {
+  // The wall time of each host test file at the end of a run: CI's 90-minute budget is planned from it.
+  reporters: ['default', ['<rootDir>/test/host/wallTimeReporter.js', { project: 'host' }]],
   projects: [
     {
       displayName: 'unit',
