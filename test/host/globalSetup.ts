@@ -20,7 +20,8 @@ export default async function globalSetup(): Promise<void> {
   // stop this run's VMs however jest ends (teardown also does it; the script's watchdog covers kill -9)
   process.once('exit', () => stopRunSync(runId));
   const started = Date.now();
-  await buildImages(TEST_HOST_IMAGES);
+  // --owner-pid: a build (minutes) stops with its snapshot VM if jest is killed meanwhile
+  await buildImages(TEST_HOST_IMAGES, { ownerPid: process.pid });
   const built = Date.now();
   const images = imagesToBoot();
   await Promise.all(

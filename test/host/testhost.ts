@@ -42,13 +42,24 @@ export interface ScriptResult {
 /**
  * Runs scripts/testhost with arguments passed as argv (never through a shell). Progress on its
  * stderr is forwarded to ours when HUSH_TESTHOST_VERBOSE=1, and is part of the error otherwise.
+ * On timeout the script gets SIGTERM, on which it stops whatever it had started. `env` is laid
+ * over ours (e.g. a private HUSH_CACHE, a TESTHOST_SCOPE).
  */
-export function runTesthost(args: readonly string[], timeoutMs = 30 * 60_000): Promise<ScriptResult> {
+export function runTesthost(
+  args: readonly string[],
+  timeoutMs = 30 * 60_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
     execFile(
       TESTHOST_SCRIPT,
       [...args],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGTERM' },
+      {
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        killSignal: 'SIGTERM',
+        env: { ...process.env, ...env },
+      },
       (error, stdout, stderr) => {
         if (process.env.HUSH_TESTHOST_VERBOSE === '1' && stderr) process.stderr.write(stderr);
         if (error) {
@@ -106,24 +117,43 @@ export async function stopHosts(names: readonly string[]): Promise<void> {
   if (names.length > 0) await runTesthost(['down', ...names], 120_000);
 }
 
-export async function buildImages(images: readonly TestHostImage[] = TEST_HOST_IMAGES): Promise<void> {
-  await runTesthost(['build', ...images]);
+/** Builds the images whose recipe changed; ownerPid: the build stops when that process is gone. */
+export async function buildImages(
+  images: readonly TestHostImage[] = TEST_HOST_IMAGES,
+  options: { ownerPid?: number } = {},
+): Promise<void> {
+  const owner = options.ownerPid === undefined ? [] : ['--owner-pid', String(options.ownerPid)];
+  await runTesthost(['build', ...images, ...owner]);
 }
 
-export interface InstanceStatus {
-  name: string;
-  image: string;
-  port: string;
-  up: boolean;
-}
+const dash = (s: string) => (s === '-' ? null : s);
 
-export async function listHosts(): Promise<InstanceStatus[]> {
-  const { stdout } = await runTesthost(['status'], 60_000);
+/** One line of `scripts/testhost ps`: a hush test VM of this machine, or a run directory left without one. */
+export const VmStatusSchema = z.object({
+  pid: z.union([z.literal('-').transform(() => null), z.coerce.number().int().positive()]),
+  name: z.string().min(1),
+  image: z.string().min(1).transform(dash),
+  port: z.union([z.literal('-').transform(() => null), z.coerce.number().int().min(1).max(65535)]),
+  /** up: a running instance; snapshot: a build's boot; untracked: nothing tracks it (a leak); dead: a run directory without a VM */
+  state: z.enum(['up', 'snapshot', 'untracked', 'dead']),
+  scope: z.string().min(1).transform(dash),
+  runDir: z.string().min(1),
+});
+export type VmStatus = z.infer<typeof VmStatusSchema>;
+
+export function parseVmStatus(stdout: string): VmStatus[] {
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [name = '', image = '', port = '', state = ''] = line.split(' ');
-      return { name, image, port, up: state === 'up' };
+      // PID NAME IMAGE PORT STATE AGE CPU OWNER SCOPE RUNDIR (RUNDIR may end in " (gone)")
+      const [pid, name, image, port, state, _age, _cpu, _owner, scope, ...runDir] = line.trim().split(/\s+/);
+      return VmStatusSchema.parse({ pid, name, image, port, state, scope, runDir: runDir.join(' ') });
     });
+}
+
+/** Every hush test VM running on this machine (any cache, any user), as `scripts/testhost ps` sees them. */
+export async function listHosts(env: NodeJS.ProcessEnv = {}): Promise<VmStatus[]> {
+  const { stdout } = await runTesthost(['ps'], 60_000, env);
+  return parseVmStatus(stdout);
 }
