@@ -39,23 +39,18 @@ export function targetOf(connection: { host: string; port?: number }): string {
   return `${connection.host}:${connection.port ?? 22}`;
 }
 
-export const insecureHostKeyWarning = (target: string): string =>
-  `insecureAcceptAnyHostKey is set for ${target}: hush accepts whatever host key it presents, so a man in ` +
-  `the middle could read and change every root command. Pin the key with connection.hostKey.`;
-
 /**
- * Opens a connection, runs `fn`, always closes. An insecure host-key setting is reported as a
- * warning every time (not only on the controller's stderr), and the deadline closes the
- * connection, which ends any command in flight.
+ * Opens a connection, runs `fn`, always closes. What the connection warns about (a host key
+ * accepted unverified under insecureAcceptAnyHostKey, with the key it presented) is a warning of
+ * the operation; the deadline closes the connection, which ends any command in flight.
  */
 export async function withConnection<T>(
   connection: ConnectionConfig,
   ctx: OperationContext,
   fn: (conn: Connection) => Promise<T>,
 ): Promise<T> {
-  if (connection.insecureAcceptAnyHostKey) ctx.warn(insecureHostKeyWarning(targetOf(connection)));
   checkDeadline(ctx);
-  const conn = await connect(connection);
+  const conn = await connect(connection, { warn: ctx.warn });
   const onAbort = () => void conn.close().catch(() => undefined);
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {

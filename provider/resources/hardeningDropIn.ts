@@ -28,13 +28,7 @@ import {
 import { hardeningPaths } from '../../remote/paths';
 import { HardeningDropInInputs, UNKNOWN } from '../inputs';
 import { HardeningDropInState, type Drift } from '../state';
-import {
-  collectingWarnings,
-  insecureHostKeyWarning,
-  targetOf,
-  withConnection,
-  type OperationContext,
-} from './context';
+import { collectingWarnings, targetOf, withConnection, type OperationContext } from './context';
 import { connectionChange, type Diff, type RawInputs } from './diff';
 import { importCredentials, parseImportId } from './importId';
 
@@ -162,7 +156,6 @@ export async function updateHardeningDropIn(
   if (!olds.drift && sameOptions(olds.content, args.content)) {
     // Same options (credentials, health command or settle time changed, or only hush's header
     // would differ): the host keeps its file and the unit is not restarted.
-    if (connection.insecureAcceptAnyHostKey) ctx.warn(insecureHostKeyWarning(targetOf(connection)));
     const { healthCommand: _h, settleSeconds: _s, ...rest } = olds;
     return { ...rest, ...settings, warnings };
   }

@@ -17,7 +17,6 @@ import {
   checkDeadline,
   collectingWarnings,
   deadlineError,
-  insecureHostKeyWarning,
   seconds,
   targetOf,
   withConnection,
@@ -69,11 +68,10 @@ export async function createServiceProfile(
 ): Promise<{ id: string; state: ServiceProfileState }> {
   const { ctx, warnings } = collectingWarnings(outer);
   const connection = ConnectionArgs.parse(args.connection);
-  if (connection.insecureAcceptAnyHostKey) ctx.warn(insecureHostKeyWarning(targetOf(connection)));
   checkDeadline(ctx);
   const result = await profileService({
     ...profileSessionOptions(args),
-    connect: () => connect(connection),
+    connect: () => connect(connection, { warn: ctx.warn }),
     // The deadline closes the window early; the session then restores the unit as always.
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     log: (line) => {

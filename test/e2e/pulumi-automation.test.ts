@@ -3,8 +3,9 @@
 //
 //   a hardening that breaks the service (forced PrivateNetwork=yes hides port 80 from the health
 //   check) → `up` fails with a readable message, the drop-in is rolled back, nginx healthy
-//   → the same stack without the breaking override → `up` hardens without re-profiling (the
-//   profile taken by the failed `up` is kept), exposure drops, the key is not in the state
+//   → the same stack without the breaking override, now with insecureAcceptAnyHostKey → `up`
+//   hardens without re-profiling (the profile taken by the failed `up` is kept), warns through
+//   the engine about the unverified host key, exposure drops, the key is not in the state
 //   → destroy → `systemctl cat nginx.service` exactly as before.
 //
 // pulumi-cli.test.ts covers the rest of the lifecycle (bad input, idempotent up without restart,
@@ -28,16 +29,18 @@ const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
 interface ProgramArgs {
   host: TestHost;
   force?: Record<string, string>;
+  /** Connect with insecureAcceptAnyHostKey instead of the pinned key. */
+  insecure?: boolean;
 }
 
-function program({ host, force }: ProgramArgs) {
+function program({ host, force, insecure }: ProgramArgs) {
   return async () => {
     const svc = new HardenedService('nginx', {
       connection: {
         host: host.host,
         port: host.port,
         privateKey: host.privateKey,
-        hostKey: host.hostKeyFingerprint,
+        ...(insecure ? { insecureAcceptAnyHostKey: true } : { hostKey: host.hostKeyFingerprint }),
       },
       unit: 'nginx.service',
       // A short window: start-up under strace plus a few requests.
@@ -120,11 +123,17 @@ test(
         mark('breaking hardening rolled back');
 
         // The same stack without the breaking override: hardened, and not profiled again.
-        stack = await stackFor(engine, { host });
-        const up = await stack.up({ onOutput });
+        // (Now accepting any host key: a credentials change, an update of the profile that keeps it,
+        // and loud: an engine warning naming the key the host presented.)
+        stack = await stackFor(engine, { host, insecure: true });
+        const upLogs: string[] = [];
+        const up = await stack.up({ onOutput: (line) => upLogs.push(line) });
+        logs.push(...upLogs);
         expect(up.summary.result).toBe('succeeded');
-        expect(up.summary.resourceChanges).toMatchObject({ create: 1 });
-        expect(up.summary.resourceChanges?.same).toBeGreaterThanOrEqual(1);
+        expect(up.summary.resourceChanges).toMatchObject({ create: 1, update: 1 });
+        expect(upLogs.join('')).toMatch(
+          /warning: hush: WARNING: accepting ANY host key for [^ ]+ \(insecureAcceptAnyHostKey\): it presented SHA256:/,
+        );
         expect((await outputsOf(stack, SERVICE_PROFILE_TYPE)).profile).toBe(profiled.profile);
         expect(up.outputs.exposureAfter?.value).toBeLessThan(up.outputs.exposureBefore?.value as number);
         expect((await host.exec(`cat ${DROPIN}`)).stdout).toBe(up.outputs.dropInText?.value);
