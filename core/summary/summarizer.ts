@@ -14,7 +14,8 @@ import { actionKey } from '../profile/actionKey';
 import { PROFILE_SCHEMA } from '../profile/schema';
 import type { Profile, ProfileAction, RunInfo } from '../profile/schema';
 import type { HostFacts } from '../profile/hostFacts';
-import { formatSyscallPieces, joinSyscallPieces } from './args';
+import { EvidenceFormatter, joinSyscallPieces } from './evidence';
+import type { EvidencePieces } from './evidence';
 import type { ActionBody, Handler, HandlerContext } from './handler';
 import { HANDLERS } from './handlers';
 import {
@@ -27,6 +28,8 @@ import {
   underRoot,
 } from './paths';
 import type { Decoration } from './paths';
+import { PathActionTable, PieceTable } from './pathActions';
+import type { EntryEvidence } from './pathActions';
 import { inherit, newProc } from './process';
 import type { FdEntry, Proc, ShareFlags } from './process';
 import { callCounts, callPaths, type CallPaths } from './success';
@@ -88,6 +91,8 @@ export interface Summarizer {
 
 interface NameInfo {
   name: string;
+  /** Its index in `SummarizerImpl.names` (path entries keep the index, not a reference). */
+  id: number;
   /** Calls that counted (success rule), and calls that did not. */
   ok: number;
   failed: number;
@@ -100,38 +105,18 @@ interface Entry {
   action: Action;
 }
 
-/**
- * A path action, stored flat (one object per distinct path and access; the Action is built by
- * finish): on file-heavy traces there are 10^5 of them, and every object is GC marking work.
- */
-interface PathEntry {
-  order: number;
-  count: number;
-  // the evidence, inline (an Evidence object per entry would be 10^5 more objects)
-  pid: number;
-  line: number;
-  syscall: string;
-  // its text in pieces (formatSyscallPieces), joined by finish: head and tail are shared
-  head: string;
-  mid: string;
-  tail: string;
-}
-
 /** A path action of a failed call that counts only if its directory is proven to exist (success.ts). */
-interface PendingPath extends PathEntry {
+interface PendingPath {
   access: PathAccessKind;
   path: string;
+  order: number;
+  ev: EntryEvidence;
 }
 
 const EMPTY_ARGS: readonly Arg[] = [];
 const EMPTY_PATHS: readonly string[] = [];
 /** Actions a single call can emit before their order keys would collide with the next line. */
 const PER_LINE = 64;
-/**
- * Bound on the table that shares evidence heads and tails (cleared when full): enough for the
- * directories a file walk has open at once, small enough not to matter.
- */
-const MAX_SHARED_PIECES = 4096;
 
 class SummarizerImpl implements Summarizer, HandlerContext {
   readonly bindv6only: boolean;
@@ -149,13 +134,15 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   /** Per syscall name: counts and handler, one map lookup per event (names are interned by the parser). */
   private readonly byName = new Map<string, NameInfo>();
+  /** Syscall names by NameInfo.id. */
+  private readonly names: string[] = [];
   private lastPid = -1;
   private readonly actions = new Map<string, Entry>();
-  /**
-   * Path actions, the bulk of them, keyed by access then path: no key string to build, and the
-   * path string's hash is computed once (V8 caches it on the string).
-   */
-  private readonly pathActions = new Map<PathAccessKind, Map<string, PathEntry>>();
+  /** Path actions, the bulk of them (pathActions.ts). */
+  private readonly pathActions = new PathActionTable();
+  /** Their evidence heads and tails, one copy each. */
+  private readonly heads = new PieceTable();
+  private readonly tails = new PieceTable();
   /** Removals and renames that failed with ENOENT, settled by `finish` (success.ts, callPaths). */
   private readonly pendingPaths: PendingPath[] = [];
   private maxLine = 0;
@@ -188,14 +175,11 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   /** The current call's evidence, built on its first new action and shared by the others. */
   private callEvidence: Evidence | undefined = undefined;
   /** The current call's evidence text in pieces, likewise (built on its first new path action). */
-  private callPieces: [head: string, mid: string, tail: string] | undefined = undefined;
-  /**
-   * One copy of each recent evidence head and tail. A file walk's path actions are 10^5 calls like
-   * `newfstatat(7</usr/share/pam>, "common-auth", {...}, AT_SYMLINK_NOFOLLOW) = 0`: only the name
-   * is their own, so an entry keeps that and shares the rest (a whole text each was a third of the
-   * live heap on the files bench log).
-   */
-  private readonly sharedPieces = new Map<string, string>();
+  private callPieces: EvidencePieces | undefined = undefined;
+  /** Builds the pieces, reusing the last call's head and tail where they format the same. */
+  private readonly formatter = new EvidenceFormatter();
+  /** The same as a path entry keeps it (built on the call's first new path action). */
+  private callEntryEvidence: EntryEvidence | undefined = undefined;
 
   constructor(opts: SummarizerOptions) {
     this.opts = opts;
@@ -219,8 +203,9 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       if (info === undefined) {
         // our own copy of the name: the event's may be a slice that keeps its whole line alive
         const name = flatCopy(ev.name);
-        info = { name, ok: 0, failed: 0, handler: HANDLERS.get(name) };
+        info = { name, id: this.names.length, ok: 0, failed: 0, handler: HANDLERS.get(name) };
         this.byName.set(name, info);
+        this.names.push(name);
       }
       if (!callCounts(ev.ret, ev.name, ev.args)) {
         info.failed++;
@@ -251,11 +236,13 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     // 10^5 entries at the memory peak), sorted (stable: ties keep this insertion order), renumbered.
     const actions: ProfileAction[] = [];
     for (const e of this.actions.values()) actions.push({ seq: e.order, count: e.count, action: e.action });
-    for (const [access, byPath] of this.pathActions) {
-      for (const [path, e] of byPath) {
-        const text = joinSyscallPieces(e.head, e.mid, e.tail);
-        const ev: Evidence = { pid: e.pid, line: e.line, syscall: e.syscall, text };
-        actions.push({ seq: e.order, count: e.count, action: { kind: 'path', access, path, ev } });
+    const table = this.pathActions;
+    for (const access of table.kinds()) {
+      for (const i of table.entriesOf(access)) {
+        const e = table.view(i);
+        const text = joinSyscallPieces(this.heads.text(e.head), e.mid, this.tails.text(e.tail));
+        const ev: Evidence = { pid: e.pid, line: e.line, syscall: this.names[e.syscall]!, text };
+        actions.push({ seq: e.order, count: e.count, action: { kind: 'path', access, path: e.path, ev } });
       }
     }
     actions.sort((a, b) => a.seq - b.seq);
@@ -392,6 +379,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     this.emitIndex = 0;
     this.callEvidence = undefined;
     this.callPieces = undefined;
+    this.callEntryEvidence = undefined;
     this.climbRefused = false;
     try {
       handler(this);
@@ -428,7 +416,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   private evidence(): Evidence {
     if (this.callEvidence === undefined) {
-      const [head, mid, tail] = this.pieces();
+      const { head, mid, tail } = this.pieces();
       this.callEvidence = {
         pid: this.sc.pid,
         line: this.sc.line,
@@ -440,25 +428,39 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     return this.callEvidence;
   }
 
-  /** The current call's evidence text in pieces, head and tail shared with earlier calls. */
-  private pieces(): [head: string, mid: string, tail: string] {
-    if (this.callPieces === undefined) {
-      const p = formatSyscallPieces(this.sc);
-      if (p[1] !== '') {
-        p[0] = this.shared(p[0]);
-        p[2] = this.shared(p[2]);
-      }
-      this.callPieces = p;
-    }
+  /** The current call's evidence text in pieces. */
+  private pieces(): EvidencePieces {
+    if (this.callPieces === undefined) this.callPieces = this.formatter.pieces(this.sc);
     return this.callPieces;
   }
 
-  private shared(piece: string): string {
-    const known = this.sharedPieces.get(piece);
-    if (known !== undefined) return known;
-    if (this.sharedPieces.size >= MAX_SHARED_PIECES) this.sharedPieces.clear();
-    this.sharedPieces.set(piece, piece);
-    return piece;
+  /** The current call's evidence as a path entry keeps it (pathActions.ts). */
+  private entryEvidence(): EntryEvidence {
+    if (this.callEntryEvidence === undefined) {
+      const p = this.pieces();
+      const sc = this.sc;
+      const shown = p.midArg >= 0 ? sc.args?.[p.midArg] : undefined;
+      // the value `mid` shows when it is its plain formatting (no cut, no `...`, no `@`), so a
+      // path ending in it can give the mid back at finish (PathActionTable)
+      const midValue =
+        shown?.t === 'str' && !shown.truncated && shown.abstract !== true && shown.value.length <= 80
+          ? shown.value
+          : undefined;
+      this.callEntryEvidence = {
+        pid: sc.pid,
+        line: sc.line,
+        syscall: this.nameId(sc.name),
+        head: this.heads.id(p.head),
+        tail: this.tails.id(p.tail),
+        mid: p.mid,
+        midValue,
+      };
+    }
+    return this.callEntryEvidence;
+  }
+
+  private nameId(name: string): number {
+    return this.byName.get(name)!.id;
   }
 
   /** Our own copy of a syscall name (the event's may be a slice that keeps its whole line alive). */
@@ -492,62 +494,23 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (this.callPaths !== 'all') {
       if (this.callPaths === 'none') return;
       if (this.callPaths === 'ifDirExists') {
-        this.deferPath(access, stable);
+        this.pendingPaths.push({ access, path: stable, order: this.nextOrder(), ev: this.entryEvidence() });
         return;
       }
       access = 'read';
     }
     const order = this.nextOrder();
-    let byPath = this.pathActions.get(access);
-    if (byPath === undefined) this.pathActions.set(access, (byPath = new Map()));
-    const e = byPath.get(stable);
-    if (e !== undefined) {
-      e.count++;
-      if (order < e.order) {
-        const [head, mid, tail] = this.pieces();
-        e.order = order;
-        e.pid = this.sc.pid;
-        e.line = this.sc.line;
-        e.syscall = this.ownName(this.sc.name);
-        e.head = head;
-        e.mid = mid;
-        e.tail = tail;
-      }
+    const table = this.pathActions;
+    const i = table.find(access, stable);
+    if (i >= 0) {
+      table.bump(i);
+      // An earlier occurrence delivered late (a child's held calls): it is the first evidence.
+      if (order < table.orderOf(i)) table.setFirst(i, order, this.entryEvidence());
       return;
     }
     // The key is kept to the end: paths come from the decoder (strings of their own) or from
     // joinPath (concatenations of those), never slices of a log chunk, so no copy is needed.
-    const [head, mid, tail] = this.pieces();
-    const sc = this.sc;
-    byPath.set(stable, {
-      order,
-      count: 1,
-      pid: sc.pid,
-      line: sc.line,
-      syscall: this.ownName(sc.name),
-      head,
-      mid,
-      tail,
-    });
-  }
-
-  private deferPath(access: PathAccessKind, path: string): void {
-    const [head, mid, tail] = this.pieces();
-    const sc = this.sc;
-    const order = this.nextOrder();
-    const syscall = this.ownName(sc.name);
-    this.pendingPaths.push({
-      access,
-      path,
-      order,
-      count: 1,
-      pid: sc.pid,
-      line: sc.line,
-      syscall,
-      head,
-      mid,
-      tail,
-    });
+    table.add(access, stable, order, this.entryEvidence());
   }
 
   /**
@@ -559,13 +522,16 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (this.pendingPaths.length === 0) return;
     const firstUnder = new Map<string, number>();
     const createdAt = new Map<string, number>();
-    for (const [access, byPath] of this.pathActions) {
-      for (const [path, e] of byPath) {
-        if (access === 'create') createdAt.set(path, e.order);
+    const table = this.pathActions;
+    for (const access of table.kinds()) {
+      for (const i of table.entriesOf(access)) {
+        const path = table.pathOf(i);
+        const order = table.orderOf(i);
+        if (access === 'create') createdAt.set(path, order);
         for (let d = path; ; d = dirOf(d)) {
           const seen = firstUnder.get(d);
-          if (seen !== undefined && seen <= e.order) break;
-          firstUnder.set(d, e.order);
+          if (seen !== undefined && seen <= order) break;
+          firstUnder.set(d, order);
           if (d === '/') break;
         }
       }
@@ -576,24 +542,11 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       if (proof === undefined) continue;
       const created = createdAt.get(dir);
       if (proof > p.order && created !== undefined && created > p.order) continue;
-      let byPath = this.pathActions.get(p.access);
-      if (byPath === undefined) this.pathActions.set(p.access, (byPath = new Map()));
-      const e = byPath.get(p.path);
-      if (e === undefined) {
-        const { access: _a, path: _p, ...entry } = p;
-        byPath.set(p.path, entry);
-      } else {
-        e.count++;
-        if (p.order < e.order)
-          Object.assign(e, {
-            order: p.order,
-            pid: p.pid,
-            line: p.line,
-            syscall: p.syscall,
-            head: p.head,
-            mid: p.mid,
-            tail: p.tail,
-          });
+      const i = table.find(p.access, p.path);
+      if (i < 0) table.add(p.access, p.path, p.order, p.ev);
+      else {
+        table.bump(i);
+        if (p.order < table.orderOf(i)) table.setFirst(i, p.order, p.ev);
       }
     }
     this.pendingPaths.length = 0;

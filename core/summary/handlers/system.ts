@@ -2,7 +2,8 @@
  * System-wide handlers: memory protections and locking, scheduling, clocks and alarms, kernel
  * modules and logs, hostname, IPC, keyrings, mounts, reboot/kexec, swap, personality.
  */
-import { field, flagNames, hasFlag, symText, formatArg } from '../args';
+import { field, flagNames, hasFlag, symText } from '../args';
+import { formatArg } from '../evidence';
 import type { HandlerContext, HandlerTable } from '../handler';
 
 const REALTIME_POLICIES = new Set(['SCHED_FIFO', 'SCHED_RR', 'SCHED_DEADLINE']);
