@@ -13,6 +13,22 @@ export const UnitInfo = z.strictObject({
   /** strace's path, its `-V` first line, and whether it has --argv0. */
   strace: z.strictObject({ path: z.string(), version: z.string(), supportsArgv0: z.boolean() }).optional(),
   bashPath: z.string().optional(),
+  /** setpriv (util-linux): switches a traced command to the unit's user under a root strace. */
+  setprivPath: z.string().optional(),
+  /**
+   * The unit's credentials as numbers, resolved on the host (User= static: its uid, primary gid
+   * and `groups`, the groups whose member list names it; Group=; SupplementaryGroups=). Absent
+   * for root.
+   */
+  credentials: z
+    .strictObject({
+      uid: z.number().int().nonnegative().optional(),
+      gid: z.number().int().nonnegative().optional(),
+      groups: z.array(z.number().int().nonnegative()).default([]),
+      group: z.number().int().nonnegative().optional(),
+      supplementary: z.array(z.number().int().nonnegative()).default([]),
+    })
+    .optional(),
   /** Number of commands per Exec directive according to the manager (`systemctl show`). */
   execCounts: z.record(z.string(), z.number().int().nonnegative()),
 });

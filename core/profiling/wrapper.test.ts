@@ -1,6 +1,10 @@
 import { execCommandsFromCat, parseExecPrefixes, splitExecPrefixes } from '../systemd/execLines';
 import { execWord, takeRawWords } from '../systemd/execWords';
-import { buildWrapper, mainSyslogIdentifier, type WrapperInput } from './wrapper';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildWrapper, LAUNCHER_SCRIPT, mainSyslogIdentifier, type WrapperInput } from './wrapper';
 
 const FORKING_CAT = `# /etc/systemd/system/hush-testsvc-forking.service
 [Unit]
@@ -42,6 +46,12 @@ function input(catText: string, over: Partial<WrapperInput> = {}): WrapperInput 
     strace: { path: '/usr/bin/strace', args: ['-f', '-xx', '-y', '-v', '-D'], supportsArgv0: true },
     fifoFor: (slot) => `/run/hush/profile/x/fifo/${slot}`,
     properties: { User: 'hush-testsvc', SystemCallFilter: '~' },
+    launcher: {
+      script: '/run/hush/profile/x/launch.sh',
+      shell: '/bin/sh',
+      setpriv: '/usr/bin/setpriv',
+      credentials: { uid: 998, gid: 997, groups: [997, 33], supplementary: [] },
+    },
     ...over,
   };
 }
@@ -121,23 +131,129 @@ describe('the wrapper drop-in', () => {
   });
 
   test('"@" moves argv[0] into strace (--argv0), or into bash exec -a on old strace', () => {
-    const modern = buildWrapper(input(FORKING_CAT)).dropIn;
+    const root = (p: Record<string, string>) => ({ properties: p });
+    const modern = buildWrapper(input(FORKING_CAT, root({}))).dropIn;
     expect(modern).toContain(
       'ExecStart=/usr/bin/strace -f -xx -y -v -D -o /run/hush/profile/x/fifo/ExecStart-0 --argv0 hush-testsvc-forking -- /usr/bin/python3 /usr/local/lib/hush-testsvc/testsvc.py',
     );
     const old = buildWrapper(
-      input(FORKING_CAT, { strace: { path: '/usr/bin/strace', args: ['-f', '-D'], supportsArgv0: false } }),
-    ).dropIn;
-    expect(old).toContain(
+      input(FORKING_CAT, {
+        ...root({}),
+        strace: { path: '/usr/bin/strace', args: ['-f', '-D'], supportsArgv0: false },
+      }),
+    );
+    expect(old.dropIn).toContain(
       'ExecStart=/usr/bin/strace -f -D -o /run/hush/profile/x/fifo/ExecStart-0 -- /bin/bash -c "exec -a \\"$$0\\" \\"$$@\\"" hush-testsvc-forking /usr/bin/python3 /usr/local/lib/hush-testsvc/testsvc.py',
     );
-    // "!" stays in front and its FIFO belongs to root; the plain command runs as User=
+    // bash is hush's: its exec is left out of the profile
+    expect(old.slots.find((s) => s.id === 'ExecStart-0')?.launcherExecs).toBe(1);
+    // "!" stays in front
     expect(modern).toContain('ExecStartPost=!/usr/bin/strace');
-    const w = buildWrapper(input(FORKING_CAT));
-    expect(w.slots.find((s) => s.id === 'ExecStartPost-0')?.runsAsRoot).toBe(true);
-    expect(w.slots.find((s) => s.id === 'ExecStartPost-1')?.runsAsRoot).toBe(false);
     // $MAINPID in the original text is left for systemd to expand, as before
     expect(modern).toContain('-- /bin/kill -HUP $MAINPID');
+  });
+
+  test('a command of User= runs under a root strace, switched to the user by setpriv through the launcher', () => {
+    const w = buildWrapper(
+      input(FORKING_CAT, {
+        properties: { User: 'hush-testsvc', AmbientCapabilities: 'cap_net_bind_service' },
+      }),
+    );
+    const line = (id: string) => w.dropIn.split('\n').filter((l) => l.includes(`/fifo/${id} `))[0];
+    // "@": strace's --argv0 would name setpriv, so bash's exec -a carries argv[0]
+    expect(line('ExecStart-0')).toBe(
+      'ExecStart=!/bin/sh /run/hush/profile/x/launch.sh /usr/bin/setpriv 998:997:997,33:+net_bind_service: "" 9 /usr/bin/strace -f -xx -y -v -D -o /run/hush/profile/x/fifo/ExecStart-0 -- /bin/bash -c "exec -a \\"$$0\\" \\"$$@\\"" hush-testsvc-forking /usr/bin/python3 /usr/local/lib/hush-testsvc/testsvc.py --mode forking      --port 9102',
+    );
+    expect(line('ExecStartPost-1')).toBe(
+      'ExecStartPost=!/bin/sh /run/hush/profile/x/launch.sh /usr/bin/setpriv 998:997:997,33:+net_bind_service: "" 9 /usr/bin/strace -f -xx -y -v -D -o /run/hush/profile/x/fifo/ExecStartPost-1 -- /usr/local/lib/hush-testsvc/wait-healthy 9102',
+    );
+    // the command that was "!" already runs as root: plain strace, no launcher
+    expect(line('ExecStartPost-0')).toBe(
+      'ExecStartPost=!/usr/bin/strace -f -xx -y -v -D -o /run/hush/profile/x/fifo/ExecStartPost-0 -- /usr/local/lib/hush-testsvc/mark-privileged /run/x/post-bang',
+    );
+    expect(w.slots.map((s) => [s.id, s.runsAsRoot, s.launcherExecs])).toEqual([
+      ['ExecStart-0', false, 2],
+      ['ExecStartPost-0', true, 0],
+      ['ExecStartPost-1', false, 1],
+      ['ExecReload-0', false, 1],
+    ]);
+    // ExecPaths= only where NoExecPaths= would stop them (alone it would add a mount namespace)
+    expect(w.dropIn).not.toContain('ExecPaths=');
+    const noExec = buildWrapper(
+      input(FORKING_CAT, { properties: { User: 'hush-testsvc', NoExecPaths: '/' } }),
+    ).dropIn;
+    expect(noExec).toContain('ExecPaths=/usr/bin/strace /bin/sh /usr/bin/setpriv /bin/bash\n');
+  });
+
+  test('no_new_privs as systemd would set it after the switch to the user: explicit, or implied by a seccomp setting', () => {
+    const spec = (properties: Record<string, string>) =>
+      /setpriv (\S+) /.exec(buildWrapper(input(NGINX_CAT, { properties })).dropIn)?.[1];
+    expect(spec({ User: 'www-data' })).toBe('998:997:997,33::');
+    expect(spec({ User: 'www-data', NoNewPrivileges: 'yes' })).toBe('998:997:997,33::nnp');
+    const implying: Record<string, string>[] = [
+      { SystemCallFilter: '@system-service' },
+      { SystemCallArchitectures: 'native' },
+      { RestrictAddressFamilies: 'AF_INET' },
+      { RestrictNamespaces: 'yes' },
+      { RestrictSUIDSGID: 'yes' },
+      { ProtectKernelTunables: 'yes' },
+      { PrivateDevices: 'yes' },
+    ];
+    for (const implied of implying)
+      expect(spec({ User: 'www-data', ...implied })).toBe('998:997:997,33::nnp');
+    // not set: "no" settings, an empty deny-list, a hostname namespace without the seccomp part
+    expect(
+      spec({ User: 'www-data', RestrictNamespaces: 'no', SystemCallFilter: '~', ProtectHostname: 'private' }),
+    ).toBe('998:997:997,33::');
+    // CAP_SYS_ADMIN kept in the ambient set: privileged after the switch, no implied NNP
+    expect(
+      spec({ User: 'www-data', SystemCallFilter: '@system-service', AmbientCapabilities: 'cap_sys_admin' }),
+    ).toBe('998:997:997,33:+sys_admin:');
+  });
+
+  test('groups as systemd sets them: Group= first, the member groups, SupplementaryGroups=; none from initgroups for gid 0', () => {
+    const spec = (credentials: object) =>
+      /setpriv (\S+) /.exec(
+        buildWrapper(
+          input(NGINX_CAT, {
+            launcher: { script: '/L', shell: '/bin/sh', setpriv: '/usr/bin/setpriv', credentials } as never,
+          }),
+        ).dropIn,
+      )?.[1];
+    expect(spec({ uid: 5, gid: 6, group: 7, groups: [8, 7], supplementary: [9] })).toBe('5:7:7,8,9::');
+    expect(spec({ uid: 5, gid: 0, groups: [8], supplementary: [9] })).toBe('5:0:9::');
+  });
+
+  test('DynamicUser=: the launcher finds the allocated ids at start; SupplementaryGroups= are kept', () => {
+    const w = buildWrapper(
+      input(NGINX_CAT, {
+        properties: { DynamicUser: 'yes', SupplementaryGroups: 'ssl-cert' },
+        launcher: {
+          script: '/L',
+          shell: '/bin/sh',
+          setpriv: '/usr/bin/setpriv',
+          credentials: { groups: [], supplementary: [110] },
+        },
+      }),
+    );
+    expect(w.dropIn).toContain(
+      'ExecStart=!/bin/sh /L /usr/bin/setpriv dynamic:dynamic:110:: "" 9 /usr/bin/strace',
+    );
+  });
+
+  test('a user the host cannot resolve is refused before anything changes', () => {
+    expect(() =>
+      buildWrapper(
+        input(NGINX_CAT, {
+          launcher: {
+            script: '/L',
+            shell: '/bin/sh',
+            setpriv: '/usr/bin/setpriv',
+            credentials: { groups: [], supplementary: [] },
+          },
+        }),
+      ),
+    ).toThrow(/User=hush-testsvc, which the host does not resolve/);
   });
 
   test('an existing sandbox gets what strace needs; "~" alone is no filter', () => {
@@ -160,14 +276,103 @@ describe('the wrapper drop-in', () => {
     expect(buildWrapper(input(NGINX_CAT, { properties: memcached })).dropIn).toContain(
       'CapabilityBoundingSet=CAP_SYS_PTRACE\n',
     );
-    // already there, unknown, or no traced command runs as root (User=, "+" is not traced)
+    // already there, or unknown
     const others: Record<string, string>[] = [
       { CapabilityBoundingSet: 'cap_chown cap_sys_ptrace cap_setuid' },
       {},
-      { ...memcached, User: 'hush-testsvc' },
     ];
     for (const properties of others) {
       expect(buildWrapper(input(NGINX_CAT, { properties })).dropIn).not.toContain('CapabilityBoundingSet');
+    }
+    // a User= unit: strace (root) and setpriv need theirs too, and setpriv drops them again
+    const user = buildWrapper(
+      input(NGINX_CAT, { properties: { ...memcached, User: 'hush-testsvc' } }),
+    ).dropIn;
+    expect(user).toContain('CapabilityBoundingSet=CAP_SYS_PTRACE CAP_SETPCAP\n');
+    expect(user).toContain('/usr/bin/setpriv 998:997:997,33:: -sys_ptrace,-setpcap 9 /usr/bin/strace');
+  });
+
+  test('the launcher, run by the real sh: setpriv goes right after strace\'s "--", with the credentials', () => {
+    const fake = mkdtempSync(join(tmpdir(), 'hush-launcher-'));
+    try {
+      const script = join(fake, 'launch.sh');
+      writeFileSync(script, LAUNCHER_SCRIPT);
+      // "strace" that prints its argv, NUL-separated
+      const strace = join(fake, 'strace');
+      writeFileSync(strace, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
+      const run = (spec: string, drop: string, ...cmd: string[]) =>
+        execFileSync(
+          '/bin/sh',
+          [script, '/usr/bin/setpriv', spec, drop, '4', strace, '-o', '/F', '--', ...cmd],
+          {
+            encoding: 'utf8',
+          },
+        )
+          .split('\0')
+          .slice(0, -1);
+      expect(
+        run('998:997:997,33:+net_bind_service:nnp', '-sys_ptrace', '/bin/echo', 'a b', '--', '$x'),
+      ).toEqual([
+        '-o',
+        '/F',
+        '--',
+        '/usr/bin/setpriv',
+        '--reuid=998',
+        '--regid=997',
+        '--groups=997,33',
+        '--inh-caps=+net_bind_service',
+        '--ambient-caps=+net_bind_service',
+        '--bounding-set=-sys_ptrace',
+        '--no-new-privs',
+        '--',
+        '/bin/echo',
+        'a b',
+        '--',
+        '$x',
+      ]);
+      expect(run('0:0::', '', 'true')).toEqual([
+        '-o',
+        '/F',
+        '--',
+        '/usr/bin/setpriv',
+        '--reuid=0',
+        '--regid=0',
+        '--clear-groups',
+        '--',
+        'true',
+      ]);
+      // DynamicUser=: systemd adds the allocated group to a "!" command's groups (uid = gid)
+      const dyn = execFileSync(
+        'setpriv',
+        [
+          '--reuid=0',
+          '--regid=0',
+          '--groups=0,61301',
+          '--',
+          '/bin/sh',
+          script,
+          '/usr/bin/setpriv',
+          'dynamic:dynamic:110:',
+          '',
+          '4',
+          strace,
+          '-o',
+          '/F',
+          '--',
+          'true',
+        ],
+        { encoding: 'utf8' },
+      )
+        .split('\0')
+        .slice(0, -1);
+      expect(dyn.slice(3, 7)).toEqual([
+        '/usr/bin/setpriv',
+        '--reuid=61301',
+        '--regid=61301',
+        '--groups=61301,110',
+      ]);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
     }
   });
 

@@ -27,6 +27,17 @@
  *   `@debug` (ptrace) added, RestrictAddressFamilies= gets AF_NETLINK (strace's socket decoding),
  *   NoExecPaths= gets the strace binary in ExecPaths=. This widens the sandbox during the window
  *   only, which can only make the profile wider, never the unit weaker afterwards.
+ * - strace always runs as root, never as the unit's user (the trace transport's trust boundary,
+ *   core/profiling/README.md "Who can write a trace"): a strace with the traced program's uid can be
+ *   ptraced, killed or written through /proc/PID/fd by that very program, which could then forge
+ *   its own profile. A command that runs under User= or DynamicUser= is therefore started with `!`
+ *   (systemd leaves the credentials to the command and applies every other setting) through the
+ *   session's launcher (`LAUNCHER_SCRIPT`), which starts strace as root on a root-only FIFO and
+ *   puts `setpriv` in front of the command to switch it to the unit's uid, gid, groups and
+ *   AmbientCapabilities=; setpriv's own calls are left out of the profile (`launcherExecs`). The
+ *   window adds what strace and setpriv need (CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE
+ *   in the bounding set, their syscalls to a SystemCallFilter=, sh and setpriv to ExecPaths=) and
+ *   setpriv drops the added capabilities again before the command runs.
  * - A bounding set without CAP_SYS_PTRACE (memcached, haproxy, chrony… in Debian) gets it back for
  *   root commands: a root daemon that drops to its own user with setuid() (no exec) becomes a
  *   process of another uid, not dumpable, and strace (root, in the unit's sandbox) can then no
@@ -37,6 +48,8 @@
  */
 import { z } from 'zod';
 import { EXEC_DIRECTIVES, type ExecCommand, parseExecPrefixes } from '../systemd/execLines';
+import { ProfilingError } from './errors';
+import type { UnitInfo } from './unitInfo';
 import { execWord, takeRawWords } from '../systemd/execWords';
 import { parseTimespanMs } from '../systemd/timespan';
 
@@ -64,6 +77,17 @@ export interface WrapperInput {
   /** bash for the `@` fallback on strace < 6.4. */
   bashPath?: string;
   /**
+   * How a command that runs as the unit's user is started under a root strace: the session's
+   * launcher script, sh and setpriv on the host, and the unit's credentials resolved there.
+   * Required when such a command is traced.
+   */
+  launcher?: {
+    script: string;
+    shell: string;
+    setpriv: string;
+    credentials?: UnitInfo['credentials'];
+  };
+  /**
    * Start/stop timeouts and WatchdogSec= are multiplied by this during the window (default 1:
    * unchanged). Tracing slows start-up (on an emulated or busy host by 10× and more), and a unit
    * killed for a start timeout that only strace caused would profile nothing but its failure.
@@ -80,8 +104,10 @@ export const Slot = z.strictObject({
   traced: z.boolean(),
   /** Why it is not traced. */
   skipReason: z.string().optional(),
-  /** Runs as root (no User=, `!`), so its FIFO belongs to root; else to the unit's user. */
+  /** Runs as root (no User=, `!`); else it runs as the unit's user, switched by the launcher. */
   runsAsRoot: z.boolean(),
+  /** Programs hush runs in front of the command in the traced process (setpriv, bash for `@`). */
+  launcherExecs: z.number().int().nonnegative().default(0),
 });
 export type Slot = z.infer<typeof Slot>;
 
@@ -102,7 +128,9 @@ export function buildWrapper(input: WrapperInput): Wrapper {
     throw new Error('strace arguments for the wrapper must include -D (the command stays the main process)');
   }
   const props = input.properties;
-  const user = (props.User ?? '').trim();
+  // the unit's user, '' when its commands run as root (DynamicUser= always has a user of its own)
+  const user =
+    props.DynamicUser === 'yes' ? (props.User ?? '').trim() || 'dynamic' : (props.User ?? '').trim();
   const slots: Slot[] = [];
   const lines: string[] = [
     PROFILE_DROPIN_MARKER,
@@ -113,9 +141,24 @@ export function buildWrapper(input: WrapperInput): Wrapper {
   ];
   if (hasValue(props.SystemCallFilter)) lines.push('SystemCallFilter=@debug');
   if (hasValue(props.RestrictAddressFamilies)) lines.push('RestrictAddressFamilies=AF_NETLINK');
-  if (hasValue(props.NoExecPaths)) lines.push(`ExecPaths=${execWord(strace.path, { envExpansion: false })}`);
-  if (lacksPtrace(props.CapabilityBoundingSet) && input.commands.some((c) => tracedAsRoot(c, user)))
-    lines.push('CapabilityBoundingSet=CAP_SYS_PTRACE');
+  const launched = input.commands.filter((c) => needsLauncher(c, user));
+  const launcher = launched.length > 0 ? launcherFor(input, launched) : undefined;
+  if (hasValue(props.NoExecPaths)) {
+    // only where the unit has NoExecPaths=: ExecPaths= alone would give it a mount namespace
+    const execs = [strace.path];
+    if (launcher) execs.push(launcher.shell, launcher.setpriv);
+    if (launched.some((c) => parseExecPrefixes(c.prefixes).argv0)) execs.push(input.bashPath ?? '/bin/bash');
+    lines.push(`ExecPaths=${[...new Set(execs)].map((p) => execWord(p, { envExpansion: false })).join(' ')}`);
+  }
+  if (launcher && hasValue(props.SystemCallFilter))
+    lines.push(`SystemCallFilter=${LAUNCHER_SYSCALLS.join(' ')}`);
+  // strace runs as root for every traced command (see the module comment)
+  const added = missingCapabilities(props.CapabilityBoundingSet, [
+    'cap_sys_ptrace',
+    ...(launcher ? LAUNCHER_CAPABILITIES : []),
+  ]);
+  if (added.length > 0 && input.commands.some((c) => !parseExecPrefixes(c.prefixes).fullPrivileges))
+    lines.push(`CapabilityBoundingSet=${added.map((c) => c.toUpperCase()).join(' ')}`);
   const ident = hasValue(props.SyslogIdentifier) ? undefined : mainSyslogIdentifier(input.commands);
   if (ident) lines.push(`SyslogIdentifier=${ident}`);
   const scale = input.timeoutScale ?? 1;
@@ -147,12 +190,25 @@ export function buildWrapper(input: WrapperInput): Wrapper {
         traced: false,
         skipReason: '"+" runs with full privileges outside the sandbox: hardening never applies to it',
         runsAsRoot: true,
+        launcherExecs: 0,
       });
       lines.push(`${c.directive}=${c.prefixes}${c.command}`);
       continue;
     }
-    slots.push({ id, directive: c.directive, index: c.index, traced: true, runsAsRoot });
-    lines.push(`${c.directive}=${wrapCommand(c, input.fifoFor(id), strace, input.bashPath ?? '/bin/bash')}`);
+    const bash = input.bashPath ?? '/bin/bash';
+    const viaLauncher = launcher !== undefined && needsLauncher(c, user) ? launcher : undefined;
+    const { line, execs } = viaLauncher
+      ? launchCommand(c, input.fifoFor(id), strace, bash, viaLauncher, added)
+      : wrapCommand(c, input.fifoFor(id), strace, bash);
+    slots.push({
+      id,
+      directive: c.directive,
+      index: c.index,
+      traced: true,
+      runsAsRoot,
+      launcherExecs: execs,
+    });
+    lines.push(`${c.directive}=${line}`);
   }
   return { dropIn: lines.join('\n') + '\n', slots };
 }
@@ -173,30 +229,219 @@ export function mainSyslogIdentifier(commands: readonly ExecCommand[]): string |
 }
 
 function isRootUser(user: string): boolean {
+  // `dynamic`: DynamicUser= without User=, never root
   return user === '' || user === 'root' || user === '0';
 }
 
-/** A command hush traces (not `+`) that runs as root. */
-function tracedAsRoot(c: ExecCommand, user: string): boolean {
+/** A command hush traces (not `+`) that runs as the unit's user: started through the launcher. */
+function needsLauncher(c: ExecCommand, user: string): boolean {
   const flags = parseExecPrefixes(c.prefixes);
-  return !flags.fullPrivileges && (isRootUser(user) || flags.noSetUid);
+  return !flags.fullPrivileges && !isRootUser(user) && !flags.noSetUid;
 }
 
-/** `systemctl show` lists the bounding set by name (`cap_chown cap_setuid…`); undefined = unknown. */
-function lacksPtrace(boundingSet: string | undefined): boolean {
-  return boundingSet !== undefined && !/(^|\s)cap_sys_ptrace(\s|$)/i.test(boundingSet.trim());
+/**
+ * The bounding-set capabilities of `wanted` the unit lacks (lower case, `cap_` names as
+ * `systemctl show` lists them). An unknown bounding set (no property) lacks nothing.
+ */
+function missingCapabilities(boundingSet: string | undefined, wanted: readonly string[]): string[] {
+  if (boundingSet === undefined) return [];
+  const have = new Set(boundingSet.trim().toLowerCase().split(/\s+/));
+  return wanted.filter((c) => !have.has(c));
 }
+
+/** What setpriv needs to switch to the unit's user (and to drop the window's additions again). */
+const LAUNCHER_CAPABILITIES = ['cap_setuid', 'cap_setgid', 'cap_setpcap'];
+/** The launcher's syscalls a unit's SystemCallFilter= must let through during the window. */
+const LAUNCHER_SYSCALLS = ['@setuid', 'capset', 'prctl'];
+
+interface Launcher {
+  script: string;
+  shell: string;
+  setpriv: string;
+  /** `UID:GID:GROUPS:AMBIENT:NNP` for the launcher script; `dynamic` for DynamicUser='s allocated ids. */
+  spec: string;
+}
+
+/** The launcher and the unit's credentials for it; throws when the host cannot provide them. */
+function launcherFor(input: WrapperInput, launched: readonly ExecCommand[]): Launcher {
+  const props = input.properties;
+  const l = input.launcher;
+  const first = launched[0]!;
+  if (!l)
+    throw new Error(
+      `${first.directive} runs as ${props.User || 'a dynamic user'}: the wrapper needs the launcher`,
+    );
+  const creds = l.credentials;
+  const dynamic = props.DynamicUser === 'yes' && creds?.uid === undefined;
+  if (!dynamic && creds?.uid === undefined) {
+    throw new ProfilingError(
+      `${input.unit} runs as User=${props.User}, which the host does not resolve: cannot start its commands as that user. ${input.unit} was not changed.`,
+    );
+  }
+  const uid = dynamic ? 'dynamic' : String(creds!.uid);
+  const gidNum = creds?.group ?? creds?.gid;
+  const gid = gidNum !== undefined ? String(gidNum) : 'dynamic';
+  // systemd: initgroups(user, gid) = gid + the groups that list the user as a member (skipped for
+  // gid 0), then SupplementaryGroups=; a dynamic user is in no group's member list
+  const groups = dynamic
+    ? [...new Set(creds?.supplementary ?? [])]
+    : [
+        ...new Set([
+          ...(gidNum === 0 ? [] : [gidNum!, ...(creds?.groups ?? [])]),
+          ...(creds?.supplementary ?? []),
+        ]),
+      ];
+  const ambientCaps = capabilityNames(props.AmbientCapabilities);
+  const ambient = ambientCaps.map((c) => `+${c.slice(4)}`);
+  return {
+    script: l.script,
+    shell: l.shell,
+    setpriv: l.setpriv,
+    spec: [uid, gid, groups.join(','), ambient.join(','), impliesNoNewPrivileges(props) ? 'nnp' : ''].join(
+      ':',
+    ),
+  };
+}
+
+function capabilityNames(v: string | undefined): string[] {
+  return (v ?? '')
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((c) => /^cap_[a-z_0-9]+$/.test(c));
+}
+
+const yes = (v: string | undefined): boolean => v === 'yes';
+
+/**
+ * Whether systemd gives the unit's user commands no_new_privs. Besides NoNewPrivileges=yes,
+ * systemd sets it for every seccomp-based setting when the process has no CAP_SYS_ADMIN after the
+ * switch to its user (the kernel's condition for an unprivileged seccomp filter). It decides that
+ * after setresuid(): under `!` the launcher is still root and gets none, so setpriv sets it.
+ */
+export function impliesNoNewPrivileges(props: Readonly<Record<string, string>>): boolean {
+  if (yes(props.NoNewPrivileges)) return true;
+  if (capabilityNames(props.AmbientCapabilities).includes('cap_sys_admin')) return false;
+  const ns = (props.RestrictNamespaces ?? 'no').trim();
+  return (
+    SECCOMP_BOOLEANS.some((k) => yes(props[k])) ||
+    hasValue(props.RestrictAddressFamilies) ||
+    hasValue(props.SystemCallFilter) ||
+    hasValue(props.SystemCallLog) ||
+    hasValue(props.SystemCallArchitectures) ||
+    (ns !== 'no' && ns !== '')
+  );
+}
+
+/** The yes/no settings systemd implements with seccomp (its context_has_seccomp()). */
+export const SECCOMP_BOOLEANS = [
+  'LockPersonality',
+  'MemoryDenyWriteExecute',
+  'PrivateDevices',
+  'ProtectClock',
+  'ProtectHostname',
+  'ProtectKernelTunables',
+  'ProtectKernelModules',
+  'ProtectKernelLogs',
+  'RestrictRealtime',
+  'RestrictSUIDSGID',
+] as const;
+
+/**
+ * The launcher, installed in the session directory: started as root by the Exec line's `!`, it
+ * execs strace with setpriv in front of the command, so the command runs with the unit's
+ * credentials and strace stays root. Arguments: setpriv's path, the credentials spec
+ * (`UID:GID:GROUPS:AMBIENT:NNP`, `dynamic` ids for DynamicUser=, NNP `nnp` or empty), the bounding-set capabilities to drop
+ * again (`-cap,…` or empty), the number of strace's words (through its `--`), strace's words, the
+ * command. Only shell builtins: nothing of it runs, or shows, in the trace.
+ */
+export const LAUNCHER_SCRIPT = `# hush profiling launcher (core/profiling/wrapper.ts)
+setpriv=$1 spec=$2 drop=$3 n=$4; shift 4
+uid=\${spec%%:*}; spec=\${spec#*:}
+gid=\${spec%%:*}; spec=\${spec#*:}
+groups=\${spec%%:*}; spec=\${spec#*:}
+case $spec in *:*) ambient=\${spec%%:*} nnp=\${spec#*:} ;; *) ambient=$spec nnp= ;; esac
+if [ "$uid" = dynamic ]; then
+  # DynamicUser= under "!": systemd allocated the user and added its group (uid = gid) to ours
+  while read -r key value; do
+    [ "$key" = Groups: ] || continue
+    for g in $value; do [ "$g" -ge 61184 ] && [ "$g" -le 65519 ] && uid=$g; done
+  done </proc/self/status
+  [ "$uid" != dynamic ] || { echo 'hush: no dynamic user allocated for this command' >&2; exit 1; }
+  [ "$gid" != dynamic ] || gid=$uid
+  groups=$uid\${groups:+,$groups}
+fi
+total=$#; i=0
+for a do
+  i=$((i + 1))
+  set -- "$@" "$a"
+  if [ "$i" = "$n" ]; then
+    set -- "$@" "$setpriv" --reuid="$uid" --regid="$gid"
+    if [ -n "$groups" ]; then set -- "$@" --groups="$groups"; else set -- "$@" --clear-groups; fi
+    [ -z "$ambient" ] || set -- "$@" --inh-caps="$ambient" --ambient-caps="$ambient"
+    [ -z "$drop" ] || set -- "$@" --bounding-set="$drop"
+    [ "$nnp" != nnp ] || set -- "$@" --no-new-privs
+    set -- "$@" --
+  fi
+done
+shift "$total"
+exec "$@"
+`;
 
 /** `systemctl show` prints an unset list as '' and an empty deny-list as '~'. */
 function hasValue(v: string | undefined): boolean {
   return v !== undefined && v.trim() !== '' && v.trim() !== '~';
 }
 
-function wrapCommand(c: ExecCommand, fifo: string, strace: StraceOnHost, bash: string): string {
+/**
+ * A command that runs as the unit's user: `!` (credentials left to the command), the launcher
+ * with setpriv's path, the credentials, the capabilities to drop again and strace's word count,
+ * then strace's words and the command as wrapCommand would write them. `!!` (like `!` only where
+ * ambient capabilities are missing) becomes `!`: the launcher does the switch either way.
+ */
+function launchCommand(
+  c: ExecCommand,
+  fifo: string,
+  strace: StraceOnHost,
+  bash: string,
+  launcher: Launcher,
+  added: readonly string[],
+): { line: string; execs: number } {
+  const flags = parseExecPrefixes(c.prefixes);
+  const w = (s: string) => execWord(s, { envExpansion: !flags.noEnvExpansion });
+  // strace's --argv0 would name setpriv: the `@` case goes through bash's `exec -a` instead
+  const inner = wrapCommand(
+    { ...c, prefixes: c.prefixes.replace(/!/g, '') },
+    fifo,
+    { ...strace, supportsArgv0: false },
+    bash,
+  );
+  const straceWords = 1 + strace.args.length + 3; // path, args, -o FIFO, --
+  const drop = added.map((cap) => `-${cap.slice(4)}`).join(',');
+  const head = [
+    launcher.shell,
+    launcher.script,
+    launcher.setpriv,
+    launcher.spec,
+    drop,
+    String(straceWords),
+  ].map(w);
+  const prefixes = `!${c.prefixes.replace(/!/g, '').replace(/@/g, '')}`;
+  const line = inner.line.slice(inner.prefixes.length);
+  return { line: `${prefixes}${head.join(' ')} ${line}`, execs: 1 + inner.execs };
+}
+
+function wrapCommand(
+  c: ExecCommand,
+  fifo: string,
+  strace: StraceOnHost,
+  bash: string,
+): { line: string; prefixes: string; execs: number } {
   const flags = parseExecPrefixes(c.prefixes);
   const w = (s: string) => execWord(s, { envExpansion: !flags.noEnvExpansion });
   const head = [w(strace.path), ...strace.args.map(w), '-o', w(fifo)];
-  if (!flags.argv0) return `${c.prefixes}${head.join(' ')} -- ${c.command}`;
+  if (!flags.argv0)
+    return { line: `${c.prefixes}${head.join(' ')} -- ${c.command}`, prefixes: c.prefixes, execs: 0 };
   // "@": `@path argv0 args…`. The prefix would apply to strace's own argv, so it is dropped from
   // the line and argv[0] is handed to the traced command instead.
   const prefixes = c.prefixes.replace(/@/g, '');
@@ -206,6 +451,12 @@ function wrapCommand(c: ExecCommand, fifo: string, strace: StraceOnHost, bash: s
     throw new Error(`${c.directive}: "@" needs an executable and an argv[0]: ${c.command}`);
   }
   const tail = rest === '' ? '' : ` ${rest}`;
-  if (strace.supportsArgv0) return `${prefixes}${head.join(' ')} --argv0 ${argv0} -- ${path}${tail}`;
-  return `${prefixes}${head.join(' ')} -- ${w(bash)} -c ${w('exec -a "$0" "$@"')} ${argv0} ${path}${tail}`;
+  if (strace.supportsArgv0)
+    return { line: `${prefixes}${head.join(' ')} --argv0 ${argv0} -- ${path}${tail}`, prefixes, execs: 0 };
+  // bash is hush's, not the service's: its exec is left out of the profile like a launcher's
+  return {
+    line: `${prefixes}${head.join(' ')} -- ${w(bash)} -c ${w('exec -a "$0" "$@"')} ${argv0} ${path}${tail}`,
+    prefixes,
+    execs: 1,
+  };
 }

@@ -47,6 +47,26 @@ describe('planWrapper refuses before anything is changed', () => {
       planWrapper('nginx.service', info({}, { LoadState: 'not-found' }), undefined, 's', fifoFor),
     ).toThrow(/LoadState=not-found/);
   });
+  test('a User=/DynamicUser= unit without setpriv on the host, or with a PAM session', () => {
+    for (const props of [{ User: 'www-data' }, { DynamicUser: 'yes' }] as Record<string, string>[]) {
+      expect(() => planWrapper('nginx.service', info({}, props), undefined, 's', fifoFor)).toThrow(
+        /setpriv is not installed on the host.*nginx.service was not changed/,
+      );
+    }
+    // root units do not need it
+    expect(() =>
+      planWrapper('nginx.service', info({}, { User: 'root' }), undefined, 's', fifoFor),
+    ).not.toThrow();
+    expect(() =>
+      planWrapper(
+        'nginx.service',
+        info({ setprivPath: '/usr/bin/setpriv' }, { User: 'www-data', PAMName: 'login' }),
+        undefined,
+        's',
+        fifoFor,
+      ),
+    ).toThrow(/PAMName=login.*not changed/);
+  });
   test('a good unit gets a wrapper using the probe-independent Exec lines', () => {
     const w = planWrapper('nginx.service', info(), undefined, 'sess', fifoFor);
     expect(w.slots.map((s) => s.id)).toEqual(['ExecStartPre-0', 'ExecStart-0']);

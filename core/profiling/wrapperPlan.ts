@@ -7,6 +7,8 @@ import { buildWrapper, type Wrapper } from './wrapper';
 
 export interface WrapperPlanOptions {
   timeoutScale?: number;
+  /** Where the session installs the launcher script (needed for User=/DynamicUser= units). */
+  launcherScript?: string;
   /** Decision tracing: the syscalls strace --seccomp-bpf leaves out. */
   seccompExcept?: readonly string[];
 }
@@ -26,6 +28,19 @@ export function refuseUnprofilable(unit: string, info: UnitInfo): NonNullable<Un
     throw new StraceMissingError(
       `strace is not installed on the host (not found in root's PATH); install it (Debian: apt-get install strace). ` +
         `${unit} was not changed.`,
+    );
+  }
+  // strace runs as root; a command of the unit's user is switched to it by setpriv (wrapper.ts)
+  const user = props.DynamicUser === 'yes' || !['', 'root', '0'].includes((props.User ?? '').trim());
+  if (user && !info.setprivPath) {
+    throw new ProfilingError(
+      `setpriv is not installed on the host (util-linux): hush starts ${unit}'s commands as ${props.User || 'its dynamic user'} with it under a root strace. ${unit} was not changed.`,
+    );
+  }
+  if (user && (props.PAMName ?? '').trim() !== '') {
+    // systemd opens the PAM session only where it switches the user itself
+    throw new ProfilingError(
+      `${unit} opens a PAM session (PAMName=${props.PAMName}) as its user, which hush's launcher does not reproduce: its profile would be of another process. ${unit} was not changed.`,
     );
   }
   for (const p of ['RootDirectory', 'RootImage'] as const) {
@@ -94,6 +109,16 @@ export function planWrapper(
     fifoFor,
     properties: info.properties,
     ...(info.bashPath ? { bashPath: info.bashPath } : {}),
+    ...(opts.launcherScript !== undefined && info.setprivPath !== undefined
+      ? {
+          launcher: {
+            script: opts.launcherScript,
+            shell: '/bin/sh',
+            setpriv: info.setprivPath,
+            ...(info.credentials ? { credentials: info.credentials } : {}),
+          },
+        }
+      : {}),
     ...(opts.timeoutScale !== undefined ? { timeoutScale: opts.timeoutScale } : {}),
   });
   if (!wrapper.slots.some((s) => s.traced)) {

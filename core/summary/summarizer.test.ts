@@ -465,3 +465,23 @@ describe('HANDLED_SYSCALLS', () => {
     expect(HANDLED_SYSCALLS.has('futex')).toBe(false);
   });
 });
+
+describe('launcherExecs: hush’s own launcher in front of the service is not the service', () => {
+  it('leaves out the first process’s events up to the service’s exec, and nothing after', () => {
+    const p = summarizeLines(
+      [
+        '7 execve("/usr/bin/setpriv", ["setpriv", "--reuid=998"], 0x1 /* 3 vars */) = 0',
+        '7 capset({version=_LINUX_CAPABILITY_VERSION_3, pid=7}, {effective=0, permitted=0, inheritable=0}) = 0',
+        '7 setresuid(998, 998, 998) = 0',
+        '7 setgroups(0, []) = 0',
+        '7 execve("/usr/local/bin/setpriv-missing", ["x"], 0x1 /* 3 vars */) = -1 ENOENT (No such file or directory)',
+        '7 execve("/usr/sbin/svc", ["svc"], 0x1 /* 3 vars */) = 0',
+        '7 setresuid(999, 999, 999) = 0',
+        '7 openat(AT_FDCWD, "/etc/svc.conf", O_RDONLY) = 3</etc/svc.conf>',
+      ],
+      { cwd: '/', launcherExecs: 1 },
+    );
+    expect(actionList(p)).toEqual(['exec /usr/sbin/svc', 'setCredentials setresuid', 'read /etc/svc.conf']);
+    expect(p.syscalls).toEqual({ execve: 1, openat: 1, setresuid: 1 });
+  });
+});

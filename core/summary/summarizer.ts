@@ -63,6 +63,12 @@ export interface SummarizerOptions {
    * target by whoever has access to it. Each path returned is recorded as an exec.
    */
   interpreters?: (execPath: string) => readonly string[];
+  /**
+   * Programs hush itself runs in the traced process before the service's own (the profiling
+   * wrapper's `setpriv`, which switches to the unit's user under a root strace): the first process's
+   * events up to its (N+1)th successful execve are theirs, not the service's, and are left out.
+   */
+  launcherExecs?: number;
 }
 
 export interface SummarizerStats {
@@ -181,8 +187,16 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   /** The same as a path entry keeps it (built on the call's first new path action). */
   private callEntryEvidence: EntryEvidence | undefined = undefined;
 
+  /**
+   * Successful execs of the first process until the service's own program runs: launcherExecs + 1
+   * with a launcher, else 0 (SummarizerOptions.launcherExecs).
+   */
+  private execsToGo: number;
+  private launcherPid: number | undefined;
+
   constructor(opts: SummarizerOptions) {
     this.opts = opts;
+    this.execsToGo = opts.launcherExecs ? opts.launcherExecs + 1 : 0;
     this.bindv6only = opts.bindv6only ?? false;
     this.maxPending = opts.maxPendingEvents ?? 20_000;
     this.maxHoldLines = opts.maxHoldLines ?? 5_000;
@@ -192,6 +206,7 @@ class SummarizerImpl implements Summarizer, HandlerContext {
     if (ev.line > this.maxLine) this.maxLine = ev.line;
     if (this.pending.size !== 0) this.expireHolds(ev.line);
     if (ev.type === 'syscall') {
+      if (this.execsToGo > 0 && this.launcherEvent(ev)) return;
       this.counters.syscalls++;
       const pid = ev.pid;
       if (pid !== this.lastPid) {
@@ -225,6 +240,20 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       if (proc?.awaitingParent) this.hold(ev.pid, ev);
       else this.procs.delete(ev.pid);
     }
+  }
+
+  /**
+   * Whether an event belongs to hush's launcher (see SummarizerOptions.launcherExecs): everything
+   * of the first process until its (N+1)th successful execve, which is the service's own program.
+   */
+  private launcherEvent(ev: Syscall): boolean {
+    this.launcherPid ??= ev.pid;
+    if (ev.pid !== this.launcherPid) return false;
+    const exec =
+      (ev.name === 'execve' || ev.name === 'execveat') && ev.ret.errno === undefined && ev.ret.value === 0;
+    if (!exec) return true;
+    // a launcher's own exec is left out; the one after the last launcher is the service's program
+    return --this.execsToGo > 0;
   }
 
   finish(run: Partial<RunInfo> = {}): Profile {

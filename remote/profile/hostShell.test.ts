@@ -14,6 +14,7 @@ import { restoreScript } from './restore';
 import { prepareCommand } from './start';
 import { parseState, renderState, type SessionPlan } from './state';
 import { parseUnitInfo } from './unitInfo';
+import { ROOT_WRITER } from './traceFiles';
 
 /** `sh -n`: the generated shell at least parses. */
 function shParses(script: string): boolean {
@@ -60,8 +61,8 @@ describe('session layout and host scripts', () => {
     } as SessionPlan;
     const cmds = [
       prepareCommand(p, plan, [
-        { id: 'ExecStart-0', writer: { kind: 'user', user: 'www-data' } },
-        { id: 'ExecStartPre-0', writer: { kind: 'dynamicUser' } },
+        { id: 'ExecStart-0', writer: ROOT_WRITER },
+        { id: 'ExecStartPre-0', writer: ROOT_WRITER },
       ]),
       readerCommand(p, 'ExecStart-0', true),
       readerCommand(p, 'ExecStart-0', false),
@@ -189,6 +190,15 @@ describe('unit info', () => {
       'no-argv0',
       `${m}bash`,
       '/usr/bin/bash',
+      `${m}setpriv`,
+      '/usr/bin/setpriv',
+      `${m}creds`,
+      'uid 33',
+      'gid 33',
+      'groups 44 45',
+      'group 34',
+      'supplementary ', // a SupplementaryGroups= name the host does not resolve
+      'supplementary 110',
       `${m}end`,
       '',
     ].join('\n');
@@ -202,5 +212,7 @@ describe('unit info', () => {
       supportsArgv0: false,
     });
     expect(u.bashPath).toBe('/usr/bin/bash');
+    expect(u.setprivPath).toBe('/usr/bin/setpriv');
+    expect(u.credentials).toEqual({ uid: 33, gid: 33, groups: [44, 45], group: 34, supplementary: [110] });
   });
 });

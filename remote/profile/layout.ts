@@ -4,9 +4,10 @@
  *
  * Layout (all under /run, so a reboot removes every trace):
  *   /run/systemd/system/<unit>.d/zz-hush-profile.conf   the wrapper drop-in
- *   /run/hush/profile/<slug>/                            root 0711 (traceFiles.ts: every mode)
+ *   /run/hush/profile/<slug>/                            root 0700 (traceFiles.ts: every mode)
  *     state        key=value: session id, was-active, watchdog timeout, start time (read by shell)
  *     plan.json    the whole session plan (state.ts): what a later `finish` reads back
+ *     launch.sh    starts a User=/DynamicUser= command under a root strace (core/profiling wrapper.ts)
  *     heartbeat    touched by the controller; its age is what the watchdog checks
  *     stop         exists once the session is finishing: reader loops end
  *     restore.sh   puts the unit back (used by the watchdog)
@@ -26,6 +27,8 @@ export interface SessionPaths {
   fifoDir: string;
   state: string;
   plan: string;
+  /** The launcher script (core/profiling LAUNCHER_SCRIPT). */
+  launcher: string;
   heartbeat: string;
   stopFlag: string;
   restoreScript: string;
@@ -50,6 +53,7 @@ export function sessionPaths(unit: string): SessionPaths {
     fifoDir: `${root}/fifo`,
     state: `${root}/state`,
     plan: `${root}/plan.json`,
+    launcher: `${root}/launch.sh`,
     heartbeat: `${root}/heartbeat`,
     stopFlag: `${root}/stop`,
     restoreScript: `${root}/restore.sh`,

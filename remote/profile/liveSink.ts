@@ -147,7 +147,7 @@ export class LiveSink implements TraceSink {
         slot: id,
         source: this.source,
         compressed: this.compress,
-        newSegment: () => this.recorder.newSegment(),
+        newSegment: () => this.recorder.newSegment(id),
         firstInvocation: (this.#count.get(id) ?? 0) + 1,
         onBytes: (n) => {
           this.#bytes += n - last;

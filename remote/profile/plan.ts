@@ -44,6 +44,7 @@ export async function planSession(
   const scale = timeoutScale(opts.timeoutScale);
   const wrapper = planWrapper(unit, info, facts, randomBytes(8).toString('hex'), (s) => fifoPath(paths, s), {
     timeoutScale: scale,
+    launcherScript: paths.launcher,
     ...(tracing.set ? { seccompExcept: [...tracing.set.untraced.keys()] } : {}),
   });
   const traced = wrapper.slots.filter((s) => s.traced);

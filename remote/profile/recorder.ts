@@ -22,7 +22,7 @@ import { sh, type ShellCommand } from '../shell';
 import type { SegmentParser } from './collect';
 import type { SessionPaths } from './layout';
 import type { RecorderState, SessionPlan } from './state';
-import { streamWriter, type TraceStream } from './traceFiles';
+import { ROOT_WRITER, type TraceStream } from './traceFiles';
 import { type UnitChange, wrapperDropIn } from './unitChanges';
 
 export interface Recorder {
@@ -35,8 +35,8 @@ export interface Recorder {
   readonly unitChanges: readonly UnitChange[];
   /** Ends writers still holding a stream after the unit stopped (drain's last resort). */
   forceEndCommand(p: SessionPaths): ShellCommand;
-  /** A parser for one recording of one stream. */
-  newSegment(): SegmentParser;
+  /** A parser for one recording of the stream `stream`. */
+  newSegment(stream: string): SegmentParser;
   /** Completes the merged profile of every recording. */
   complete(profile: Profile, log: (line: string) => void): Profile;
 }
@@ -59,22 +59,27 @@ function straceWrapperRecorder(
   return {
     state,
     tracing: state.tracing,
-    streams: state.slots
-      .filter((s) => s.traced)
-      .map((s) => ({ id: s.id, writer: streamWriter(s.runsAsRoot, plan.info.properties) })),
+    streams: state.slots.filter((s) => s.traced).map((s) => ({ id: s.id, writer: ROOT_WRITER })),
     unitChanges: [wrapperDropIn.change(state.dropIn)],
     forceEndCommand: (p) => killStragglersCommand(p, state.stracePath),
-    newSegment: () => straceSegment(plan.cwd),
+    newSegment: (stream) =>
+      straceSegment(plan.cwd, state.slots.find((s) => s.id === stream)?.launcherExecs ?? 0),
     complete: (profile, log) =>
       completeStraceProfile(profile, set ? { set, facts: plan.facts } : undefined, log),
   };
 }
 
-/** One strace session: core/strace's parser into core/summary's summarizer. */
-export function straceSegment(cwd: string | undefined): SegmentParser {
+/**
+ * One strace session: core/strace's parser into core/summary's summarizer. `launcherExecs`: the
+ * programs hush runs in front of the command in the traced process (setpriv…), left out.
+ */
+export function straceSegment(cwd: string | undefined, launcherExecs = 0): SegmentParser {
   const stats = newStats();
   const parser = new StraceParser({ fullParse: (n) => HANDLED_SYSCALLS.has(n), stats });
-  const summarizer = createSummarizer(cwd ? { cwd } : {});
+  const summarizer = createSummarizer({
+    ...(cwd ? { cwd } : {}),
+    ...(launcherExecs ? { launcherExecs } : {}),
+  });
   return {
     push(bytes) {
       for (const ev of parser.push(bytes)) summarizer.push(ev);

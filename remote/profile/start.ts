@@ -5,6 +5,7 @@
  */
 import { WrappedStartError } from '../../core/profiling/errors';
 import { heartbeatPeriodSec, HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
+import { LAUNCHER_SCRIPT } from '../../core/profiling/wrapper';
 import type { Connection } from '../connection';
 import { seq, sh, type ShellCommand } from '../shell';
 import { armWatchdog, watchdogScript } from './deadline';
@@ -83,7 +84,7 @@ export function prepareCommand(
     startedAt: plan.startedAt,
   });
   const fifos = streams.map((s) => makeFifoCommand(fifoPath(p, s.id), s.writer));
-  return sh`set -e; ${sessionDirsCommand(p)}; printf '%s\\n' ${state} > ${p.state}; cat > ${p.plan}; printf '%s' ${restoreScript(p)} > ${p.restoreScript}; printf '%s' ${watchdogScript(p, plan.watchdogTimeoutSec)} > ${p.watchdogScript}; touch -- ${p.heartbeat}; ${seq(...fifos, sh`true`)}`;
+  return sh`set -e; ${sessionDirsCommand(p)}; printf '%s\\n' ${state} > ${p.state}; cat > ${p.plan}; printf '%s' ${restoreScript(p)} > ${p.restoreScript}; printf '%s' ${watchdogScript(p, plan.watchdogTimeoutSec)} > ${p.watchdogScript}; printf '%s' ${LAUNCHER_SCRIPT} > ${p.launcher}; touch -- ${p.heartbeat}; ${seq(...fifos, sh`true`)}`;
 }
 
 /** Makes the recorder's unit changes, restarts the unit and waits for it; returns how long that took. */

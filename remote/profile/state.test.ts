@@ -16,12 +16,16 @@ const info: UnitInfo = {
   properties: { LoadState: 'loaded', ActiveState: 'active', User: 'www-data' },
   catText: CAT,
   strace: { path: '/usr/bin/strace', version: 'strace -- version 6.13', supportsArgv0: true },
+  setprivPath: '/usr/bin/setpriv',
+  credentials: { uid: 33, gid: 33, groups: [33], supplementary: [] },
   execCounts: { ExecStartPre: 1, ExecStart: 1 },
 };
 
 function plan(): SessionPlan {
   const p = sessionPaths('x.service');
-  const w = planWrapper('x.service', info, undefined, 'abc', (s) => fifoPath(p, s));
+  const w = planWrapper('x.service', info, undefined, 'abc', (s) => fifoPath(p, s), {
+    launcherScript: p.launcher,
+  });
   return {
     format: SESSION_PLAN_FORMAT,
     unit: 'x.service',
@@ -58,11 +62,13 @@ describe('the session plan persisted on the host', () => {
     expect(() => parsePlan(JSON.stringify(unknownSink))).toThrow(/invalid: sink/);
   });
 
-  test('the recorder read back from the plan writes one stream per traced command, as its user', () => {
+  test('the recorder read back from the plan writes one stream per traced command, all root’s', () => {
     const r = recorderFor(parsePlan(renderPlan(plan())));
     expect(r.tracing).toBe('full');
-    // ExecStartPre has "+": full privileges, never traced, so no stream
-    expect(r.streams).toEqual([{ id: 'ExecStart-0', writer: { kind: 'user', user: 'www-data' } }]);
+    // ExecStartPre has "+": full privileges, never traced, so no stream; strace is root's even
+    // for User=www-data (setpriv switches the command, whose launcher exec the parser leaves out)
+    expect(r.streams).toEqual([{ id: 'ExecStart-0', writer: { kind: 'root' } }]);
+    expect(plan().recorder.slots.find((s) => s.id === 'ExecStart-0')?.launcherExecs).toBe(1);
     expect(r.unitChanges.map((c) => c.what)).toEqual(['the wrapper drop-in']);
   });
 });

@@ -1,22 +1,25 @@
-import { makeFifoCommand, streamWriter } from './traceFiles';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeFifoCommand, ROOT_WRITER } from './traceFiles';
 
-describe('trace stream writers and their FIFO modes', () => {
-  test("a command's stream belongs to the user it runs as", () => {
-    expect(streamWriter(false, { User: 'www-data' })).toEqual({ kind: 'user', user: 'www-data' });
-    expect(streamWriter(true, { User: 'www-data' })).toEqual({ kind: 'root' });
-    expect(streamWriter(false, {})).toEqual({ kind: 'root' });
-    // DynamicUser= has no uid before the start
-    expect(streamWriter(false, { DynamicUser: 'yes', User: 'x' })).toEqual({ kind: 'dynamicUser' });
-    expect(streamWriter(true, { DynamicUser: 'yes' })).toEqual({ kind: 'root' });
+describe('trace FIFOs', () => {
+  test('are root’s 0600 from the start, whatever user the traced command runs as', () => {
+    expect(makeFifoCommand('/run/f', ROOT_WRITER).text).toBe('mkfifo -m 0600 -- /run/f');
+    const dir = mkdtempSync(join(tmpdir(), 'hush-fifo-'));
+    try {
+      const fifo = join(dir, 'ExecStart-0');
+      execFileSync('/bin/sh', ['-c', `umask 000; ${makeFifoCommand(fifo, ROOT_WRITER).text}`]);
+      const st = statSync(fifo);
+      expect(st.isFIFO()).toBe(true);
+      expect(st.mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  test('FIFOs are created 0600 and only opened to others for a dynamic user', () => {
-    expect(makeFifoCommand('/run/f', { kind: 'root' }).text).toBe(
-      'mkfifo -m 0600 -- /run/f; true; chmod 0600 -- /run/f',
-    );
-    expect(makeFifoCommand('/run/f', { kind: 'user', user: 'www-data' }).text).toBe(
-      'mkfifo -m 0600 -- /run/f; chown -- www-data /run/f; chmod 0600 -- /run/f',
-    );
-    expect(makeFifoCommand('/run/f', { kind: 'dynamicUser' }).text).toContain('chmod 0622');
+  test('refuse a writer that is not root', () => {
+    expect(() => makeFifoCommand('/run/f', { kind: 'user' } as never)).toThrow(/root only/);
   });
 });

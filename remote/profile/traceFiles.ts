@@ -2,18 +2,26 @@
  * Modes and owners of everything the trace transport creates on the host, in one place: who may
  * write a trace stream, who may read it, and who may look into the session directory.
  *
- * - The session directories are root's, 0711: a traced command running as the unit's user must
- *   reach its FIFO by path, but nobody else may list the session or read its state.
+ * Nobody but root, and in particular not the traced service: a process that can write its own
+ * trace can forge the profile its sandbox is computed from (keep a syscall, a capability, a path).
+ * - The session directory and its FIFO directory are root's, 0700: no other user can list them,
+ *   open anything in them or even reach a FIFO by its path. Their paths are not secret (the
+ *   wrapper drop-in and `systemctl show` print them, and strace's argv is in /proc/PID/cmdline);
+ *   the modes are what protects them.
+ * - Every FIFO is root's, 0600, created that way (never open to others while being set up): every
+ *   writer is a root strace. A command that runs as the unit's user is switched to it by setpriv
+ *   under that root strace (core/profiling/wrapper.ts), so it can neither open the FIFO nor reach
+ *   strace (another uid: no ptrace, no /proc/PID/fd, no signals). The reader and holder are root.
  * - Files written under the session (state, plan, scripts) are created under umask 077.
- * - A FIFO belongs to the user that writes it (the command runs under User=, strace with it), mode
- *   0600; root's commands get root's FIFO. DynamicUser= has no uid before the start, so its FIFOs
- *   must be writable by others (0622).
+ *
+ * What remains: a command that itself runs as root (no User=, `!`) could forge its trace, as it
+ * could do anything else the forged lines would claim; the apply step's own checks still run.
  */
 import { sh, type ShellCommand } from '../shell';
 import type { SessionPaths } from './layout';
 
-/** Who writes a trace stream: decides its FIFO's owner and mode. */
-export type StreamWriter = { kind: 'root' } | { kind: 'user'; user: string } | { kind: 'dynamicUser' };
+/** Who writes a trace stream. Root only: see the module comment. */
+export type StreamWriter = { kind: 'root' };
 
 /** A trace stream as the transport sees it: its id (the FIFO's name) and who writes it. */
 export interface TraceStream {
@@ -21,33 +29,24 @@ export interface TraceStream {
   writer: StreamWriter;
 }
 
-export const SESSION_DIR_MODE = '0711';
+/** The writer of every stream the strace wrapper records (strace runs as root for every command). */
+export const ROOT_WRITER: StreamWriter = { kind: 'root' };
+
+export const SESSION_DIR_MODE = '0700';
 export const SESSION_UMASK = '077';
 
 /**
- * The writer of a command's stream: root when the command runs as root (no User=, the `!` prefix),
- * else the unit's user, or anyone for a DynamicUser= unit.
+ * Creates the (absent) session directory and its FIFO directory; fails if the session exists.
+ * /run/hush/profile is (re)set to 0700: hosts profiled by an older hush have it 0711.
  */
-export function streamWriter(
-  runsAsRoot: boolean,
-  properties: Readonly<Record<string, string>>,
-): StreamWriter {
-  const user = (properties.User ?? '').trim();
-  const dynamicUser = properties.DynamicUser === 'yes';
-  if (dynamicUser && !runsAsRoot) return { kind: 'dynamicUser' };
-  if (runsAsRoot || user === '' || dynamicUser) return { kind: 'root' };
-  return { kind: 'user', user };
-}
-
-/** Creates the (absent) session directory and its FIFO directory; fails if the session exists. */
 export function sessionDirsCommand(p: SessionPaths): ShellCommand {
   const mode = SESSION_DIR_MODE;
-  return sh`umask ${SESSION_UMASK}; mkdir -p -m ${mode} /run/hush /run/hush/profile; [ ! -e ${p.root} ] || { echo 'a hush profiling session directory already exists' >&2; exit 17; }; mkdir -m ${mode} -- ${p.root}; mkdir -m ${mode} -- ${p.fifoDir}`;
+  return sh`umask ${SESSION_UMASK}; mkdir -p -m 0711 /run/hush; mkdir -p -m ${mode} /run/hush/profile; chmod ${mode} /run/hush/profile; [ ! -e ${p.root} ] || { echo 'a hush profiling session directory already exists' >&2; exit 17; }; mkdir -m ${mode} -- ${p.root}; mkdir -m ${mode} -- ${p.fifoDir}`;
 }
 
-/** Creates one stream's FIFO with its owner and mode (created 0600 first: never open to others while being set up). */
+/** Creates one stream's FIFO: root's, 0600. */
 export function makeFifoCommand(path: string, writer: StreamWriter): ShellCommand {
-  const own = writer.kind === 'user' ? sh`chown -- ${writer.user} ${path}` : sh`true`;
-  const mode = writer.kind === 'dynamicUser' ? '0622' : '0600';
-  return sh`mkfifo -m 0600 -- ${path}; ${own}; chmod ${mode} -- ${path}`;
+  if (writer.kind !== 'root')
+    throw new Error(`trace streams are written by root only, not ${String(writer.kind)}`);
+  return sh`mkfifo -m 0600 -- ${path}`;
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { UnitInfo } from '../../core/profiling/unitInfo';
+import { SECCOMP_BOOLEANS } from '../../core/profiling/wrapper';
 import type { Connection } from '../connection';
 import { sh, trustedScript } from '../shell';
 
@@ -14,7 +15,17 @@ export const SESSION_PROPERTIES = [
   'SubState',
   'Type',
   'User',
+  'Group',
+  'SupplementaryGroups',
+  'AmbientCapabilities',
   'DynamicUser',
+  'PAMName',
+  // what decides no_new_privs for a User= command (core/profiling impliesNoNewPrivileges)
+  'NoNewPrivileges',
+  ...SECCOMP_BOOLEANS,
+  'RestrictNamespaces',
+  'SystemCallArchitectures',
+  'SystemCallLog',
   'NotifyAccess',
   'KillMode',
   'SystemCallFilter',
@@ -45,6 +56,22 @@ if p=$(command -v strace 2>/dev/null); then
   if "$p" --argv0 hush -o /dev/null -- /bin/true >/dev/null 2>&1; then echo argv0; else echo no-argv0; fi
 fi
 sec bash; command -v bash 2>/dev/null
+sec setpriv; command -v setpriv 2>/dev/null
+sec creds
+# static users only: a DynamicUser= unit's running user resolves too, but its uid is allocated anew
+# at each start (the launcher reads it then); systemd's own lookups bypass it the same way
+export SYSTEMD_NSS_DYNAMIC_BYPASS=1
+u=$(systemctl show -p User --value -- "$unit" 2>/dev/null); g=$(systemctl show -p Group --value -- "$unit" 2>/dev/null)
+if [ -n "$u" ] && getent passwd -- "$u" >/dev/null 2>&1; then
+  # groups: those that list the user as a member (initgroups adds them to the primary group)
+  pg=$(id -g -- "$u"); gs=
+  for x in $(id -G -- "$u"); do
+    if [ "$x" != "$pg" ] || getent group -- "$x" | cut -d: -f4 | tr , '\n' | grep -qxF -- "$u"; then gs="$gs $x"; fi
+  done
+  echo "uid $(id -u -- "$u")"; echo "gid $pg"; echo "groups$gs"
+fi
+if [ -n "$g" ]; then echo "group $(getent group -- "$g" | cut -d: -f3)"; fi
+for x in $(systemctl show -p SupplementaryGroups --value -- "$unit" 2>/dev/null); do echo "supplementary $(getent group -- "$x" | cut -d: -f3)"; done
 sec end
 `;
 
@@ -91,5 +118,29 @@ export function parseUnitInfo(text: string, marker: string): UnitInfo {
   }
   const bash = (sections.bash ?? '').trim();
   if (bash.startsWith('/')) info.bashPath = bash;
+  const setpriv = (sections.setpriv ?? '').trim();
+  if (setpriv.startsWith('/')) info.setprivPath = setpriv;
+  const creds = parseCredentials(sections.creds ?? '');
+  if (creds) info.credentials = creds;
   return info;
+}
+
+/** The `creds` section: `uid N`, `gid N`, `groups N…`, `group N`, `supplementary N` lines (a group that does not resolve gives an empty number and is skipped). */
+function parseCredentials(text: string): UnitInfo['credentials'] {
+  const out: NonNullable<UnitInfo['credentials']> = { groups: [], supplementary: [] };
+  let any = false;
+  const num = (s: string | undefined): number | undefined =>
+    s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    const n = num(rest[0]);
+    if (key === 'uid' && n !== undefined) out.uid = n;
+    else if (key === 'gid' && n !== undefined) out.gid = n;
+    else if (key === 'group' && n !== undefined) out.group = n;
+    else if (key === 'groups') out.groups = rest.map(num).filter((x): x is number => x !== undefined);
+    else if (key === 'supplementary' && n !== undefined) out.supplementary.push(n);
+    else continue;
+    any = true;
+  }
+  return any ? out : undefined;
 }
