@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { interpreterOf, parseSystemctlVersion, readInterpreter } from './localHost';
+import { interpreterOf, readInterpreter } from './localHost';
 
 describe('readInterpreter (real files on this machine)', () => {
   it('a dynamic ELF names its loader, a static one none, a script its #! program', () => {
@@ -28,19 +28,5 @@ describe('readInterpreter (real files on this machine)', () => {
     head.writeUInt16LE(56, 0x36);
     head.writeUInt16LE(3, 0x38); // …three of them, none present in the bytes we have
     expect(interpreterOf((o, n) => head.subarray(o, o + n))).toBeUndefined();
-  });
-});
-
-describe('parseSystemctlVersion', () => {
-  it('reads the version and the BPF framework flag', () => {
-    expect(parseSystemctlVersion('systemd 252 (252.38-1~deb12u1)\n+PAM -BPF_FRAMEWORK +XZ\n')).toEqual({
-      version: 252,
-      line: 'systemd 252 (252.38-1~deb12u1)',
-      bpfFramework: false,
-    });
-    expect(parseSystemctlVersion('systemd 257 (257.13-1~deb13u1)\n+BPF_FRAMEWORK +BTF\n')?.bpfFramework).toBe(
-      true,
-    );
-    expect(parseSystemctlVersion('bash: systemctl: not found')).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import type { ExecBinary, HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
 import { parseSyscallFilterOutput, type SyscallGroups } from '../core/systemd/syscallFilter';
 import { validateUnitName } from '../core/systemd/unitName';
+import { parseSystemctlVersion } from '../core/systemd/version';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -24,18 +25,6 @@ function run(cmd: string, args: string[]): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `systemctl --version`: `systemd 252 (252.38-1~deb12u1)` then the feature line (+BPF_FRAMEWORK…). */
-export function parseSystemctlVersion(
-  text: string,
-): { version: number; line: string; bpfFramework?: boolean } | undefined {
-  const lines = text.split('\n');
-  const m = /^systemd (\d+)/.exec(lines[0] ?? '');
-  if (!m) return undefined;
-  const features = lines[1] ?? '';
-  const bpf = /([+-])BPF_FRAMEWORK\b/.exec(features);
-  return { version: Number(m[1]), line: lines[0]!.trim(), ...(bpf ? { bpfFramework: bpf[1] === '+' } : {}) };
 }
 
 function cgroupVersion(): 1 | 2 | undefined {

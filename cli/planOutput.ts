@@ -3,7 +3,7 @@
  * a plan (a drop-in, or JSON with chosen/rejected values and their reasons).
  */
 import { z } from 'zod';
-import { hushVersion, renderDropIn } from '../core/dropin';
+import { hushVersion, isItemSet, isOnePerLine, renderDropIn } from '../core/dropin';
 import type { Advice, Plan } from '../core/resolve/plan';
 import { ResolveSettings, type ResolveSettingsInput } from '../core/resolve/settings';
 import { UsageError } from './command';
@@ -42,34 +42,14 @@ export interface HardeningFlagValues {
   exec?: string[];
 }
 
-const LIST_OPTIONS = new Set([
-  'ReadWritePaths',
-  'ReadOnlyPaths',
-  'InaccessiblePaths',
-  'ExecPaths',
-  'NoExecPaths',
-  'TemporaryFileSystem',
-  'BindPaths',
-  'BindReadOnlyPaths',
-  'CapabilityBoundingSet',
-  'SystemCallFilter',
-  'RestrictAddressFamilies',
-  'DeviceAllow',
-  'SocketBindAllow',
-  'SocketBindDeny',
-  'IPAddressAllow',
-  'IPAddressDeny',
-]);
-const ONE_PER_LINE = new Set(['DeviceAllow', 'SocketBindAllow', 'SocketBindDeny']);
-
 export function settingsFromFlags(v: HardeningFlagValues): ResolveSettings {
   const force: Record<string, string | string[]> = {};
   for (const s of v.set ?? []) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(s);
     if (!m) throw new UsageError(`--set expects OPTION=VALUE, got ${JSON.stringify(s)}`);
     const [, name, value] = m as unknown as [string, string, string];
-    force[name] = LIST_OPTIONS.has(name)
-      ? ONE_PER_LINE.has(name)
+    force[name] = isItemSet(name)
+      ? isOnePerLine(name)
         ? [value]
         : value.split(/\s+/).filter(Boolean)
       : value;

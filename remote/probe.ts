@@ -22,7 +22,8 @@ import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
 import type { Connection } from './connection';
 import { sh, trustedScript } from './shell';
 import { parseUnitName } from './unitName';
-import { EXEC_DIRECTIVES } from '../core/systemd/execLines';
+import { EXEC_DIRECTIVES, isExecDirective } from '../core/systemd/execLines';
+import { parseSystemctlVersion } from '../core/systemd/version';
 
 /**
  * strace options hush may use, and how to recognise each in `strace -h`. Reading the help text
@@ -84,7 +85,7 @@ fi
 '
   set -f
   systemctl show --no-pager -- "$unit" >"$d/show" 2>&1
-  paths=$(grep -E '^Exec(Condition|StartPre|Start|StartPost|Reload|Stop|StopPost)=' "$d/show" |
+  paths=$(grep -E '^(${EXEC_DIRECTIVES.join('|')})=' "$d/show" |
     grep -o 'path=[^;]*' | sed 's/^path=//; s/ *$//' | sort -u)
   if [ -n "$paths" ]; then
     printf '%s\n' $paths >"$d/binpaths"
@@ -207,8 +208,8 @@ export function parseProbeOutput(
     throw new ProbeError(`unexpected host probe output (${why})`);
   }
   const s: ProbeSections = parsed.data;
-  const versionLine = s.systemd.split('\n')[0] as string;
-  const features = s.systemd.split('\n')[1] ?? '';
+  // ProbeSections checked the first line reads `systemd N`.
+  const systemd = parseSystemctlVersion(s.systemd) as NonNullable<ReturnType<typeof parseSystemctlVersion>>;
   const properties = parseShow(s.show);
   const loadState = properties.LoadState;
   const dropIns = (properties.DropInPaths ?? '').split(/\s+/).filter(Boolean);
@@ -217,18 +218,14 @@ export function parseProbeOutput(
   const syscallGroups = parseGroups(s.syscallfilter, opts);
 
   const facts = HostFacts.parse({
-    systemdVersion: Number(/^systemd (\d+)/.exec(versionLine)?.[1]),
-    systemdVersionText: versionLine,
+    systemdVersion: systemd.version,
+    systemdVersionText: systemd.line,
     kernelRelease: s.kernel.trim(),
     arch: s.arch.trim(),
     straceVersion: /version (\S+)/.exec(s.strace)?.[1],
     straceFlags: s.strace.trim() === '' ? [] : straceFlagsFromHelp(s.stracehelp),
     cgroupVersion: s.cgroupfs.trim() === 'cgroup2fs' ? 2 : s.cgroupfs.trim() === 'tmpfs' ? 1 : undefined,
-    bpfFramework: /\+BPF_FRAMEWORK\b/.test(features)
-      ? true
-      : /-BPF_FRAMEWORK\b/.test(features)
-        ? false
-        : undefined,
+    bpfFramework: systemd.bpfFramework,
     syscallGroups,
     systemInstance: true,
     unit: {
@@ -311,7 +308,7 @@ export function execLinesFromUnitFiles(files: readonly UnitFileText[]): ExecLine
   const lists = new Map<string, ExecLine[]>();
   for (const file of files) {
     for (const a of parseDropIn(file.text).assignments) {
-      if (a.section !== 'Service' || !(EXEC_DIRECTIVES as readonly string[]).includes(a.option)) continue;
+      if (a.section !== 'Service' || !isExecDirective(a.option)) continue;
       if (a.value === '') {
         lists.set(a.option, []);
         continue;

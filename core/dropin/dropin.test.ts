@@ -9,6 +9,8 @@ import {
   splitWords,
   hushVersion,
   DropInSyntaxError,
+  isItemSet,
+  isOnePerLine,
 } from './index';
 
 const plan: Plan = {
@@ -218,5 +220,29 @@ describe('normalizeDropIn / compareDropIns', () => {
     ).toBe(false);
     // A reset is not the same as saying nothing: it clears the unit's own value.
     expect(compareDropIns('[Service]\nUMask=\n', '[Service]\n').equal).toBe(false);
+  });
+});
+
+describe('isItemSet / isOnePerLine', () => {
+  it('splits unordered item lists, keeps ordered lists, boolean-replaced lists and scalars whole', () => {
+    for (const o of [
+      'ReadWritePaths',
+      'CapabilityBoundingSet',
+      'SystemCallFilter',
+      'IPAddressDeny',
+      'DeviceAllow',
+    ])
+      expect([o, isItemSet(o)]).toEqual([o, true]);
+    for (const o of [
+      'Environment',
+      'ExecStart',
+      'ExecCondition',
+      'RestrictNamespaces',
+      'ProtectSystem',
+      'Unknown',
+    ])
+      expect([o, isItemSet(o)]).toEqual([o, false]);
+    expect(['DeviceAllow', 'SocketBindAllow', 'ExecStopPost'].map(isOnePerLine)).toEqual([true, true, true]);
+    expect(['ReadWritePaths', 'ProtectSystem'].map(isOnePerLine)).toEqual([false, false]);
   });
 });

@@ -9,7 +9,7 @@ export {
   type DropInDifference,
 } from './normalize';
 export { quoteItem, splitWords, escapeSpecifiers, unescapeSpecifiers, DropInSyntaxError } from './quote';
-export { optionSyntax, isOnePerLine, type OptionSyntax } from './syntax';
+export { optionSyntax, isItemSet, isOnePerLine, type OptionSyntax } from './syntax';
 export {
   writePathItem,
   readPathItems,

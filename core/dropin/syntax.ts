@@ -7,6 +7,7 @@
  * - `lines`: one item per assignment (the value itself may contain spaces, e.g. `DeviceAllow=char-rtc r`);
  *   items accumulate, an empty assignment resets; order does not matter unless `ordered`.
  */
+import { EXEC_DIRECTIVES } from '../systemd/execLines';
 import type { PathGrammar } from './pathItems';
 
 export type OptionSyntax =
@@ -64,13 +65,10 @@ const SYNTAX: Record<string, OptionSyntax> = {
   DeviceAllow: { kind: 'lines', ordered: false, paths: 'device' },
   SocketBindAllow: { kind: 'lines', ordered: false },
   SocketBindDeny: { kind: 'lines', ordered: false },
-  ExecStartPre: { kind: 'lines', ordered: true },
-  ExecStart: { kind: 'lines', ordered: true },
-  ExecStartPost: { kind: 'lines', ordered: true },
-  ExecReload: { kind: 'lines', ordered: true },
-  ExecStop: { kind: 'lines', ordered: true },
-  ExecStopPost: { kind: 'lines', ordered: true },
-  ExecCondition: { kind: 'lines', ordered: true },
+  // Commands: one per assignment, run in order.
+  ...Object.fromEntries(
+    EXEC_DIRECTIVES.map((d): [string, OptionSyntax] => [d, { kind: 'lines', ordered: true }]),
+  ),
 };
 
 /** Unknown options are compared as ordered lines: the safe choice when the semantics are not modelled. */
@@ -121,6 +119,17 @@ const SCALARS = new Set([
 
 export function optionSyntax(option: string): OptionSyntax {
   return SYNTAX[option] ?? (SCALARS.has(option) ? { kind: 'scalar' } : UNKNOWN);
+}
+
+/**
+ * Options whose value is an unordered set of items (paths, capabilities, syscalls, families, device
+ * or socket rules), so a value typed as one string (`--set`) splits into its items. Ordered lists
+ * (Environment=, Exec*) and lists a boolean replaces (RestrictNamespaces=yes) are taken as written.
+ */
+export function isItemSet(option: string): boolean {
+  const s = SYNTAX[option];
+  if (s === undefined || s.kind === 'scalar' || s.ordered === true) return false;
+  return !(s.kind === 'words' && s.booleanReplaces === true);
 }
 
 /** Options whose every item must go on its own `Option=` line when rendering. */

@@ -5,15 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDropIn } from '../dropin';
-import {
-  DEFAULT_SERVICE_PROPERTIES,
-  parseSyscallGroupListing,
-  predictExposure,
-  type UnitProperties,
-} from './index';
+import { parseSyscallFilterOutput } from '../systemd/syscallFilter';
+import { DEFAULT_SERVICE_PROPERTIES, predictExposure, type UnitProperties } from './index';
 import { formatCapabilities, CAP_ALL } from './linux';
 
-const groups = parseSyscallGroupListing(
+const groups = parseSyscallFilterOutput(
   readFileSync(path.join(__dirname, 'fixtures', 'syscall-filter-252.txt'), 'utf8'),
 );
 const probe: UnitProperties = { ...DEFAULT_SERVICE_PROPERTIES, Id: 'hush-probe.service' };

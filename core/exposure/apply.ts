@@ -6,11 +6,10 @@
  */
 import { splitWords, unescapeSpecifiers } from '../dropin/quote';
 import type { Assignment } from '../resolve/plan';
-import { CAP_ALL, capMask, KNOWN_CAPS_MASK, NAMESPACES, parseCapabilities, type Namespace } from './linux';
+import type { SyscallGroups } from '../systemd/syscallFilter';
+import { NAMESPACES, type Namespace } from '../systemd/namespaces';
+import { CAP_ALL, capMask, KNOWN_CAPS_MASK, parseCapabilities } from './linux';
 import type { SecuritySettings } from './settings';
-
-/** `@group` → members (syscalls and nested `@groups`), as `systemd-analyze syscall-filter` lists them. */
-export type SyscallGroups = Record<string, readonly string[]>;
 
 export interface ApplyContext {
   /** Needed to expand `@group` entries of SystemCallFilter=. */

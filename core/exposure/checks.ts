@@ -3,8 +3,9 @@
  * as shipped in systemd 252–257): each row's name, json_field, weight, range and assess function.
  * Order, weights, ranges and texts are systemd's; see ../../shared/reference/peers.md §1.3.
  */
-import { capMask, X86_64_SYSCALLS, type Capability, type Namespace } from './linux';
-import type { SyscallGroups } from './apply';
+import type { Namespace } from '../systemd/namespaces';
+import { capMask, X86_64_SYSCALLS, type Capability } from './linux';
+import type { SyscallGroups } from '../systemd/syscallFilter';
 import type { SecuritySettings } from './settings';
 
 /**

@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDropIn } from '../dropin';
-import { parseSyscallGroupListing, predictExposure, type UnitProperties } from './index';
+import { parseSyscallFilterOutput } from '../systemd/syscallFilter';
+import { predictExposure, type UnitProperties } from './index';
 import { HostRecording } from './fixtures/recording';
 
 const DIR = path.join(__dirname, 'fixtures');
@@ -31,7 +32,7 @@ it('has recordings of both test host images', () => {
 });
 
 describe.each(recordings.map((r) => [r.image, r] as const))('recorded on %s', (_image, rec) => {
-  const groups = parseSyscallGroupListing(rec.syscallFilter);
+  const groups = parseSyscallFilterOutput(rec.syscallFilter);
   const cases = rec.units.flatMap((u) => [
     { unit: u.unit, name: 'before', base: u.properties, text: '', after: u },
     ...u.dropIns.map((d) => ({ unit: u.unit, name: d.name, base: u.properties, text: d.text, after: d })),

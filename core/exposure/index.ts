@@ -13,7 +13,7 @@ export {
   type CheckResult,
   type PredictOptions,
 } from './score';
-export { applyAssignments, type SyscallGroups, type ApplyResult } from './apply';
+export { applyAssignments, type ApplyResult } from './apply';
 export {
   parseSystemctlShow,
   settingsFromProperties,
@@ -24,4 +24,3 @@ export {
   type UnitProperties,
 } from './settings';
 export { SECURITY_CHECKS, type SecurityCheck, type SecurityInfo } from './checks';
-export { parseSyscallGroupListing } from './syscallGroups';

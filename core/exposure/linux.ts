@@ -54,10 +54,6 @@ export function capabilitiesFromShow(text: string): bigint {
   return (mask & KNOWN_CAPS_MASK) === KNOWN_CAPS_MASK ? CAP_ALL : mask;
 }
 
-/** Namespace types in systemd's namespace_info order (how `systemctl show` lists them). */
-export const NAMESPACES = ['cgroup', 'ipc', 'net', 'mnt', 'pid', 'user', 'uts'] as const;
-export type Namespace = (typeof NAMESPACES)[number];
-
 /**
  * System calls of x86-64 (kernel 6.12 uapi unistd_64.h). systemd's score skips a group member
  * that does not resolve on the native architecture (`seccomp_syscall_resolve_name() < 0`), e.g.

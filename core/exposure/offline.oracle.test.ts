@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDropIn } from '../dropin';
-import { DEFAULT_SERVICE_PROPERTIES, parseSyscallGroupListing, predictExposure } from './index';
+import { parseSyscallFilterOutput } from '../systemd/syscallFilter';
+import { DEFAULT_SERVICE_PROPERTIES, predictExposure } from './index';
 
 const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
 const available = analyze.status === 0;
@@ -112,7 +113,7 @@ interface AnalyzeRow {
 (available ? describe : describe.skip)('offline oracle: systemd-analyze security --offline=true', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hush-exposure-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const groups = parseSyscallGroupListing(
+  const groups = parseSyscallFilterOutput(
     execFileSync('systemd-analyze', ['syscall-filter'], { encoding: 'utf8' }),
   );
 

@@ -8,9 +8,11 @@
  * A row's EXPOSURE column is ceil(ceil(badness × weight × 100 / range) / weight_sum) tenths.
  */
 import type { Assignment } from '../resolve/plan';
-import { applyAssignments, type SyscallGroups } from './apply';
+import type { SyscallGroups } from '../systemd/syscallFilter';
+import { applyAssignments } from './apply';
 import { SECURITY_CHECKS, type SecurityInfo } from './checks';
-import { capMask, NAMESPACES } from './linux';
+import { NAMESPACES } from '../systemd/namespaces';
+import { capMask } from './linux';
 import {
   DEFAULT_SERVICE_PROPERTIES,
   propertiesFromSettings,

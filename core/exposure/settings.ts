@@ -3,7 +3,8 @@
  * shape systemd keeps it (ExecContext/CGroupContext), converted from and to the text that
  * `systemctl show UNIT` prints for the same D-Bus properties.
  */
-import { CAP_ALL, capabilitiesFromShow, formatCapabilities, NAMESPACES, type Namespace } from './linux';
+import { NAMESPACES, type Namespace } from '../systemd/namespaces';
+import { CAP_ALL, capabilitiesFromShow, formatCapabilities } from './linux';
 
 export interface SecuritySettings {
   id: string;

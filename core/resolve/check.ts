@@ -5,6 +5,7 @@
  */
 import type { Action } from '../summary/actions';
 import { unreadablePaths, type Effect, type Gate, type PathSet, type TargetView } from '../systemd/model';
+import { CLOSED_POLICY_DEVICES } from '../systemd/devices';
 import { isDeviceOpen } from '../systemd/options';
 import { isUnder, nameablePath, parentDir, printableText } from '../systemd/paths';
 import { expandSyscallGroup } from '../systemd/syscallFilter';
@@ -158,18 +159,7 @@ export function checkEffect(effect: Effect, t: TargetView, exceptions: Exception
         if (!isDeviceOpen(use)) continue;
         const p = use.path;
         if (allowed.has(p) || /^\/dev\/pts\/\d+$/.test(p)) continue;
-        if (
-          [
-            '/dev/null',
-            '/dev/zero',
-            '/dev/full',
-            '/dev/random',
-            '/dev/urandom',
-            '/dev/tty',
-            '/dev/ptmx',
-          ].includes(p)
-        )
-          continue;
+        if (CLOSED_POLICY_DEVICES.includes(p)) continue;
         if (/^\/dev\/rtc\d*$/.test(p) && use.access === 'read') continue;
         return { why: `opens device ${p}, outside the implied device allow-list`, action: use.action };
       }

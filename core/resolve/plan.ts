@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 import { Action, Evidence } from '../summary/actions';
+import { HardeningMode } from '../systemd/model';
 
-export const HardeningMode = z.enum(['conservative', 'standard', 'aggressive']);
-export type HardeningMode = z.infer<typeof HardeningMode>;
+// The mode belongs to the option model (options declare which modes a value needs); the Plan records it.
+export { HardeningMode };
 
 /** One `Option=value` assignment. A list value is rendered space-separated, each item quoted as systemd needs. */
 export const Assignment = z.object({

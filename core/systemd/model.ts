@@ -3,9 +3,13 @@
  * support), and option declarations. Options are data: the resolver (core/resolve) knows only these
  * kinds, never an option by name, so adding an option is adding a declaration in options.ts.
  */
+import { z } from 'zod';
 import type { Action, ActionKind, PathAccessKind } from '../summary/actions';
-import type { HardeningMode } from '../resolve/plan';
 import type { SyscallGroups } from './syscallFilter';
+
+/** How far the resolver may go: each option value names the modes it is chosen in. */
+export const HardeningMode = z.enum(['conservative', 'standard', 'aggressive']);
+export type HardeningMode = z.infer<typeof HardeningMode>;
 
 /** A set of paths: subtrees (`under`, the base itself included), exact paths, a test, minus exceptions. */
 export interface PathSet {

@@ -8,12 +8,12 @@
  * namespace, which a user manager cannot do without user namespaces: they are gated to system units.
  */
 import type { Action } from '../summary/actions';
-import type { HardeningMode } from '../resolve/plan';
 import { capabilityElements } from './capabilities';
 import type {
   DerivedResult,
   Effect,
   ElementDecl,
+  HardeningMode,
   OptionDecl,
   PathUse,
   ScalarOption,
@@ -29,6 +29,8 @@ import {
   printableText,
   unnameablePath,
 } from './paths';
+import { CLOSED_POLICY_DEVICES } from './devices';
+import { NAMESPACES } from './namespaces';
 import { expandSyscallGroup } from './syscallFilter';
 
 const BOOL_ALIASES = { true: 'yes', '1': 'yes', on: 'yes', false: 'no', '0': 'no', off: 'no' } as const;
@@ -92,13 +94,7 @@ const KERNEL_TUNABLES = [
 
 /** What PrivateDevices=yes keeps in its private /dev (systemd namespace.c, mount_private_dev). */
 const PRIVATE_DEV_KEEP = [
-  '/dev/null',
-  '/dev/zero',
-  '/dev/full',
-  '/dev/random',
-  '/dev/urandom',
-  '/dev/tty',
-  '/dev/ptmx',
+  ...CLOSED_POLICY_DEVICES,
   '/dev/pts',
   '/dev/shm',
   '/dev/mqueue',
@@ -111,16 +107,6 @@ const PRIVATE_DEV_KEEP = [
   '/dev/core',
 ];
 
-/** Devices DevicePolicy=closed (and an implicit DeviceAllow=) always allows (systemd bpf-devices.c). */
-const CLOSED_POLICY_DEVICES = [
-  '/dev/null',
-  '/dev/zero',
-  '/dev/full',
-  '/dev/random',
-  '/dev/urandom',
-  '/dev/tty',
-  '/dev/ptmx',
-];
 /** Directories and non-device entries of /dev: opening them is not a device access. */
 const DEV_NON_DEVICES = [
   '/dev/shm',
@@ -638,8 +624,6 @@ function renderSyscallFilter(
 
 // ---------------------------------------------------------------------------------------------
 // Namespaces and families
-
-const NAMESPACES = ['cgroup', 'ipc', 'net', 'mnt', 'pid', 'user', 'uts'] as const;
 
 function parseNamespaceFloor(v: string | undefined): Set<string> | undefined {
   if (v === undefined || v.trim() === '' || v === 'no') return undefined;

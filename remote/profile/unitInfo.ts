@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { UnitInfo } from '../../core/profiling/unitInfo';
 import { SECCOMP_BOOLEANS } from '../../core/profiling/wrapper';
+import { EXEC_DIRECTIVES } from '../../core/systemd/execLines';
 import type { Connection } from '../connection';
 import { sh, trustedScript } from '../shell';
 
@@ -48,7 +49,7 @@ const SCRIPT = String.raw`
 unit=$1; m=$2; shift 2
 sec() { printf '\n%s%s\n' "$m" "$1"; }
 sec show; systemctl show --no-pager "$@" -- "$unit" 2>/dev/null
-sec exec; systemctl show --no-pager -p ExecCondition -p ExecStartPre -p ExecStart -p ExecStartPost -p ExecReload -p ExecStop -p ExecStopPost -- "$unit" 2>/dev/null
+sec exec; systemctl show --no-pager ${EXEC_DIRECTIVES.map((d) => `-p ${d}`).join(' ')} -- "$unit" 2>/dev/null
 sec cat; systemctl cat --no-pager -- "$unit" 2>/dev/null; rc=$?; sec catrc; echo $rc
 sec strace
 if p=$(command -v strace 2>/dev/null); then

@@ -3,6 +3,7 @@
  * changes the metadata of, plus the per-process cwd/root and fd-table bookkeeping.
  */
 import type { Arg } from '../../strace/types';
+import { STANDARD_CHAR_DEVICES } from '../../systemd/devices';
 import { flagNames, hasFlag, intBits, intValue, strValue } from '../args';
 import type { HandlerContext, HandlerTable } from '../handler';
 import { joinPath, underRoot } from '../paths';
@@ -87,22 +88,12 @@ function open(
   }
 }
 
-const STANDARD_CHAR_DEVICES: ReadonlySet<string> = new Set([
-  '/dev/null',
-  '/dev/zero',
-  '/dev/full',
-  '/dev/random',
-  '/dev/urandom',
-  '/dev/tty',
-  '/dev/console',
-  '/dev/ptmx',
-  '/dev/kmsg',
-]);
+const STANDARD_CHAR_DEVICE_SET: ReadonlySet<string> = new Set(STANDARD_CHAR_DEVICES);
 
 /** Character devices present on every Linux system (devtmpfs), by path. */
 export function isStandardCharDevice(path: string | undefined): boolean {
   if (path === undefined || !path.startsWith('/dev/')) return false;
-  return STANDARD_CHAR_DEVICES.has(path) || /^\/dev\/(pts\/\d+|tty\d+|ttyS\d+)$/.test(path);
+  return STANDARD_CHAR_DEVICE_SET.has(path) || /^\/dev\/(pts\/\d+|tty\d+|ttyS\d+)$/.test(path);
 }
 
 /** A mode's file type for mknod (no type bits = regular file). */

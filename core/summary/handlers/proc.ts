@@ -3,7 +3,7 @@
  * other processes, credential changes, and cross-process inspection (ptrace family).
  */
 import type { Arg } from '../../strace/types';
-import type { NamespaceType } from '../actions';
+import { NamespaceType } from '../actions';
 import { field, flagNames, intValue, symText } from '../args';
 import type { HandlerContext, HandlerTable } from '../handler';
 import { objectOf } from '../paths';
@@ -20,16 +20,7 @@ export const NAMESPACE_FLAGS: Readonly<Record<string, NamespaceType>> = {
   CLONE_NEWTIME: 'time',
 };
 
-const ALL_NAMESPACES: readonly NamespaceType[] = [
-  'cgroup',
-  'ipc',
-  'net',
-  'mnt',
-  'pid',
-  'user',
-  'uts',
-  'time',
-];
+const ALL_NAMESPACES: readonly NamespaceType[] = NamespaceType.options;
 
 /** The CLONE_* names of clone's `flags=` (however the parser shaped the named argument). */
 function cloneFlagNames(args: readonly Arg[]): string[] {

@@ -15,7 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDropIn } from '../../../core/dropin';
-import { parseSyscallGroupListing, predictExposure } from '../../../core/exposure';
+import { predictExposure } from '../../../core/exposure';
+import { parseSyscallFilterOutput } from '../../../core/systemd/syscallFilter';
 import { HostRecording, type Measurement } from '../../../core/exposure/fixtures/recording';
 import { connect, execOn, HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost } from '../../host';
 import {
@@ -85,7 +86,7 @@ describe.each(images)('exposure prediction vs systemd-analyze security on %s', (
           syscallFilter: listing,
           units: [],
         };
-        const groups = parseSyscallGroupListing(listing);
+        const groups = parseSyscallFilterOutput(listing);
         const compare = (
           unit: string,
           name: string,
