@@ -8,8 +8,7 @@
  * MIN_BYTES: replay FILE until at least that many bytes went through (the 2 GB memory check
  * streams a repeated log rather than storing one). Prints one JSON line: WorkerResult.
  */
-import * as fs from 'node:fs';
-import { parseStraceBatches, newStats } from '../core/strace';
+import { fileChunks, parseStraceBatches, newStats } from '../core/strace';
 import { createSummarizer, HANDLED_SYSCALLS } from '../core/summary';
 
 export type WorkerMode = 'raw' | 'parse' | 'summarize';
@@ -34,23 +33,26 @@ export interface WorkerResult {
   check: string;
 }
 
-/** fs.createReadStream's default: what `hush summarize FILE` reads with. */
-const CHUNK = 64 * 1024;
-
 /** Peak RSS at the end of the first pass of a replayed run (see WorkerResult.firstPassMaxRss). */
 let firstPassMaxRss: number | undefined;
 
-/** The file's chunks, replayed until `minBytes` went through (whole passes only). */
+/**
+ * The file's chunks as `hush summarize FILE` reads them (core/strace fileChunks: one reused
+ * buffer), replayed until `minBytes` went through (whole passes only).
+ */
 async function* chunks(file: string, minBytes: number): AsyncIterable<Buffer> {
   let total = 0;
   do {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK })) {
-      total += (chunk as Buffer).length;
-      yield chunk as Buffer;
+    for await (const chunk of fileChunks(file)) {
+      total += chunk.length;
+      yield chunk;
     }
     firstPassMaxRss ??= process.resourceUsage().maxRSS * 1024;
   } while (total < minBytes);
 }
+
+/** The parser's text slices (core/strace/parser.ts SLICE). */
+const SLICE = 64 * 1024;
 
 /** Line splitting as a parser must at least do it: latin1 text, every line cut out. */
 async function raw(
@@ -63,18 +65,21 @@ async function raw(
   let sum = 0;
   for await (const chunk of chunks(file, minBytes)) {
     bytes += chunk.length;
-    const s = chunk.toString('latin1');
-    let pos = 0;
-    for (;;) {
-      const nl = s.indexOf('\n', pos);
-      if (nl < 0) break;
-      const line = pos === 0 && carry ? carry + s.slice(0, nl) : s.slice(pos, nl);
-      carry = '';
-      sum += line.length;
-      lines++;
-      pos = nl + 1;
+    // in 64 KiB strings, as the parser scans (bigger ones land in V8's large-object space)
+    for (let at = 0; at < chunk.length; at += SLICE) {
+      const s = chunk.toString('latin1', at, Math.min(chunk.length, at + SLICE));
+      let pos = 0;
+      for (;;) {
+        const nl = s.indexOf('\n', pos);
+        if (nl < 0) break;
+        const line = pos === 0 && carry ? carry + s.slice(0, nl) : s.slice(pos, nl);
+        carry = '';
+        sum += line.length;
+        lines++;
+        pos = nl + 1;
+      }
+      carry = carry + s.slice(pos);
     }
-    carry = carry + s.slice(pos);
   }
   return { lines, bytes, events: 0, unparsed: 0, check: String(sum) };
 }

@@ -5,11 +5,10 @@
  * drop-in systemd would not read all fail with a message that names the input and the field or
  * line, and the command exits non-zero.
  */
-import { createReadStream } from 'node:fs';
 import { parseProfile, ProfileError, PROFILE_SCHEMA } from '../core/profile';
 import type { HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
-import { newStats, parseStraceBatches, type ParseStats, type UnparsedLine } from '../core/strace';
+import { fileChunks, newStats, parseStraceBatches, type ParseStats, type UnparsedLine } from '../core/strace';
 import { HANDLED_SYSCALLS, createSummarizer, type Summarizer, type SummarizerOptions } from '../core/summary';
 import type { CliIo } from './command';
 
@@ -29,14 +28,14 @@ interface Input {
   name: string;
   /** The first bytes (up to HEAD_BYTES; all of a short input). */
   head: Buffer;
-  /** Every byte, the head included, as a stream. */
+  /** Every byte, the head included, as a stream (a chunk is valid until the next is read: fileChunks). */
   chunks: AsyncIterable<Buffer>;
 }
 
 async function openInput(path: string, io: CliIo): Promise<Input> {
   const name = path === '-' ? 'stdin' : path;
   const source: AsyncIterable<Buffer | string> =
-    path === '-' ? (io.stdin as AsyncIterable<Buffer>) : createReadStream(path);
+    path === '-' ? (io.stdin as AsyncIterable<Buffer>) : fileChunks(path);
   const iterator = source[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let size = 0;
@@ -48,7 +47,8 @@ async function openInput(path: string, io: CliIo): Promise<Input> {
         done = true;
         break;
       }
-      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      // a copy: the next read may reuse the chunk's buffer (fileChunks; a FIFO reads short)
+      const chunk = Buffer.from(next.value);
       first.push(chunk);
       size += chunk.length;
     }
@@ -70,7 +70,8 @@ async function openInput(path: string, io: CliIo): Promise<Input> {
 
 async function readAll(input: Input): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of input.chunks) parts.push(c);
+  // a copy each: a file's chunks share one buffer (fileChunks)
+  for await (const c of input.chunks) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
 }
 

@@ -4,12 +4,13 @@
  * stdout and stderr go to hush's stderr, so hush's stdout carries only the result.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { resolve } from '../../core/resolve';
+import { fileChunks } from '../../core/strace/fileChunks';
 import { parseStraceVersion, straceArgs, STRACE_ENV } from '../../core/strace/invocation';
 import { childEnv } from '../../remote/shell';
 import { UsageError, type CliCommand } from '../command';
@@ -102,7 +103,7 @@ export const command: CliCommand = {
         child.on('error', fail);
         child.on('close', (code, signal) => done(code ?? (signal ? 128 : 1)));
       });
-      const traced = await profileFromStraceLog(createReadStream(log), {
+      const traced = await profileFromStraceLog(fileChunks(log), {
         source: `run: ${cmd.join(' ')}`,
         cwd: process.cwd(),
       });

@@ -14,6 +14,7 @@ export type { Arg, Syscall, SyscallReturn, SignalEvent, ExitEvent, TraceEvent, U
 export { StraceParser, newStats, MAX_LINE } from './parser';
 export type { ParseOptions, ParseStats } from './parser';
 export * from './invocation';
+export { fileChunks, FILE_CHUNK } from './fileChunks';
 export { toPlainArg, LazyStruct, LazyArray, LazyFd, LazySym } from './args';
 
 export type StraceInput = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
