@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { ProfilingError } from '../../core/profiling/errors';
-import { userShellCommand } from '../shell';
+import { childEnv, userScriptFromStdin } from '../shell';
 import type { Link } from './link';
 import type { ProfileServiceOptions, ProfileServiceResult } from './options';
 import { sleep } from './sleep';
@@ -45,7 +45,11 @@ function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The host workload: `sh -c` as root over the session's connection, ended by `stop`. */
+/**
+ * The host workload: a shell as root over the session's connection, ended by `stop`. The script
+ * travels on stdin: an argv is visible to every user of the host (`ps`) and logged by sudo, and a
+ * workload may carry a token.
+ */
 async function hostWorkload(
   cmd: string,
   link: Link,
@@ -55,7 +59,7 @@ async function hostWorkload(
 ): Promise<void> {
   log('running the host workload');
   const conn = await link.get();
-  const proc = await conn.execStream(userShellCommand(cmd));
+  const proc = await conn.execStream(userScriptFromStdin(), { stdin: cmd });
   proc.stdout.on('data', (b: Buffer) => log(`[host workload] ${b.toString('utf8').trimEnd()}`));
   proc.stderr.on('data', (b: Buffer) => log(`[host workload] ${b.toString('utf8').trimEnd()}`));
   stop.addEventListener('abort', () => proc.kill('TERM'));
@@ -64,7 +68,7 @@ async function hostWorkload(
   log(`host workload exited with ${r.code}`);
 }
 
-/** The controller's workload: `sh -c` here, ended by `stop`. */
+/** The controller's workload: `sh -c` here, without hush's own credentials (childEnv), ended by `stop`. */
 function localWorkload(
   cmd: string,
   stop: AbortSignal,
@@ -73,7 +77,7 @@ function localWorkload(
 ): Promise<void> {
   return new Promise<void>((resolve) => {
     log('running the local workload');
-    const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
     child.stdout.on('data', (b: Buffer) => log(`[workload] ${b.toString('utf8').trimEnd()}`));
     child.stderr.on('data', (b: Buffer) => log(`[workload] ${b.toString('utf8').trimEnd()}`));
     stop.addEventListener('abort', () => child.kill('SIGTERM'));
