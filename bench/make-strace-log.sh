@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 : >"$tmp"
 # STRACE_FLAGS overrides the format flags (word-split): bench/compare.ts records the same files
-# workload with SHH's format flags (`-f -r -xx -v -y -A --status=successful,failed`, shh.md §1.3)
+# workload with SHH's format flags (`-f -r -xx -v -y -A --status=successful,failed`)
 # so that SHH's parser and hush's read the identical file.
 # shellcheck disable=SC2206 # the flags are meant to be split into words
 strace_flags=(${STRACE_FLAGS:--f -xx -y -v -A} -o "$tmp")

@@ -41,7 +41,7 @@ export interface ResolvedHardening {
   rejected: Rejection[];
 }
 
-/** Pure: the drop-in for a profile under a mode and overrides. Exported for tests and the CLI. */
+/** Pure: the drop-in for a profile under a mode and overrides (part of the package API, index.ts). */
 export function hardeningFor(
   profileJson: string,
   unit: string,

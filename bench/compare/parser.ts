@@ -3,7 +3,7 @@
  * parser+summarizer, lines per CPU second each, and the ratio.
  *
  * The log is recorded once with SHH's own format flags (`-f -r -xx -v -y -A
- * --status=successful,failed`, shh.md §1.3; bench/make-strace-log.sh with STRACE_FLAGS) by this
+ * --status=successful,failed`; bench/make-strace-log.sh with STRACE_FLAGS) by this
  * machine's strace, so both tools read the identical file in the format SHH expects.
  *
  * SHH reads strace output only from a FIFO it creates while running `strace … -o FIFO -- CMD`, so

@@ -3,7 +3,7 @@
  * on it: SHH's binary, the functional checks as workload scripts, wrk.
  *
  * SHH is built on this machine (Debian 12 glibc), which Debian 13 runs; its syscall classes are
- * the build host's (shh.md §1.9), reported beside the figures.
+ * the build host's, reported beside the figures.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';

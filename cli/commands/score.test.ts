@@ -1,6 +1,6 @@
 /**
- * `hush score` through main(): Debian's nginx unit with the reference drop-ins of
- * shared/reference/testhost.md (live: 9.6 → 9.0 with three lines, 2.5 with the strong profile),
+ * `hush score` through main(): Debian's nginx unit with the reference drop-ins scored
+ * live on the test hosts (live: 9.6 → 9.0 with three lines, 2.5 with the strong profile),
  * and the --offline prediction checked against this machine's own `systemd-analyze security
  * --offline=true` on the very same files.
  */
@@ -129,7 +129,7 @@ describe('hush score', () => {
   ])(
     '--offline matches systemd-analyze --offline=true on the same files (%s)',
     async (_name, dropIn, expected) => {
-      // Offline, PrivateMounts= is not implied: 0.2 higher than live (testhost.md).
+      // Offline, PrivateMounts= is not implied: 0.2 higher than live (measured on the test hosts).
       const unit = file('nginx.service', NGINX_UNIT);
       mkdirSync(join(dir, 'nginx.service.d'), { recursive: true });
       const conf = file('nginx.service.d/zz.conf', dropIn);

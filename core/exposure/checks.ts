@@ -1,7 +1,7 @@
 /**
  * The table of `systemd-analyze security` (src/analyze/analyze-security.c, security_assessor_table
  * as shipped in systemd 252–257): each row's name, json_field, weight, range and assess function.
- * Order, weights, ranges and texts are systemd's; see ../../shared/reference/peers.md §1.3.
+ * Order, weights, ranges and texts are systemd's.
  */
 import type { Namespace } from '../systemd/namespaces';
 import { capMask, X86_64_SYSCALLS, type Capability } from './linux';

@@ -13,7 +13,7 @@ export {
   type CheckResult,
   type PredictOptions,
 } from './score';
-export { applyAssignments, type ApplyResult } from './apply';
+export { applyAssignments, type ApplyResult } from './assignments';
 export {
   parseSystemctlShow,
   settingsFromProperties,

@@ -9,7 +9,7 @@
  */
 import type { Assignment } from '../resolve/plan';
 import type { SyscallGroups } from '../systemd/syscallFilter';
-import { applyAssignments } from './apply';
+import { applyAssignments } from './assignments';
 import { SECURITY_CHECKS, type SecurityInfo } from './checks';
 import { NAMESPACES } from '../systemd/namespaces';
 import { capMask } from './linux';

@@ -15,7 +15,7 @@ export { StraceParser, newStats, MAX_LINE } from './parser';
 export type { ParseOptions, ParseStats } from './parser';
 export * from './invocation';
 export { fileChunks, FILE_CHUNK } from './fileChunks';
-export { toPlainArg, LazyStruct, LazyArray, LazyFd, LazySym } from './args';
+export { toPlainArg, LazyStruct, LazyArray, LazyFd, LazySym } from './argGrammar';
 
 export type StraceInput = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
 

@@ -7,7 +7,7 @@
  * (`<unfinished ...>` waiting for its `<... resumed>`), dropped when the pid resumes or exits.
  */
 import type { Syscall, SyscallReturn, TraceEvent, UnparsedLine } from './types';
-import { ArgParser } from './args';
+import { ArgParser } from './argGrammar';
 import { latin1 } from './decode';
 import { Interner, ownCopy } from './intern';
 import { head, parsePrefix, parseReturn, stripDuration, tail } from './line';

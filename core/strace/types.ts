@@ -5,7 +5,7 @@
  * decide what a value means. Strings are decoded from strace's `\xHH` escapes (hush runs strace
  * with -xx so every string arrives hex-escaped and lossless).
  *
- * Laziness (core/strace/args.ts): by default the parser builds top-level structs and arrays of
+ * Laziness (core/strace/argGrammar.ts): by default the parser builds top-level structs and arrays of
  * structs, and fd / AT_FDCWD decoration paths, only when first read (`LazyStruct`, `LazyArray`,
  * `LazyFd`, `LazySym`: class instances whose `fields` / `items` / `path` are getters). Reading
  * properties, `in`, `for…in` and JSON.stringify behave as for plain objects; deep-equality helpers

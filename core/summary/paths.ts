@@ -1,7 +1,7 @@
 /**
  * Path normalisation for the summary. Everything here uses only what the trace says: hush
  * summarizes on the controller, so the target's file system is never consulted (SHH walked
- * symlinks on the machine running it, shh.md §3.3, and got /proc/self and chroots wrong).
+ * symlinks on the machine running it, and got /proc/self and chroots wrong).
  *
  * The rule (core/summary/README.md, "Paths"): a path enters the profile only as the kernel
  * resolved it. What the kernel printed (fd and `AT_FDCWD` decorations, getcwd) is its own

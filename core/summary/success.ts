@@ -23,7 +23,7 @@
  * the call had no effect, so it yields no action, and its name goes to `failedSyscalls`
  * (informative) unless the same name also succeeded somewhere. EPERM/EROFS are what an existing
  * sandbox returns, so a re-profile under hardening does not widen it. This is SHH's rule
- * (shh.md §3.1) plus EINTR, ERESTART…, ETIMEDOUT/EALREADY, which SHH dropped although the kernel
+ * plus EINTR, ERESTART…, ETIMEDOUT/EALREADY, which SHH dropped although the kernel
  * clearly ran the call, and the write-intent ENOENT case.
  *
  * State-changing handlers (chdir, dup, clone…) additionally need a real non-negative return before
@@ -43,7 +43,7 @@
  *    at the end). A missing directory would have failed the same way under any sandbox.
  */
 import type { Arg, SyscallReturn } from '../strace/types';
-import { flagNames } from './args';
+import { flagNames } from './argReaders';
 
 const OUTCOME_ERRNOS: ReadonlySet<string> = new Set([
   'EAGAIN',

@@ -4,7 +4,7 @@
  */
 import type { Arg } from '../../strace/types';
 import { STANDARD_CHAR_DEVICES } from '../../systemd/devices';
-import { flagNames, hasFlag, intBits, intValue, strValue } from '../args';
+import { flagNames, hasFlag, intBits, intValue, strValue } from '../argReaders';
 import type { HandlerContext, HandlerTable } from '../handler';
 import { joinPath, underRoot } from '../paths';
 import { returnedOk } from '../success';
@@ -64,7 +64,7 @@ function open(
   }
   const dec = c.returnedDecoration();
   const target = dec?.path ?? requested;
-  // Character devices are writable on read-only mounts (shh.md §3.4): writing /dev/null is not a
+  // Character devices are writable on read-only mounts: writing /dev/null is not a
   // write to the file system, and O_CREAT on it creates nothing. strace -yy says so; otherwise
   // only the devices every Linux has are known.
   const charDevice = dec?.charDevice === true || isStandardCharDevice(target);
@@ -257,7 +257,7 @@ export const fsHandlers: HandlerTable = {
   mkdir: (c) => mkdir(c, c.resolvePath(c.args[0]), c.args[1]),
   mkdirat: (c) => mkdir(c, c.resolvePath(c.args[1], c.args[0]), c.args[2]),
   mknod: (c) => mknod(c, c.resolvePath(c.args[0]), c.args[1], c.args[2]),
-  // SHH read the pathname of mknodat as an fd (shh.md §3.2): it is (dirfd, pathname, mode, dev).
+  // SHH read the pathname of mknodat as an fd: it is (dirfd, pathname, mode, dev).
   mknodat: (c) => mknod(c, c.resolvePath(c.args[1], c.args[0]), c.args[2], c.args[3]),
 
   unlink: (c) => c.emitPath('remove', c.resolvePath(c.args[0])),

@@ -4,7 +4,7 @@
  * the fd table filled at socket()/socketpair()/accept(), since bind/connect only carry an address.
  */
 import type { Arg } from '../../strace/types';
-import { field, flagNames, hasFlag, intValue, outValue, strValue, symText } from '../args';
+import { field, flagNames, hasFlag, intValue, outValue, strValue, symText } from '../argReaders';
 import type { HandlerContext, HandlerTable } from '../handler';
 import { objectOf } from '../paths';
 import type { SocketInfo } from '../process';
@@ -71,7 +71,7 @@ function unixSocketPath(p: Arg | undefined): string | undefined {
 
 /**
  * The IPv4 address an IPv6 address also stands for on a dual-stack socket: `::` is every IPv4
- * address too, `::ffff:a.b.c.d` is a.b.c.d (shh.md §3.4).
+ * address too, `::ffff:a.b.c.d` is a.b.c.d.
  */
 export function ipv4Mirror(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;

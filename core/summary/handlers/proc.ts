@@ -4,7 +4,7 @@
  */
 import type { Arg } from '../../strace/types';
 import { NamespaceType } from '../actions';
-import { field, flagNames, intValue, symText } from '../args';
+import { field, flagNames, intValue, symText } from '../argReaders';
 import type { HandlerContext, HandlerTable } from '../handler';
 import { objectOf } from '../paths';
 import { returnedOk } from '../success';

@@ -2,7 +2,7 @@
  * System-wide handlers: memory protections and locking, scheduling, clocks and alarms, kernel
  * modules and logs, hostname, IPC, keyrings, mounts, reboot/kexec, swap, personality.
  */
-import { field, flagNames, hasFlag, symText } from '../args';
+import { field, flagNames, hasFlag, symText } from '../argReaders';
 import { formatArg } from '../evidence';
 import type { HandlerContext, HandlerTable } from '../handler';
 

@@ -1,7 +1,7 @@
 /**
  * What the exposure host test measures: each corpus unit before hardening and after each drop-in.
  * The drop-ins are written for scoring only (the services are not restarted), so one set fits all
- * units; the nginx ones are the reference profiles of shared/reference/testhost.md.
+ * units; the nginx ones are the reference profiles scored live on the test hosts.
  */
 
 export interface DropInCase {

@@ -82,18 +82,6 @@ export function symText(a: Arg | undefined): string | undefined {
   }
 }
 
-/**
- * strace prints some arguments as `name=value` (clone's `flags=…`, `child_stack=…`); depending on
- * the grammar they arrive as a struct field, an `op` with `=`, or positionally. Find one by name.
- */
-export function namedArg(args: readonly Arg[], name: string): Arg | undefined {
-  for (const a of args) {
-    if (a.t === 'op' && a.op === '=' && a.left.t === 'sym' && a.left.name === name) return a.right;
-    if (a.t === 'struct' && name in a.fields && Object.keys(a.fields).length === 1) return a.fields[name];
-  }
-  return undefined;
-}
-
 /** A struct field, looking through in/out wrappers (`{a=1 => 2}` keeps the value after the call). */
 export function field(a: Arg | undefined, name: string): Arg | undefined {
   if (!a) return undefined;

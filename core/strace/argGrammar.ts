@@ -620,9 +620,6 @@ export class ArgParser {
 /** Parser for lazy nodes: eager (a lazy node must not produce another lazy node). */
 const eagerParser = new ArgParser(false);
 
-/** Lazy nodes whose text failed to parse when read (kept as `{ '?': raw }` / `[raw]`). */
-export const lazyStats = { errors: 0 };
-
 /**
  * A struct whose fields are parsed when first read. A class with a prototype getter: creating one
  * costs a plain allocation (an object literal with a getter costs microseconds in V8). Reading
@@ -641,10 +638,8 @@ export class LazyStruct {
     if (this.parsed === undefined) {
       const a = eagerParser.parseOne(this.text, 0, this.text.length);
       if (a && a.t === 'struct') this.parsed = a.fields;
-      else {
-        lazyStats.errors++;
-        this.parsed = { '?': { t: 'raw', text: this.text } };
-      }
+      // Text that fails to parse when read is kept raw, as the eager parser keeps it.
+      else this.parsed = { '?': { t: 'raw', text: this.text } };
       this.text = '';
     }
     return this.parsed;
@@ -716,10 +711,7 @@ export class LazyArray {
       const a = eagerParser.parseOne(this.text, 0, this.text.length);
       if (a && a.t === 'array') this.parsed = a.items;
       else if (a) this.parsed = [a];
-      else {
-        lazyStats.errors++;
-        this.parsed = [{ t: 'raw', text: this.text }];
-      }
+      else this.parsed = [{ t: 'raw', text: this.text }];
       this.text = '';
     }
     return this.parsed;
