@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, ConnectionConfigError, type Connection, type ConnectionArgs } from '../remote/connection';
 import type { Tracing } from '../core/tracing';
+import type { RecorderChoice } from '../remote/profile';
 import { parseProfile } from '../core/profile';
 import type { Profile } from '../core/profile/schema';
 import { InvalidUnitNameError, parseRunnableUnitName } from '../remote/unitName';
@@ -115,6 +116,12 @@ export async function connectFromFlags(v: TargetFlagValues, io: CliIo, name: str
 export function tracingFromFlag(value: string | undefined): Tracing | undefined {
   if (value === undefined || value === 'decisions' || value === 'full') return value;
   throw new UsageError(`--tracing must be decisions or full, got ${JSON.stringify(value)}`);
+}
+
+/** `--recorder KIND` (profile, apply): what records the unit; undefined = the engine's default. */
+export function recorderFromFlag(value: string | undefined): RecorderChoice | undefined {
+  if (value === undefined || value === 'auto' || value === 'ebpf' || value === 'strace') return value;
+  throw new UsageError(`--recorder must be auto, ebpf or strace, got ${JSON.stringify(value)}`);
 }
 
 /** Parses `5s`, `500ms`, `2m`, or plain seconds into milliseconds. */

@@ -20,6 +20,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sigLines } from '../../core/ebpf';
+import { localRecorderBinary } from '../../remote/profile/ebpfRecorder';
 import { prototypeProgram } from './bpftrace-prototype';
 import { hushWrapped, localStrace, type LocalStrace, type RecorderName } from './recorders';
 import { nginxService, redisService, type BenchService } from './services';
@@ -173,6 +175,64 @@ async function startBpftracePrototype(service: BenchService, cg: string): Promis
   };
 }
 
+/**
+ * hush's in-kernel recorder (native/recorder, built by npm run build) attached to the run's cgroup
+ * as a profiling session attaches it to a unit's: the same binary, the same decoding plan
+ * (sigLines), its stream drained into this process. Its kernel side runs in the service's own
+ * syscalls (charged to the cgroup); its user-space side is outside the cgroup and added per run.
+ */
+async function startHushEbpf(service: BenchService, cg: string, scratch: string): Promise<Started> {
+  const binary = localRecorderBinary();
+  if (!binary)
+    throw new Error('hush ebpf: the recorder is not built (npm run build; native/recorder/build.sh)');
+  const sigs = path.join(scratch, 'recorder.sigs');
+  const ready = path.join(scratch, 'recorder.ready');
+  fs.writeFileSync(sigs, sigLines());
+  fs.rmSync(ready, { force: true });
+  const root = cgroup2Root();
+  let bytes = 0;
+  let lines = 0;
+  let err = '';
+  const rec = spawn(
+    binary,
+    [
+      '--cgroup',
+      cg.slice(root.length),
+      '--cgroup-root',
+      root,
+      '--sigs',
+      sigs,
+      '--out',
+      '-',
+      '--ready',
+      ready,
+    ],
+    { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  rec.stdout.on('data', (d: Buffer) => {
+    bytes += d.length;
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+  });
+  rec.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(ready) || fs.readFileSync(ready, 'utf8') === '') {
+    if (rec.exitCode !== null || Date.now() > deadline)
+      throw new Error(`hush-recorder did not attach (exit ${rec.exitCode}): ${err}`);
+    await sleep(20);
+  }
+  const p = spawnIn(cg, service.execStart.split(' '), { stdio: 'ignore' });
+  return {
+    waitFor: [p],
+    interruptAfter: [rec],
+    outsideCpuUs: () => processCpuUs(rec.pid),
+    traceBytes: () => bytes,
+    // one line per distinct call (the kernel drops repeats): records per request
+    traceLines: () => lines,
+    output: () => err,
+    note: 'in-kernel (tracepoints, deduplicated)',
+  };
+}
+
 async function startRecorder(
   recorder: RecorderName,
   service: BenchService,
@@ -183,6 +243,7 @@ async function startRecorder(
 ): Promise<Started> {
   const command = service.execStart.split(' ');
   if (recorder === 'bpftrace prototype') return startBpftracePrototype(service, cg);
+  if (recorder === 'hush ebpf') return startHushEbpf(service, cg, scratch);
   if (recorder === 'unprofiled') {
     const p = spawnIn(cg, command, { stdio: 'ignore' });
     return { waitFor: [p], traceBytes: () => 0, output: () => '', note: '' };
@@ -293,6 +354,7 @@ async function stop(service: BenchService, s: Started): Promise<void> {
   }
   for (const p of s.waitFor) await ended(p);
   for (const p of s.interruptAfter ?? []) {
+    // bpftrace prints its maps, hush-recorder its closing counters
     p.kill('SIGINT');
     await ended(p);
   }
@@ -319,11 +381,12 @@ function shhBinary(): string | undefined {
 
 async function main(): Promise<void> {
   const strace = localStrace();
-  const shh = shhBinary();
-  const recorders = (process.env.HUSH_OVERHEAD_RECORDERS ?? 'unprofiled,hush decisions,hush full,shh')
+  const wanted = (process.env.HUSH_OVERHEAD_RECORDERS ?? 'unprofiled,hush decisions,hush full,shh')
     .split(',')
-    .map((r) => r.trim() as RecorderName)
-    .filter((r) => r !== 'shh' || shh);
+    .map((r) => r.trim() as RecorderName);
+  // SHH is built (cargo, minutes) only when a run asks for it
+  const shh = wanted.includes('shh') ? shhBinary() : undefined;
+  const recorders = wanted.filter((r) => r !== 'shh' || shh);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hush-overhead-'));
   fs.chmodSync(scratch, 0o755);
   const services: BenchService[] = (process.env.HUSH_OVERHEAD_SERVICES ?? 'nginx,redis')

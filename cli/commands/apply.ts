@@ -32,6 +32,7 @@ import {
   TARGET_USAGE,
   profileFromFlag,
   tracingFromFlag,
+  recorderFromFlag,
 } from '../remoteTarget';
 
 const usage = `usage: hush apply UNIT --host H --host-key KEY [FLAGS]
@@ -48,6 +49,7 @@ profile flags:
   --save-profile FILE  write the profile taken here to FILE
   --tracing MODE       decisions or full (see hush profile --help); default: decisions when the
                        host's strace has --seccomp-bpf, else full
+  --recorder KIND      auto, ebpf or strace (see hush profile --help); default: strace
 apply flags:
   --health CMD         shell command run on the host after the restart; must exit 0
   --health-timeout D   limit for --health (default 60s); a health command still running then fails
@@ -86,6 +88,7 @@ export const command: CliCommand = {
         workload: { type: 'string' },
         'save-profile': { type: 'string' },
         tracing: { type: 'string' },
+        recorder: { type: 'string' },
         health: { type: 'string' },
         'health-timeout': { type: 'string' },
         settle: { type: 'string' },
@@ -123,6 +126,10 @@ export const command: CliCommand = {
     if (tracing !== undefined && values.profile !== undefined) {
       throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
     }
+    const recorder = recorderFromFlag(values.recorder);
+    if (recorder !== undefined && values.profile !== undefined) {
+      throw new UsageError('--recorder applies to profiling; with --profile nothing is profiled');
+    }
     const watchMs = values.watch !== undefined ? parseDuration(values.watch, '--watch') : undefined;
     if (values['rollback-on-denial'] && watchMs === undefined)
       throw new UsageError('--rollback-on-denial needs --watch');
@@ -151,6 +158,7 @@ export const command: CliCommand = {
               : {}),
           ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
           ...(tracing !== undefined ? { tracing } : {}),
+          ...(recorder !== undefined ? { recorder } : {}),
           log,
         });
         for (const w of r.warnings) log(`warning: ${w}`);

@@ -16,6 +16,7 @@ import {
   TARGET_FLAGS,
   TARGET_USAGE,
   tracingFromFlag,
+  recorderFromFlag,
 } from '../remoteTarget';
 
 const usage = `usage: hush profile UNIT --host H --host-key KEY [FLAGS]
@@ -35,6 +36,10 @@ tracing flags:
                          decision (the hot read/write/futex/epoll/recv… run untraced; same options
                          resolved, far less overhead); full: every syscall. Default: decisions when
                          the host's strace has --seccomp-bpf, else full
+  --recorder KIND        ebpf: hush's in-kernel recorder attached to the unit's cgroup (no strace,
+                         no wrapper; needs root, BTF and Linux >= 5.17; an error where the kernel
+                         refuses it); auto: ebpf where the host's kernel loads it, else strace;
+                         strace (default): the wrapper. The profile says which recorded each run
 output flags:
   -o, --output FILE      write the profile (hush.profile/v1 JSON) to FILE; default: stdout
 session flags:
@@ -63,6 +68,7 @@ export const command: CliCommand = {
         'watchdog-timeout': { type: 'string' },
         compress: { type: 'boolean' },
         tracing: { type: 'string' },
+        recorder: { type: 'string' },
       },
     });
     const { values, positionals } = parsed;
@@ -84,6 +90,7 @@ export const command: CliCommand = {
       throw new UsageError('--watchdog-timeout must be at least 5s');
     }
     const tracing = tracingFromFlag(values.tracing);
+    const recorder = recorderFromFlag(values.recorder);
     const log = progress(io, 'profile');
     const untilStopped =
       durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
@@ -102,6 +109,7 @@ export const command: CliCommand = {
         ...(watchdogTimeoutSec !== undefined ? { watchdogTimeoutSec } : {}),
         compress: values.compress === true,
         ...(tracing !== undefined ? { tracing } : {}),
+        ...(recorder !== undefined ? { recorder } : {}),
         signal: stop.signal,
         log,
       });
@@ -113,6 +121,7 @@ export const command: CliCommand = {
       unit: result.unit,
       session: result.session,
       tracing: result.tracing,
+      recorder: result.recorder,
       traceBytes: result.traceBytes,
       traces: result.segments,
       notTraced: result.slots.filter((s) => !s.traced).map((s) => ({ slot: s.id, reason: s.skipReason })),

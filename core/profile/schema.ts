@@ -49,6 +49,12 @@ export const RunInfo = z.object({
    * field existed: those were traced in full.
    */
   tracing: z.enum(['full', 'decisions']).optional(),
+  /**
+   * What recorded this run: `strace` (the wrapper; absent in profiles written before this field)
+   * or `ebpf` (hush's in-kernel recorder attached to the unit's cgroup, native/recorder: every
+   * syscall counted in the kernel, decision-carrying calls decoded as strace -y would print them).
+   */
+  recorder: z.enum(['strace', 'ebpf']).optional(),
   /** `decisions` tracing: the syscalls the filter left out (their counts are not in the profile). */
   untracedSyscalls: z.array(SyscallName).optional(),
   /**

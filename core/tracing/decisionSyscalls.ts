@@ -464,7 +464,20 @@ export function completeDecisionProfile(
  * pidfd (every corpus unit) get the identical profile.
  */
 function withUnknownPidfdTargets(profile: Profile, set: DecisionTraceSet): Profile['actions'] {
-  if (!set.untraced.has('close') || !('pidfd_send_signal' in profile.syscalls)) return profile.actions;
+  if (!set.untraced.has('close')) return profile.actions;
+  return assumeUnknownPidfdTargets(
+    profile,
+    'decision tracing: close is not traced, so a pidfd may name another process than its entry says',
+  );
+}
+
+/**
+ * A profile whose recorder did not follow close (decision tracing; the in-kernel recorder) cannot
+ * tell which process a pidfd names: where pidfd_send_signal was used, a signal to any process
+ * (`killOther` -1) is assumed, with `why` as its evidence.
+ */
+export function assumeUnknownPidfdTargets(profile: Profile, why: string): Profile['actions'] {
+  if (!('pidfd_send_signal' in profile.syscalls)) return profile.actions;
   if (profile.actions.some((a) => a.action.kind === 'killOther' && a.action.target === -1))
     return profile.actions;
   const seq = profile.actions.reduce((m, a) => Math.max(m, a.seq), -1) + 1;
@@ -477,12 +490,7 @@ function withUnknownPidfdTargets(profile: Profile, set: DecisionTraceSet): Profi
         kind: 'killOther',
         target: -1,
         signal: '?',
-        ev: {
-          pid: 0,
-          line: 0,
-          syscall: 'pidfd_send_signal',
-          text: 'decision tracing: close is not traced, so a pidfd may name another process than its entry says',
-        },
+        ev: { pid: 0, line: 0, syscall: 'pidfd_send_signal', text: why },
       },
     },
   ];

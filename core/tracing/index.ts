@@ -8,6 +8,7 @@ export {
   mayInheritFds,
   mayInheritPathFds,
   completeDecisionProfile,
+  assumeUnknownPidfdTargets,
   type Tracing,
   type Omission,
   type RedundantHandler,

@@ -65,6 +65,7 @@ export async function finishSession(link: Link, unit: string, opts: FinishOption
       restored: { wasActive: plan.wasActive, activeState, catIdentical },
       restoreMs,
     };
+    if (recorder.endCommand) await conn.exec(recorder.endCommand(paths), { timeoutMs: HOST_CMD_TIMEOUT_MS });
     await sink.drain(link, opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
   } catch (err) {
     sink?.abort();

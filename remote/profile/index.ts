@@ -23,7 +23,7 @@ import { runWindow } from './window';
 
 export { ProfilingError, StraceMissingError, WrappedStartError } from '../../core/profiling/errors';
 export { DEFAULT_TIMEOUT_SCALE } from '../../core/profiling/timeouts';
-export type { ProfileServiceOptions, ProfileServiceResult, ProfileTimings } from './options';
+export type { ProfileServiceOptions, ProfileServiceResult, ProfileTimings, RecorderChoice } from './options';
 export { clearLeftovers, ProfilingInProgressError, type LeftoverReport } from './leftovers';
 
 /** Runs one profiling session: plan, start, window, finish. */
@@ -72,7 +72,8 @@ async function runSession(
     session: plan.session,
     profile,
     tracing: finished.recorder.tracing,
-    slots: finished.plan.recorder.slots,
+    recorder: finished.plan.recorder.kind === 'ebpf' ? 'ebpf' : 'strace',
+    slots: finished.plan.recorder.kind === 'strace-wrapper' ? finished.plan.recorder.slots : [],
     segments: finished.segments.map((s) => ({
       slot: s.slot,
       invocation: s.invocation,

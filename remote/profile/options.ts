@@ -4,6 +4,8 @@ import type { Slot } from '../../core/profiling/wrapper';
 import type { Tracing } from '../../core/tracing';
 import type { Connection } from '../connection';
 
+export type RecorderChoice = 'auto' | 'ebpf' | 'strace';
+
 export interface ProfileServiceOptions {
   /** The service (validated: `nginx` → `nginx.service`; template instances allowed). */
   unit: string;
@@ -45,6 +47,14 @@ export interface ProfileServiceOptions {
    * (needs probed facts), else `full`. Asking for `decisions` where it is unavailable is an error.
    */
   tracing?: Tracing;
+  /**
+   * What records the unit. `ebpf`: hush's in-kernel recorder attached to the unit's cgroup
+   * (remote/profile/ebpfRecorder.ts; no wrapper, no ptrace, a fraction of strace's overhead); an
+   * error where the host cannot run it. `strace`: the wrapper. `auto`: the eBPF recorder where the
+   * host's kernel loads it, else strace. Default `strace` (see core/tracing README, "In-kernel
+   * recording").
+   */
+  recorder?: RecorderChoice;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -66,6 +76,8 @@ export interface ProfileServiceResult {
   profile: Profile;
   /** How strace traced (also in every run of the profile). */
   tracing: Tracing;
+  /** Which recorder recorded (also in every run of the profile). */
+  recorder: 'strace' | 'ebpf';
   slots: Slot[];
   segments: { slot: string; invocation: number; bytes: number; lines: number; complete: boolean }[];
   traceBytes: number;

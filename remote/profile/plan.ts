@@ -21,7 +21,10 @@ import { parseRunnableUnitName } from '../unitName';
 import { fifoPath, sessionPaths, type SessionPaths } from './layout';
 import { clearLeftovers } from './leftovers';
 import type { Link } from './link';
-import type { ProfileServiceOptions } from './options';
+import { ProfilingError } from '../../core/profiling/errors';
+import type { UnitInfo } from '../../core/profiling/unitInfo';
+import { prepareEbpf, type EbpfState } from './ebpfRecorder';
+import type { ProfileServiceOptions, RecorderChoice } from './options';
 import { SESSION_PLAN_FORMAT, type SessionPlan } from './state';
 import { readUnitInfo } from './unitInfo';
 
@@ -36,9 +39,11 @@ export async function planSession(
   const conn = await link.get();
   await clearLeftovers(conn, unit, { log });
   const info = await readUnitInfo(conn, unit);
+  const ebpf = await chooseRecorder(conn, unit, info, opts.recorder ?? 'strace', log);
   // strace missing is the common refusal: refuse before the (much heavier) host probe.
-  if (!info.strace) refuseUnprofilable(unit, info);
+  if (!ebpf && !info.strace) refuseUnprofilable(unit, info);
   const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
+  if (ebpf) return { plan: ebpfPlan(unit, info, facts, opts, conn, ebpf), paths };
   const tracing = chooseTracing(opts.tracing, info, facts);
   log(`tracing: ${tracing.why}`);
   const scale = timeoutScale(opts.timeoutScale);
@@ -54,18 +59,7 @@ export async function planSession(
     `profiling ${unit} on ${conn.target}: ${traced.length} traced command(s) (${traced.map((s) => s.id).join(', ')})`,
   );
   const plan: SessionPlan = {
-    format: SESSION_PLAN_FORMAT,
-    unit,
-    session: wrapper.session,
-    startedAt: new Date().toISOString(),
-    wasActive: isActive(info),
-    watchdogTimeoutSec: watchdogTimeoutSec(opts.watchdogTimeoutSec),
-    restartTimeoutMs: restartTimeoutMs(info.properties, scale),
-    settleTimeoutMs: opts.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS,
-    source: `unit:${unit}@${conn.host}`,
-    cwd: unitCwd(info.properties.WorkingDirectory),
-    info,
-    facts,
+    ...planBase(unit, info, facts, opts, conn, wrapper.session),
     recorder: {
       kind: 'strace-wrapper',
       tracing: tracingMode(tracing),
@@ -93,4 +87,71 @@ async function probeFacts(
     log(msg);
     return undefined;
   }
+}
+
+/**
+ * The eBPF recorder when asked for (`ebpf`: an error naming why not, before anything changed) or
+ * allowed (`auto`: strace when the host cannot run it, with the reason logged).
+ */
+async function chooseRecorder(
+  conn: Connection,
+  unit: string,
+  info: UnitInfo,
+  choice: RecorderChoice,
+  log: (line: string) => void,
+): Promise<EbpfState | undefined> {
+  if (choice === 'strace') return undefined;
+  if ((info.properties.LoadState ?? '') !== 'loaded')
+    throw new ProfilingError(
+      `${unit} cannot be profiled: LoadState=${info.properties.LoadState ?? 'unknown'}`,
+    );
+  const r = await prepareEbpf(conn, unit, info, log);
+  if ('state' in r) {
+    log(`recorder: ebpf (in-kernel, attached to ${r.state.cgroup})`);
+    return r.state;
+  }
+  if (choice === 'ebpf')
+    throw new ProfilingError(`the eBPF recorder is not available: ${r.why}. ${unit} was not changed.`);
+  log(`recorder: strace (eBPF recorder not available: ${r.why})`);
+  return undefined;
+}
+
+/** What every session plan holds, whatever records the unit. */
+function planBase(
+  unit: string,
+  info: UnitInfo,
+  facts: HostFacts | undefined,
+  opts: ProfileServiceOptions,
+  conn: Connection,
+  session: string,
+): Omit<SessionPlan, 'recorder' | 'sink'> {
+  return {
+    format: SESSION_PLAN_FORMAT,
+    unit,
+    session,
+    startedAt: new Date().toISOString(),
+    wasActive: isActive(info),
+    watchdogTimeoutSec: watchdogTimeoutSec(opts.watchdogTimeoutSec),
+    restartTimeoutMs: restartTimeoutMs(info.properties, timeoutScale(opts.timeoutScale)),
+    settleTimeoutMs: opts.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS,
+    source: `unit:${unit}@${conn.host}`,
+    cwd: unitCwd(info.properties.WorkingDirectory),
+    info,
+    facts,
+  };
+}
+
+function ebpfPlan(
+  unit: string,
+  info: UnitInfo,
+  facts: HostFacts | undefined,
+  opts: ProfileServiceOptions,
+  conn: Connection,
+  recorder: EbpfState,
+): SessionPlan {
+  return {
+    ...planBase(unit, info, facts, opts, conn, randomBytes(8).toString('hex')),
+    recorder,
+    sink: { kind: 'live', compress: opts.compress ?? false },
+  };
 }

@@ -6,11 +6,11 @@
  * the streams do not end after the stop, how the bytes of one recording become a profile, and how
  * the merged profile is completed. The session steps use only this interface.
  *
- * One recorder today: `strace-wrapper`, a runtime drop-in that runs every Exec command under
- * `strace -D … -o <fifo>` (core/profiling/wrapper.ts), one stream per traced command. A recorder
- * that watches the unit's cgroup from outside (no Exec line wrapped) is another member of
- * RecorderState (state.ts) and another case of recorderFor: no unit changes, its own stream(s)
- * written by its own process, its own SegmentParser producing the same Profile.
+ * Two recorders: `strace-wrapper`, a runtime drop-in that runs every Exec command under
+ * `strace -D … -o <fifo>` (core/profiling/wrapper.ts), one stream per traced command; and `ebpf`
+ * (ebpfRecorder.ts), hush's in-kernel recorder watching the unit's cgroup from outside: no unit
+ * changes, one stream written by its own host process (startCommand/endCommand), its own
+ * SegmentParser (core/ebpf) producing the same Profile.
  */
 import { StraceParser, newStats } from '../../core/strace';
 import { createSummarizer, HANDLED_SYSCALLS } from '../../core/summary';
@@ -20,6 +20,14 @@ import { chooseTracing } from '../../core/profiling/tracingChoice';
 import { completeDecisionProfile, type DecisionTraceSet, type Tracing } from '../../core/tracing';
 import { sh, type ShellCommand } from '../shell';
 import type { SegmentParser } from './collect';
+import {
+  EBPF_STREAM,
+  ebpfSegmentParser,
+  endRecorderCommand,
+  forceEndRecorderCommand,
+  startRecorderCommand,
+  type EbpfState,
+} from './ebpfRecorder';
 import type { SessionPaths } from './layout';
 import type { RecorderState, SessionPlan } from './state';
 import { ROOT_WRITER, type TraceStream } from './traceFiles';
@@ -39,6 +47,10 @@ export interface Recorder {
   newSegment(stream: string): SegmentParser;
   /** Completes the merged profile of every recording. */
   complete(profile: Profile, log: (line: string) => void): Profile;
+  /** A host process that records from outside: started before the restart, once the sink holds the FIFOs. */
+  startCommand?(p: SessionPaths): ShellCommand;
+  /** Ends that process after the window (it then closes its streams). */
+  endCommand?(p: SessionPaths): ShellCommand;
 }
 
 /** The recorder a session plan describes (the start step, and a finish that reads the plan back). */
@@ -46,7 +58,25 @@ export function recorderFor(plan: SessionPlan): Recorder {
   switch (plan.recorder.kind) {
     case 'strace-wrapper':
       return straceWrapperRecorder(plan.recorder, plan);
+    case 'ebpf':
+      return ebpfRecorder(plan.recorder, plan);
   }
+}
+
+/** The in-kernel recorder (ebpfRecorder.ts): one stream, written by root, no unit change. */
+function ebpfRecorder(state: EbpfState, plan: Pick<SessionPlan, 'cwd'>): Recorder {
+  return {
+    state,
+    // every syscall is counted in the kernel: nothing is left out
+    tracing: 'full',
+    streams: [{ id: EBPF_STREAM, writer: { kind: 'root' } }],
+    unitChanges: [],
+    forceEndCommand: (p) => forceEndRecorderCommand(p),
+    newSegment: () => ebpfSegmentParser(plan.cwd),
+    complete: (profile) => profile,
+    startCommand: (p) => startRecorderCommand(p, state),
+    endCommand: (p) => endRecorderCommand(p),
+  };
 }
 
 function straceWrapperRecorder(

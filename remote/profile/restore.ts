@@ -10,6 +10,7 @@
  *   (A commit-confirmed deadline, which restores the previous state until this confirmation
  *   arrives, hangs here.)
  */
+import { stopRecorderCommand } from './ebpfRecorder';
 import { ProfilingError } from '../../core/profiling/errors';
 import type { Connection } from '../connection';
 import { seq, sh, shQuote } from '../shell';
@@ -35,6 +36,7 @@ export function restoreScript(p: SessionPaths): string {
     'changed=no',
     ...undoUnitChanges(p).map((c) => c.text),
     'touch -- "$root/stop" 2>/dev/null',
+    stopRecorderCommand(p).text,
     `systemctl stop -- ${q(p.holdUnit)} 2>/dev/null`,
     'if [ "$changed" = yes ]; then',
     '  systemctl daemon-reload',
@@ -83,10 +85,10 @@ export async function restoreUnit(
   log: (line: string) => void,
 ): Promise<UnitRestore> {
   const { unit, wasActive } = plan;
-  log(`closing the window: stopping ${unit} under the wrapper`);
+  log(`closing the window: stopping ${unit} under the recorder`);
   const t0 = Date.now();
   const stop = await conn.exec(sh`systemctl stop -- ${unit}`, { timeoutMs: plan.restartTimeoutMs });
-  if (stop.code !== 0) warnings.push(`systemctl stop ${unit} under the wrapper: ${stop.stderr.trim()}`);
+  if (stop.code !== 0) warnings.push(`systemctl stop ${unit} under the recorder: ${stop.stderr.trim()}`);
   const start = wasActive ? sh`systemctl start -- ${unit}` : sh`true`;
   const back = await conn.exec(sh`${seq(...undoUnitChanges(p))}; systemctl daemon-reload && ${start}`, {
     timeoutMs: plan.restartTimeoutMs,

@@ -50,6 +50,10 @@ export async function startSession(
     stopKeepAlive = startKeepAlive(link, paths, periodSec, sink, log, warnings);
     await conn.exec(sink.startCommand, { check: true, timeoutMs: HOST_CMD_TIMEOUT_MS });
     await sink.attach(conn);
+    if (recorder.startCommand) {
+      await conn.exec(recorder.startCommand(paths), { check: true, timeoutMs: HOST_CMD_TIMEOUT_MS });
+      log("eBPF recorder attached to the unit's cgroup");
+    }
     const wrappedRestartMs = await restartUnderRecorder(conn, link, plan, paths, recorder, log);
     return { sink, stopKeepAlive, wrappedRestartMs };
   } catch (err) {
@@ -112,6 +116,8 @@ async function restartUnderRecorder(
         `It was put back on its own configuration. Journal:\n${journal}`,
     );
   }
-  log(`${unit} restarted under strace in ${ms} ms; profiling window open`);
+  log(
+    `${unit} restarted under ${recorder.state.kind === 'ebpf' ? 'the eBPF recorder' : 'strace'} in ${ms} ms; profiling window open`,
+  );
   return ms;
 }

@@ -68,7 +68,10 @@ describe('the session plan persisted on the host', () => {
     // ExecStartPre has "+": full privileges, never traced, so no stream; strace is root's even
     // for User=www-data (setpriv switches the command, whose launcher exec the parser leaves out)
     expect(r.streams).toEqual([{ id: 'ExecStart-0', writer: { kind: 'root' } }]);
-    expect(plan().recorder.slots.find((s) => s.id === 'ExecStart-0')?.launcherExecs).toBe(1);
+    const rec = plan().recorder;
+    expect(
+      rec.kind === 'strace-wrapper' && rec.slots.find((s) => s.id === 'ExecStart-0')?.launcherExecs,
+    ).toBe(1);
     expect(r.unitChanges.map((c) => c.what)).toEqual(['the wrapper drop-in']);
   });
 });

@@ -55,8 +55,8 @@ export function parseState(text: string): Partial<SessionState> {
 // ------------------------------------------------------------------------ the plan
 
 /**
- * What records the unit (recorder.ts). One kind today: strace wrapping every Exec command through
- * a runtime drop-in. A recorder that watches the unit's cgroup from outside adds its own member.
+ * What records the unit (recorder.ts): strace wrapping every Exec command through a runtime
+ * drop-in, or the in-kernel recorder watching the unit's cgroup from outside.
  */
 export const RecorderState = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -68,6 +68,15 @@ export const RecorderState = z.discriminatedUnion('kind', [
     /** The wrapper drop-in as installed. */
     dropIn: z.string(),
     slots: z.array(Slot),
+  }),
+  z.strictObject({
+    /** hush's in-kernel recorder (remote/profile/ebpfRecorder.ts): no unit change. */
+    kind: z.literal('ebpf'),
+    /** The uploaded binary on the host. */
+    binary: z.string().regex(/^\/var\/lib\/hush\/recorder\/hush-recorder-[0-9a-f]{16}$/),
+    /** The unit's cgroup below the v2 hierarchy's root. */
+    cgroup: z.string().regex(/^\/[A-Za-z0-9:_.\\@/-]+$/),
+    cgroupRoot: z.enum(['/sys/fs/cgroup', '/sys/fs/cgroup/unified']),
   }),
 ]);
 export type RecorderState = z.infer<typeof RecorderState>;

@@ -43,6 +43,7 @@ export const SESSION_PROPERTIES = [
   'NRestarts',
   'ExecMainPID',
   'MainPID',
+  'Slice',
 ] as const;
 
 const SCRIPT = String.raw`
