@@ -13,6 +13,12 @@ const returnTexts = new Interner(10);
 /** Texts of the small return values (0, 1, 832…): one string each instead of a slice per line. */
 const SMALL_RETURNS = 1024;
 const SMALL_RETURN_TEXT: string[] = Array.from({ length: SMALL_RETURNS }, (_, n) => String(n));
+/**
+ * The return objects of those values when nothing follows them (`= 0`, `= 1`, `read(…) = 42`: most
+ * lines of a service's trace), one shared object each instead of one per line. Nothing writes to a
+ * SyscallReturn after parseReturn made it (parseReturn only fills in the fresh ones).
+ */
+const SMALL_RETURN: SyscallReturn[] = SMALL_RETURN_TEXT.map((raw, value) => ({ value, raw }));
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -177,6 +183,7 @@ export function parseReturn(s: string, a: number, b: number): SyscallReturn | nu
     }
     if (neg) value = -value;
   }
+  if (small && i >= b) return SMALL_RETURN[value!]!;
   const raw =
     small && value !== null ? SMALL_RETURN_TEXT[value]! : value === -1 && i - a === 2 ? '-1' : s.slice(a, i);
   const ret: SyscallReturn = { value, raw };
