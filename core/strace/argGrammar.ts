@@ -155,7 +155,11 @@ export class ArgParser {
 
   private parseExpr(): Arg | null {
     if (++this.depth > MAX_DEPTH) return this.fail('nesting too deep');
-    let a = this.parseOr();
+    let a = this.parseUnary();
+    // Most values end at `, ` or at the end of the list, where no operator can follow: the
+    // precedence chain (six calls deep) is entered only when something else comes next, with the
+    // value just parsed as its first operand.
+    if (a && this.i < this.end && this.s.charCodeAt(this.i) !== C_COMMA) a = this.parseOr(a);
     if (a) a = this.afterExpr(a);
     this.depth--;
     return a;
@@ -183,8 +187,9 @@ export class ArgParser {
     }
   }
 
-  private parseOr(): Arg | null {
-    let left = this.parseEq();
+  /** `first`: the first operand, already parsed (parseExpr); the same for each level below. */
+  private parseOr(first?: Arg): Arg | null {
+    let left = this.parseEq(first);
     while (left && (this.startsWith(' && ') || this.startsWith(' || '))) {
       const op = this.s.slice(this.i + 1, this.i + 3);
       this.i += 4;
@@ -195,8 +200,8 @@ export class ArgParser {
     return left;
   }
 
-  private parseEq(): Arg | null {
-    let left = this.parseBor();
+  private parseEq(first?: Arg): Arg | null {
+    let left = this.parseBor(first);
     while (left && (this.startsWith(' == ') || this.startsWith(' != '))) {
       const op = this.s.slice(this.i + 1, this.i + 3);
       this.i += 4;
@@ -207,8 +212,8 @@ export class ArgParser {
     return left;
   }
 
-  private parseBor(): Arg | null {
-    const first = this.parseShift();
+  private parseBor(firstOperand?: Arg): Arg | null {
+    const first = this.parseShift(firstOperand);
     if (!first || this.s.charCodeAt(this.i) !== C_PIPE || this.i >= this.end) return first;
     const items: Arg[] = [first];
     while (
@@ -224,8 +229,8 @@ export class ArgParser {
     return { t: 'flags', items };
   }
 
-  private parseShift(): Arg | null {
-    let left = this.parseAdd();
+  private parseShift(first?: Arg): Arg | null {
+    let left = this.parseAdd(first);
     while (left && this.i + 1 < this.end) {
       const c = this.s.charCodeAt(this.i);
       if (!((c === C_LT || c === C_GT) && this.s.charCodeAt(this.i + 1) === c)) break;
@@ -237,8 +242,8 @@ export class ArgParser {
     return left;
   }
 
-  private parseAdd(): Arg | null {
-    let left = this.parseMul();
+  private parseAdd(first?: Arg): Arg | null {
+    let left = this.parseMul(first);
     while (left && this.i + 1 < this.end) {
       const c = this.s.charCodeAt(this.i);
       if (c !== C_PLUS && c !== C_MINUS) break;
@@ -252,8 +257,8 @@ export class ArgParser {
     return left;
   }
 
-  private parseMul(): Arg | null {
-    let left = this.parseUnary();
+  private parseMul(first?: Arg): Arg | null {
+    let left = first ?? this.parseUnary();
     while (left && this.i < this.end && this.s.charCodeAt(this.i) === C_STAR) {
       this.i++;
       const right = this.parseUnary();
