@@ -32,7 +32,8 @@ def program() -> None:
         },
         profile=config.get("profile"),
         mode=config.get("mode") or "conservative",
-        health_command="curl -fsS -o /dev/null http://127.0.0.1/",
+        # A secret (a health check may carry a credential): it stays one in the state.
+        health_command=pulumi.Output.secret("curl -fsS -o /dev/null -A hush-py-health http://127.0.0.1/"),
     )
     # The `import` resource option: the language-native import, which needs no language host
     # (`pulumi import` on the command line does).

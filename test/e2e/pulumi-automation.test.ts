@@ -5,19 +5,23 @@
 //   check) → `up` fails with a readable message, the drop-in is rolled back, nginx healthy
 //   → the same stack without the breaking override, now with insecureAcceptAnyHostKey → `up`
 //   hardens without re-profiling (the profile taken by the failed `up` is kept), warns through
-//   the engine about the unverified host key, exposure drops, the key is not in the state
+//   the engine about the unverified host key, exposure drops, the key is not in the state, and
+//   the workload and health command (given as secrets) ran and show in no state file or log
 //   → destroy → `systemctl cat nginx.service` exactly as before.
 //
 // pulumi-cli.test.ts covers the rest of the lifecycle (bad input, idempotent up without restart,
 // drift and restore, mode change, the move to the plugin, binary replaced → re-profile) through
 // the `pulumi` CLI on Pulumi.yaml.
 import path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
 import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
 import { HardenedService } from '../../components/hardenedService';
 import { HOST_TEST_TIMEOUT_MS, checkService, withTestHost, type TestHost } from '../host';
 import {
   createEngine,
+  expectNoneInPlain,
   expectNoPrivateKey,
+  nginxRequestsFrom,
   REPO_ROOT,
   SERVICE_PROFILE_TYPE,
   stateFilesText,
@@ -25,6 +29,9 @@ import {
 } from './pulumiEngine';
 
 const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
+/** The user agents of the program's secret workload and health command (nginx logs them). */
+const WORKLOAD_AGENT = 'hush-auto-workload';
+const HEALTH_AGENT = 'hush-auto-health';
 
 interface ProgramArgs {
   host: TestHost;
@@ -44,12 +51,15 @@ function program({ host, force, insecure }: ProgramArgs) {
       },
       unit: 'nginx.service',
       // A short window: start-up under strace plus a few requests.
+      // The workload and the health check as secrets (either may carry a credential).
       window: {
         durationSeconds: 3,
-        workload: 'for i in 1 2 3 4 5; do curl -fsS -o /dev/null http://127.0.0.1/; done',
+        workload: pulumi.secret(
+          `for i in 1 2 3 4 5; do curl -fsS -o /dev/null -A ${WORKLOAD_AGENT} http://127.0.0.1/; done`,
+        ),
       },
       ...(force ? { overrides: { force } } : {}),
-      healthCommand: 'curl -fsS -o /dev/null http://127.0.0.1/',
+      healthCommand: pulumi.secret(`curl -fsS -o /dev/null -A ${HEALTH_AGENT} http://127.0.0.1/`),
     });
     return {
       dropInText: svc.dropInText,
@@ -139,6 +149,9 @@ test(
         expect((await host.exec(`cat ${DROPIN}`)).stdout).toBe(up.outputs.dropInText?.value);
         expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
         expectNoPrivateKey(host.privateKey, stateFilesText(engine));
+        // The secret workload ran in the window, the secret health check after the apply.
+        expect(await nginxRequestsFrom(host, WORKLOAD_AGENT)).toBeGreaterThan(0);
+        expect(await nginxRequestsFrom(host, HEALTH_AGENT)).toBeGreaterThan(0);
         mark('hardened without re-profiling');
 
         // destroy: the unit exactly as before hush.
@@ -149,12 +162,18 @@ test(
         expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
         mark('destroy');
 
-        // No state file and no engine output of any step holds the key.
-        expectNoPrivateKey(host.privateKey, [
+        // No state file and no engine output of any step holds the key or a secret command.
+        const everything = [
           ...stateFilesText(engine),
           { path: 'engine output', text: logs.join('') },
           { path: 'up failure', text: message },
-        ]);
+        ];
+        expectNoPrivateKey(host.privateKey, everything);
+        expectNoneInPlain(
+          'the secret workload or health command',
+          [WORKLOAD_AGENT, HEALTH_AGENT],
+          everything,
+        );
       } finally {
         await stack?.workspace.removeStack('auto', { force: true }).catch(() => undefined);
         engine.dispose();

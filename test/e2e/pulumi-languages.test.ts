@@ -2,7 +2,8 @@
 // against one Debian 13 VM, nginx profiled once:
 //
 // Pulumi YAML (examples/yaml, the `pulumi` CLI and pulumi-language-yaml):
-//   up (profiled through the plugin, progress in the engine's log, the key in no state file)
+//   up (profiled through the plugin, progress in the engine's log, the key in no state file; the
+//   workload and health command, given as secrets, ran on the host and show in no state file)
 //   → preview with no changes
 //   → the plugin of another package version (0.1.1, same options): no diff, no restart
 //   → edit the drop-in on the host → refresh warns, preview plans the drop-in's update
@@ -11,6 +12,7 @@
 // Python (examples/python through the Automation API: no Python language host exists here):
 //   up from the profile the YAML stack took (no second profiling) → preview with no changes
 //   → delete the drop-in on the host → refresh warns, preview plans its update
+//     (the health command given as a secret ran, and shows in no state file)
 //   → caddy, hardened by hand, adopted with the `import` resource option: its own hardening
 //     recorded and kept, hush's file on top (and nginx's drop-in put back by the same `up`)
 //   → destroy → `systemctl cat` of nginx and caddy as they were before hush.
@@ -21,7 +23,9 @@ import { z } from 'zod';
 import { HOST_TEST_TIMEOUT_MS, checkService, hostOutput as sh, withTestHost, type TestHost } from '../host';
 import {
   createEngine,
+  expectNoneInPlain,
   expectNoPrivateKey,
+  nginxRequestsFrom,
   parsePreview,
   PLUGIN_HARDENING_DROPIN_TYPE,
   PLUGIN_SERVICE_PROFILE_TYPE,
@@ -37,6 +41,15 @@ import {
 const DROPIN = '/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf';
 const CADDY_OVERRIDE = '/etc/systemd/system/caddy.service.d/override.conf';
 const CADDY_DROPIN = '/etc/systemd/system/caddy.service.d/zz-hush-hardening.conf';
+/**
+ * The user agents of the secret workload and health commands in examples/yaml and
+ * examples/python: nginx's access log proves each ran, and none may show in plain text.
+ */
+const SECRET_MARKERS = {
+  yamlWorkload: 'hush-workload',
+  yamlHealth: 'hush-health-check',
+  pyHealth: 'hush-py-health',
+};
 
 /** The unit's current run: a restart gives a new InvocationID and ActiveEnterTimestamp. */
 const unitRun = (host: TestHost, unit: string) =>
@@ -160,6 +173,13 @@ test(
         const profiled = await resourceOutputs(engine, yamlDir, stack, PLUGIN_SERVICE_PROFILE_TYPE);
         expect(profiled).toMatchObject({ phase: 'profiled', reprofileReasons: [] });
         expectNoPrivateKey(host.privateKey, stateFilesText(engine));
+        // The secret workload ran during the window, the secret health check after the apply.
+        expect(await nginxRequestsFrom(host, SECRET_MARKERS.yamlWorkload)).toBeGreaterThan(0);
+        expect(await nginxRequestsFrom(host, SECRET_MARKERS.yamlHealth)).toBeGreaterThan(0);
+        expectNoneInPlain('a secret workload or health command', Object.values(SECRET_MARKERS), [
+          ...stateFilesText(engine),
+          ...engine.transcript,
+        ]);
         mark('yaml up');
 
         // Nothing to do: preview with no changes.
@@ -256,6 +276,7 @@ test(
         // Same profile, same mode: the same options as the YAML program's.
         expect(pyText.replace(/^#.*\n/gm, '')).toBe(text.replace(/^#.*\n/gm, ''));
         expect(await checkService(host, 'nginx')).toMatchObject({ ok: true });
+        expect(await nginxRequestsFrom(host, SECRET_MARKERS.pyHealth)).toBeGreaterThan(0);
         mark('python up');
 
         expect((await py(['preview', '--expect-no-changes'])).changeSummary).toEqual({ same: 3 });
@@ -303,7 +324,9 @@ test(
         expect(await checkService(host, 'caddy')).toMatchObject({ ok: true });
         mark('python destroy');
 
-        expectNoPrivateKey(host.privateKey, [...stateFilesText(engine), ...engine.transcript]);
+        const everything = [...stateFilesText(engine), ...engine.transcript];
+        expectNoPrivateKey(host.privateKey, everything);
+        expectNoneInPlain('a secret workload or health command', Object.values(SECRET_MARKERS), everything);
       } finally {
         await host.exec(
           `rm -f ${DROPIN} ${CADDY_OVERRIDE} ${CADDY_DROPIN}; rmdir ${path.dirname(CADDY_OVERRIDE)} ${path.dirname(DROPIN)} 2>/dev/null; systemctl daemon-reload; systemctl restart nginx caddy`,

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { hostOutput, type TestHost } from '../host';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -245,12 +246,29 @@ export function privateKeyLines(privateKey: string): string[] {
   return body.map((l, i) => (i === 0 ? l.slice(40) : l)).filter((l) => l.length >= 16);
 }
 
+/** Fails naming the places where any of `secrets` (distinctive strings) shows up in plain text. */
+export function expectNoneInPlain(
+  what: string,
+  secrets: readonly string[],
+  places: { path: string; text: string }[],
+): void {
+  if (secrets.length === 0 || secrets.some((s) => s.length < 8))
+    throw new Error(`the leak check for ${what} needs distinctive strings of 8 characters or more`);
+  const leaks = places.filter((p) => secrets.some((s) => p.text.includes(s))).map((p) => p.path);
+  if (leaks.length > 0) throw new Error(`${what} appears in plain text in: ${leaks.join(', ')}`);
+}
+
 /** Fails naming the place when any line of the private key (or its armour) shows up in `places`. */
 export function expectNoPrivateKey(privateKey: string, places: { path: string; text: string }[]): void {
   const lines = privateKeyLines(privateKey);
   if (lines.length === 0) throw new Error('the test key has no body lines: the leak check would be empty');
-  const leaks = places
-    .filter((p) => p.text.includes('PRIVATE KEY') || lines.some((l) => p.text.includes(l)))
-    .map((p) => p.path);
-  if (leaks.length > 0) throw new Error(`the private key appears in plain text in: ${leaks.join(', ')}`);
+  expectNoneInPlain('the private key', ['PRIVATE KEY', ...lines], places);
+}
+
+/**
+ * How many requests nginx logged from user agent `agent`: the e2e programs give their secret
+ * workload and health commands their own agents, so the access log proves each one ran.
+ */
+export async function nginxRequestsFrom(host: TestHost, agent: string): Promise<number> {
+  return Number(await hostOutput(host, `grep -c -F -- ' "${agent}"' /var/log/nginx/access.log || true`));
 }
