@@ -4,9 +4,7 @@
  * resource) and the resource's customTimeouts; the dynamic provider with the engine's log too;
  * unit tests with arrays.
  */
-import type { Connection } from '../../remote/connection';
-import { connect } from '../../remote/connection';
-import type { ConnectionConfig } from '../../remote/connection';
+import { connect, type Connection, type ConnectionConfig } from '../../remote/connection';
 
 export interface OperationContext {
   /** A progress line (window open, restarts seen, lines traced, verify steps). */
@@ -40,9 +38,40 @@ export function targetOf(connection: { host: string; port?: number }): string {
 }
 
 /**
- * Opens a connection, runs `fn`, always closes. What the connection warns about (a host key
- * accepted unverified under insecureAcceptAnyHostKey, with the key it presented) is a warning of
- * the operation; the deadline closes the connection, which ends any command in flight.
+ * Opens a connection for an operation: the deadline (or a cancellation) ends the wait for it at
+ * once, however long the dials would still retry (a host that accepts TCP and never answers
+ * holds each dial for perDialTimeout); a connection that opens after that is closed unused. What
+ * the connection warns about (a host key accepted unverified under insecureAcceptAnyHostKey,
+ * with the key it presented) is a warning of the operation.
+ */
+export function connectBeforeDeadline(
+  connection: ConnectionConfig,
+  ctx: OperationContext,
+): Promise<Connection> {
+  const dial = connect(connection, { warn: ctx.warn });
+  const signal = ctx.signal;
+  if (!signal) return dial;
+  return new Promise<Connection>((resolve, reject) => {
+    const onAbort = () => reject(deadlineError(ctx));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    dial.then(
+      (conn) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) void conn.close().catch(() => undefined);
+        else resolve(conn);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+/**
+ * Opens a connection (connectBeforeDeadline), runs `fn`, always closes. The deadline closes the
+ * connection, which ends any command in flight.
  */
 export async function withConnection<T>(
   connection: ConnectionConfig,
@@ -50,7 +79,7 @@ export async function withConnection<T>(
   fn: (conn: Connection) => Promise<T>,
 ): Promise<T> {
   checkDeadline(ctx);
-  const conn = await connect(connection, { warn: ctx.warn });
+  const conn = await connectBeforeDeadline(connection, ctx);
   const onAbort = () => void conn.close().catch(() => undefined);
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -71,6 +71,8 @@ export async function createServiceProfile(
   checkDeadline(ctx);
   const result = await profileService({
     ...profileSessionOptions(args),
+    // A plain connect, not connectBeforeDeadline: after the deadline the session still dials to
+    // restore the unit and confirm it over a fresh connection.
     connect: () => connect(connection, { warn: ctx.warn }),
     // The deadline closes the window early; the session then restores the unit as always.
     ...(ctx.signal ? { signal: ctx.signal } : {}),
