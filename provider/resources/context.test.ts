@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { utils } from 'ssh2';
+import { ConnectionArgs } from '../../remote/connection';
 import { withConnection, type OperationContext } from './context';
 
 describe('withConnection and the deadline', () => {
@@ -18,14 +19,15 @@ describe('withConnection and the deadline', () => {
     await new Promise((done) => server.close(done));
   });
 
-  const connection = () => ({
-    host: '127.0.0.1',
-    port,
-    user: 'root',
-    privateKey: utils.generateKeyPairSync('ed25519').private,
-    hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    perDialTimeout: 60,
-  });
+  const connection = () =>
+    ConnectionArgs.parse({
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      privateKey: utils.generateKeyPairSync('ed25519').private,
+      hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      perDialTimeout: 60,
+    });
   const context = (signal: AbortSignal): OperationContext => ({
     info: () => undefined,
     warn: () => undefined,
