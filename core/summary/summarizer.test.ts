@@ -485,3 +485,19 @@ describe('launcherExecs: hush’s own launcher in front of the service is not th
     expect(p.syscalls).toEqual({ execve: 1, openat: 1, setresuid: 1 });
   });
 });
+
+describe('processes whose parent was never traced (a recorder that follows a whole cgroup)', () => {
+  test('an orphan and the children it forked: the children inherit its fd table at finish', () => {
+    // 200 is forked by an untraced manager after the first process (100) is seen; it forks 201,
+    // which forks 202: all three wait for a parent, and the chain is resolved oldest first
+    const p = summarizeLines([
+      '100 execve("/usr/sbin/svc", ["svc", "-t"], 0x7ffc /* 3 vars */) = 0',
+      '200 execve("/usr/sbin/svc", ["svc"], 0x7ffc /* 3 vars */) = 0',
+      '200 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 5<socket:[77]>',
+      '200 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 201',
+      '201 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 202',
+      '202 accept4(5<socket:[77]>, {sa_family=AF_INET, sin_port=htons(40000), sin_addr=inet_addr("127.0.0.1")}, [16], SOCK_CLOEXEC) = 6<socket:[78]>',
+    ]);
+    expect(actionList(p)).toContain('net accept AF_INET 127.0.0.1:* SOCK_STREAM');
+  });
+});

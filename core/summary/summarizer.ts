@@ -257,8 +257,12 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   }
 
   finish(run: Partial<RunInfo> = {}): Profile {
-    for (const pid of [...this.pending.keys()]) this.adoptOrphan(pid);
-    this.drainReplays();
+    // Oldest first, one at a time: replaying an orphan runs its clones, which hand its children
+    // (waiting too) what they inherit; adopting those children first would start them empty.
+    for (let pid = this.oldestPending(); pid !== undefined; pid = this.oldestPending()) {
+      this.adoptOrphan(pid);
+      this.drainReplays();
+    }
     this.settlePendingPaths();
 
     // Built directly as ProfileActions with the order as a provisional seq (no second copy of
@@ -337,11 +341,16 @@ class SummarizerImpl implements Summarizer, HandlerContext {
 
   /** Stop waiting for parents that would have shown up by now (see maxHoldLines). */
   private expireHolds(line: number): void {
-    for (const [pid, held] of this.pending) {
-      if (line - held.firstLine <= this.maxHoldLines) break;
+    // one at a time, as in finish: an expired orphan's replay may adopt its expired children
+    for (let pid = this.oldestPending(); pid !== undefined; pid = this.oldestPending()) {
+      if (line - this.pending.get(pid)!.firstLine <= this.maxHoldLines) break;
       this.adoptOrphan(pid);
+      this.drainReplays();
     }
-    this.drainReplays();
+  }
+
+  private oldestPending(): number | undefined {
+    return this.pending.keys().next().value;
   }
 
   /**
