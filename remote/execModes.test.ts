@@ -6,7 +6,7 @@ import { fingerprint } from '../core/profile';
 import type { ExecBinary } from '../core/profile/hostFacts';
 import { resolve } from '../core/resolve';
 import { act, chosen, facts257, profileOf, rejected } from '../core/resolve/testkit';
-import type { Connection } from './connection';
+import { LocalShell, type HostExec } from './host';
 import {
   execModesCommand,
   mergeExecModes,
@@ -159,26 +159,22 @@ describe('NoNewPrivileges with the probed modes', () => {
 });
 
 describe('withExecModesOrUnknown', () => {
-  // only what withExecModes uses of a Connection: exec runs the command with the local sh
-  const localConn = (exitCode?: number) =>
-    ({
-      target: 'local',
-      exec: (cmd: { text: string }) => {
-        const r = spawnSync('sh', ['-c', cmd.text], { encoding: 'utf8' });
-        return Promise.resolve({ code: exitCode ?? r.status ?? 1, stdout: r.stdout, stderr: 'boom' });
-      },
-    }) as unknown as Connection;
+  // The real local shell runs the probe; a host whose every command fails stands in for a broken one.
+  const failing: HostExec = {
+    target: 'local',
+    exec: () => Promise.resolve({ code: 1, stdout: '', stderr: 'boom' }),
+  };
 
   it('merges the probed modes, and on a failed probe keeps the facts and says why', async () => {
     const profile = profileOf([act.path('exec', '/bin/sh', 'execve')]);
     const facts = facts257();
     const warnings: string[] = [];
-    const probed = await withExecModesOrUnknown(localConn(), profile, facts, (m) => warnings.push(m));
+    const probed = await withExecModesOrUnknown(new LocalShell(), profile, facts, (m) => warnings.push(m));
     expect(warnings).toEqual([]);
     expect(probed.binaries.find((b) => b.path === '/bin/sh')).toMatchObject({ executedOnly: true });
     expect(probed.binaries.find((b) => b.path === '/bin/sh')!.mode).toEqual(expect.any(Number));
 
-    const kept = await withExecModesOrUnknown(localConn(1), profile, facts, (m) => warnings.push(m));
+    const kept = await withExecModesOrUnknown(failing, profile, facts, (m) => warnings.push(m));
     expect(kept).toBe(facts);
     expect(warnings).toEqual([
       'file mode probe failed (NoNewPrivileges stays unproven): probing file modes failed on local (exit 1): boom',

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ExecBinary, HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
-import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { sh, type ShellCommand } from './shell';
 
 /**
@@ -110,7 +110,7 @@ export function mergeExecModes(binaries: readonly ExecBinary[], probed: readonly
 
 /** Probes the modes the profile needs (one round trip) and returns the facts with them merged in. */
 export async function withExecModes(
-  conn: Connection,
+  conn: HostExec,
   profile: Profile,
   facts: HostFacts,
   opts: { timeoutMs?: number } = {},
@@ -135,7 +135,7 @@ export async function withExecModes(
  * NoNewPrivileges stays unproven), said through `warn`. Profiling and `apply --profile` both use it.
  */
 export async function withExecModesOrUnknown(
-  conn: Connection,
+  conn: HostExec,
   profile: Profile,
   facts: HostFacts,
   warn: (message: string) => void,

@@ -3,25 +3,22 @@
  * hush's own section is left out of the digest also for a unit name with systemd's `\` escapes,
  * which `awk -v` used to turn into other characters (so the section was not recognised).
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type { Connection } from './connection';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { hardeningOutsideHush, readDropInState } from './hardeningState';
-import type { ShellCommand } from './shell';
+import { LocalShell } from './host';
 
-function fakeHost(catText: string): Connection {
-  return {
-    target: 'test',
-    exec: (cmd: ShellCommand) => {
-      // `systemctl cat` answers with catText; `[ -e FILE ]` is false (the drop-in file itself is absent)
-      const script = `systemctl() { printf '%s' "$CAT"; }\n${cmd.text}`;
-      const stdout = execFileSync('sh', ['-c', script], {
-        encoding: 'utf8',
-        env: { ...process.env, CAT: catText },
-      });
-      return Promise.resolve({ code: 0, stdout, stderr: '' });
-    },
-  } as unknown as Connection;
+// A `systemctl` stand-in first on PATH answers every call with $CAT; `[ -e FILE ]` is false
+// (the drop-in file itself is absent), as on a host without hush's drop-in.
+const bin = mkdtempSync(path.join(tmpdir(), 'hush-systemctl-'));
+writeFileSync(path.join(bin, 'systemctl'), '#!/bin/sh\nprintf \'%s\' "$CAT"\n');
+chmodSync(path.join(bin, 'systemctl'), 0o755);
+afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+function fakeHost(catText: string): LocalShell {
+  return new LocalShell({ ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, CAT: catText });
 }
 
 describe('readDropInState', () => {

@@ -3,7 +3,7 @@
  * of the unit's own configuration (to notice a package upgrade rewriting the unit), and the live
  * `systemd-analyze security` score. One SSH round trip each.
  */
-import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { hardeningPaths } from './paths';
 import { sh } from './shell';
 import { parseDropIn } from '../core/dropin/parse';
@@ -22,7 +22,7 @@ export interface DropInState {
 
 const MARK = '@@hush-state@@';
 
-export async function readDropInState(conn: Connection, unit: string): Promise<DropInState> {
+export async function readDropInState(conn: HostExec, unit: string): Promise<DropInState> {
   const { unit: name, file } = hardeningPaths(unit);
   // systemctl cat prints each file with a `# /path` header; hush's own section is dropped by awk
   // so the digest follows everything but hush. The header travels in the environment, not
@@ -46,7 +46,7 @@ export async function readDropInState(conn: Connection, unit: string): Promise<D
 }
 
 /** `systemd-analyze security UNIT`'s overall exposure (0.0 best … 10.0), or null if it has none. */
-export async function liveExposure(conn: Connection, unit: string): Promise<number | null> {
+export async function liveExposure(conn: HostExec, unit: string): Promise<number | null> {
   const { unit: name } = hardeningPaths(unit);
   const r = await conn.exec(sh`systemd-analyze security --no-pager -- ${name} 2>&1 | tail -n 3`);
   return parseOverallExposure(r.stdout);
@@ -92,7 +92,7 @@ export function hardeningOutsideHush(
 }
 
 /** `systemctl cat UNIT` (empty when systemd does not know the unit). */
-export async function unitCatText(conn: Connection, unit: string): Promise<string> {
+export async function unitCatText(conn: HostExec, unit: string): Promise<string> {
   const { unit: name } = hardeningPaths(unit);
   return (await conn.exec(sh`systemctl cat -- ${name} 2>/dev/null`)).stdout;
 }

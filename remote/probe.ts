@@ -19,7 +19,7 @@ import { parseDropIn } from '../core/dropin/parse';
 import { splitWords } from '../core/dropin/quote';
 import { parseSyscallFilterOutput } from '../core/systemd';
 import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
-import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
 import { parseUnitName } from './unitName';
 import { EXEC_DIRECTIVES, isExecDirective } from '../core/systemd/execLines';
@@ -159,12 +159,12 @@ export interface ProbeResult {
 }
 
 /** Probes host and unit in one round trip. */
-export async function probe(conn: Connection, unit: string, opts: ProbeOptions = {}): Promise<HostFacts> {
+export async function probe(conn: HostExec, unit: string, opts: ProbeOptions = {}): Promise<HostFacts> {
   return (await probeDetailed(conn, unit, opts)).facts;
 }
 
 export async function probeDetailed(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   opts: ProbeOptions = {},
 ): Promise<ProbeResult> {
