@@ -252,7 +252,7 @@ function missingCapabilities(boundingSet: string | undefined, wanted: readonly s
 /** What setpriv needs to switch to the unit's user (and to drop the window's additions again). */
 const LAUNCHER_CAPABILITIES = ['cap_setuid', 'cap_setgid', 'cap_setpcap'];
 /** The launcher's syscalls a unit's SystemCallFilter= must let through during the window. */
-const LAUNCHER_SYSCALLS = ['@setuid', 'capset', 'prctl'];
+const LAUNCHER_SYSCALLS = ['@setuid', 'capget', 'capset', 'prctl'];
 
 interface Launcher {
   script: string;
@@ -367,6 +367,12 @@ if [ "$uid" = dynamic ]; then
     [ "$key" = Groups: ] || continue
     for g in $value; do [ "$g" -ge 61184 ] && [ "$g" -le 65519 ] && uid=$g; done
   done </proc/self/status
+  # else by its name ($USER): systemd links direct:NAME to the uid's lock file, which -ef matches
+  if [ "$uid" = dynamic ] && [ -n "\${USER:-}" ]; then
+    for f in /run/systemd/dynamic-uid/[0-9]*; do
+      [ "$f" -ef "/run/systemd/dynamic-uid/direct:$USER" ] && uid=\${f##*/}
+    done
+  fi
   [ "$uid" != dynamic ] || { echo 'hush: no dynamic user allocated for this command' >&2; exit 1; }
   [ "$gid" != dynamic ] || gid=$uid
   groups=$uid\${groups:+,$groups}
