@@ -184,6 +184,181 @@ function strArg(r: KernelRecord, j: number): Arg {
 const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const u64n = (v: bigint): number => Number(BigInt.asUintN(64, v));
 
+/** A value argument (flags, numbers, names) as strace prints it. */
+function valueArg(kind: ArgKind, v: bigint, r: KernelRecord, i: number): Arg {
+  switch (kind) {
+    case 'int':
+    case 'salen':
+      return int(s32(v));
+    case 'len':
+    case 'salenp':
+      return int(u64n(v));
+    case 'ptr':
+      return v === 0n ? { t: 'null' } : PTR;
+    case 'argv':
+      return { t: 'array', items: [], truncated: true };
+    case 'open':
+      return openFlags(s32(v));
+    case 'at':
+      return flagsArg(s32(v), AT_FLAGS);
+    case 'amode':
+      return flagsArg(s32(v), ACCESS_MODES, [], 'F_OK');
+    case 'family':
+      return sym(ADDRESS_FAMILIES[s32(v)] ?? String(s32(v)));
+    case 'socktype':
+      return sockType(s32(v));
+    case 'proto': {
+      const fam = s32(r.args[0]!);
+      const p = s32(v);
+      const n = fam === 2 || fam === 10 ? IP_PROTOCOLS[p] : fam === 16 ? NETLINK_PROTOCOLS[p] : undefined;
+      return n ? sym(n) : int(p);
+    }
+    case 'clone': {
+      const x = u64n(v);
+      const sig = x & 0xff;
+      const sigName = sig && SIGNALS[sig] ? [SIGNALS[sig]!] : [];
+      return flagsArg(x & ~0xff, CLONE_FLAGS, sigName);
+    }
+    case 'prot':
+      return flagsArg(s32(v), PROT_FLAGS, [], 'PROT_NONE');
+    case 'mapflags':
+      return flagsArg(s32(v), MAP_FLAGS);
+    case 'rename':
+      return flagsArg(s32(v), RENAME_FLAGS);
+    case 'clock':
+      return CLOCKS[s32(v)] ? sym(CLOCKS[s32(v)]!) : int(s32(v));
+    case 'mount':
+      return flagsArg(u64n(v), MOUNT_FLAGS);
+    case 'mfd':
+      return flagsArg(s32(v), MFD_FLAGS);
+    case 'shmget':
+      return flagsArg(s32(v) & ~0o777, SHMGET_FLAGS);
+    case 'shmat':
+      return flagsArg(s32(v), SHMAT_FLAGS);
+    case 'sched': {
+      const p = SCHED_POLICIES[s32(v) & ~0x40000000];
+      return p ? sym(p) : int(s32(v));
+    }
+    case 'signal': {
+      const n = s32(v);
+      return n > 0 && n < SIGNALS.length
+        ? sym(SIGNALS[n]!)
+        : n >= 32 && n <= 64
+          ? sym(`SIGRT_${n - 32}`)
+          : int(n);
+    }
+    case 'fcntl':
+      return FCNTL_DUP[s32(v)] ? sym(FCNTL_DUP[s32(v)]!) : int(s32(v));
+    case 'movemount':
+      return flagsArg(s32(v), MOVE_MOUNT_FLAGS);
+    case 'sockopt':
+      return i === 1
+        ? s32(v) === 41
+          ? sym('SOL_IPV6')
+          : int(s32(v))
+        : s32(v) === 26
+          ? sym('IPV6_V6ONLY')
+          : int(s32(v));
+    default:
+      throw new Error(`no reader for argument kind ${kind}`);
+  }
+}
+
+/** A small struct the kernel side copied (`extra`). */
+function structArg(kind: ArgKind, r: KernelRecord): Arg {
+  switch (kind) {
+    case 'optval':
+      return r.extra.length >= 4
+        ? { t: 'array', items: [int(r.extra.readInt32LE(0))], truncated: false }
+        : PTR;
+    case 'pair':
+      return r.extra.length >= 8
+        ? {
+            t: 'array',
+            items: [int(r.extra.readInt32LE(0)), int(r.extra.readInt32LE(4))],
+            truncated: false,
+          }
+        : PTR;
+    case 'openhow':
+      return r.extra.length >= 24
+        ? {
+            t: 'struct',
+            fields: {
+              flags: openFlags(Number(r.extra.readBigUInt64LE(0) & 0xffffffffn)),
+              mode: int(Number(r.extra.readBigUInt64LE(8) & 0xffffn)),
+              resolve: int(Number(r.extra.readBigUInt64LE(16) & 0xffffn)),
+            },
+            truncated: false,
+          }
+        : PTR;
+    case 'cloneargs':
+      return r.extra.length >= 8
+        ? {
+            t: 'struct',
+            fields: { flags: flagsArg(u64n(r.extra.readBigUInt64LE(0)), CLONE_FLAGS) },
+            truncated: true,
+          }
+        : PTR;
+    case 'schedattr': {
+      const p = r.extra.length >= 8 ? SCHED_POLICIES[r.extra.readUInt32LE(4) & ~0x40000000] : undefined;
+      return r.extra.length >= 8
+        ? {
+            t: 'struct',
+            fields: { sched_policy: p ? sym(p) : int(r.extra.readUInt32LE(4)) },
+            truncated: true,
+          }
+        : PTR;
+    }
+    case 'mountattr':
+      return r.extra.length >= 24
+        ? {
+            t: 'struct',
+            fields: { propagation: flagsArg(u64n(r.extra.readBigUInt64LE(16)), MOUNT_FLAGS) },
+            truncated: true,
+          }
+        : PTR;
+    default:
+      return PTR;
+  }
+}
+
+/** A socket address, alone or in a message header. */
+function addressArg(kind: ArgKind, v: bigint, r: KernelRecord): Arg {
+  switch (kind) {
+    case 'sockaddr':
+    case 'sockout':
+      return sockaddrArg(r.sa, v);
+    case 'msghdr':
+      return { t: 'struct', fields: { msg_name: sockaddrArg(r.sa, 1n) }, truncated: true };
+    case 'mmsghdr':
+      return {
+        t: 'array',
+        items: [
+          {
+            t: 'struct',
+            fields: {
+              msg_hdr: { t: 'struct', fields: { msg_name: sockaddrArg(r.sa, 1n) }, truncated: true },
+            },
+            truncated: true,
+          },
+        ],
+        truncated: true,
+      };
+    default:
+      return PTR;
+  }
+}
+
+const STRUCT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>([
+  'optval',
+  'pair',
+  'openhow',
+  'cloneargs',
+  'schedattr',
+  'mountattr',
+]);
+const ADDRESS_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['sockaddr', 'sockout', 'msghdr', 'mmsghdr']);
+
 /** The event for one record, or undefined for a number no signature decodes. */
 export function eventOf(r: KernelRecord, line: number, ctx: EventContext): Syscall | undefined {
   const name = syscallNameOf(r.nr);
@@ -194,204 +369,11 @@ export function eventOf(r: KernelRecord, line: number, ctx: EventContext): Sysca
   let fd = 0;
   sig.args.forEach((kind: ArgKind, i) => {
     const v = r.args[i]!;
-    switch (kind) {
-      case 'fd':
-      case 'dirfd':
-        args.push(fdArg(s32(v), r.decs[fd++]!, ctx, kind === 'dirfd'));
-        break;
-      case 'path':
-      case 'cwdbuf':
-        args.push(strArg(r, str++));
-        break;
-      case 'int':
-      case 'salen':
-        args.push(int(s32(v)));
-        break;
-      case 'len':
-      case 'salenp':
-        args.push(int(u64n(v)));
-        break;
-      case 'ptr':
-        args.push(v === 0n ? { t: 'null' } : PTR);
-        break;
-      case 'argv':
-        args.push({ t: 'array', items: [], truncated: true });
-        break;
-      case 'open':
-        args.push(openFlags(s32(v)));
-        break;
-      case 'at':
-        args.push(flagsArg(s32(v), AT_FLAGS));
-        break;
-      case 'amode':
-        args.push(flagsArg(s32(v), ACCESS_MODES, [], 'F_OK'));
-        break;
-      case 'family':
-        args.push(sym(ADDRESS_FAMILIES[s32(v)] ?? String(s32(v))));
-        break;
-      case 'socktype':
-        args.push(sockType(s32(v)));
-        break;
-      case 'proto': {
-        const fam = s32(r.args[0]!);
-        const p = s32(v);
-        const n = fam === 2 || fam === 10 ? IP_PROTOCOLS[p] : fam === 16 ? NETLINK_PROTOCOLS[p] : undefined;
-        args.push(n ? sym(n) : int(p));
-        break;
-      }
-      case 'clone': {
-        const x = u64n(v);
-        const sig = x & 0xff;
-        const sigName = sig && SIGNALS[sig] ? [SIGNALS[sig]!] : [];
-        args.push(flagsArg(x & ~0xff, CLONE_FLAGS, sigName));
-        break;
-      }
-      case 'prot':
-        args.push(flagsArg(s32(v), PROT_FLAGS, [], 'PROT_NONE'));
-        break;
-      case 'mapflags':
-        args.push(flagsArg(s32(v), MAP_FLAGS));
-        break;
-      case 'rename':
-        args.push(flagsArg(s32(v), RENAME_FLAGS));
-        break;
-      case 'clock':
-        args.push(CLOCKS[s32(v)] ? sym(CLOCKS[s32(v)]!) : int(s32(v)));
-        break;
-      case 'mount':
-        args.push(flagsArg(u64n(v), MOUNT_FLAGS));
-        break;
-      case 'mfd':
-        args.push(flagsArg(s32(v), MFD_FLAGS));
-        break;
-      case 'shmget':
-        args.push(flagsArg(s32(v) & ~0o777, SHMGET_FLAGS));
-        break;
-      case 'shmat':
-        args.push(flagsArg(s32(v), SHMAT_FLAGS));
-        break;
-      case 'sched': {
-        const p = SCHED_POLICIES[s32(v) & ~0x40000000];
-        args.push(p ? sym(p) : int(s32(v)));
-        break;
-      }
-      case 'signal': {
-        const n = s32(v);
-        args.push(
-          n > 0 && n < SIGNALS.length
-            ? sym(SIGNALS[n]!)
-            : n >= 32 && n <= 64
-              ? sym(`SIGRT_${n - 32}`)
-              : int(n),
-        );
-        break;
-      }
-      case 'fcntl':
-        args.push(FCNTL_DUP[s32(v)] ? sym(FCNTL_DUP[s32(v)]!) : int(s32(v)));
-        break;
-      case 'movemount':
-        args.push(flagsArg(s32(v), MOVE_MOUNT_FLAGS));
-        break;
-      case 'sockaddr':
-      case 'sockout':
-        args.push(sockaddrArg(r.sa, v));
-        break;
-      case 'sockopt':
-        args.push(
-          i === 1
-            ? s32(v) === 41
-              ? sym('SOL_IPV6')
-              : int(s32(v))
-            : s32(v) === 26
-              ? sym('IPV6_V6ONLY')
-              : int(s32(v)),
-        );
-        break;
-      case 'optval':
-        args.push(
-          r.extra.length >= 4 ? { t: 'array', items: [int(r.extra.readInt32LE(0))], truncated: false } : PTR,
-        );
-        break;
-      case 'pair':
-        args.push(
-          r.extra.length >= 8
-            ? {
-                t: 'array',
-                items: [int(r.extra.readInt32LE(0)), int(r.extra.readInt32LE(4))],
-                truncated: false,
-              }
-            : PTR,
-        );
-        break;
-      case 'openhow':
-        args.push(
-          r.extra.length >= 24
-            ? {
-                t: 'struct',
-                fields: {
-                  flags: openFlags(Number(r.extra.readBigUInt64LE(0) & 0xffffffffn)),
-                  mode: int(Number(r.extra.readBigUInt64LE(8) & 0xffffn)),
-                  resolve: int(Number(r.extra.readBigUInt64LE(16) & 0xffffn)),
-                },
-                truncated: false,
-              }
-            : PTR,
-        );
-        break;
-      case 'cloneargs':
-        args.push(
-          r.extra.length >= 8
-            ? {
-                t: 'struct',
-                fields: { flags: flagsArg(u64n(r.extra.readBigUInt64LE(0)), CLONE_FLAGS) },
-                truncated: true,
-              }
-            : PTR,
-        );
-        break;
-      case 'msghdr':
-        args.push({ t: 'struct', fields: { msg_name: sockaddrArg(r.sa, 1n) }, truncated: true });
-        break;
-      case 'mmsghdr':
-        args.push({
-          t: 'array',
-          items: [
-            {
-              t: 'struct',
-              fields: {
-                msg_hdr: { t: 'struct', fields: { msg_name: sockaddrArg(r.sa, 1n) }, truncated: true },
-              },
-              truncated: true,
-            },
-          ],
-          truncated: true,
-        });
-        break;
-      case 'schedattr': {
-        const p = r.extra.length >= 8 ? SCHED_POLICIES[r.extra.readUInt32LE(4) & ~0x40000000] : undefined;
-        args.push(
-          r.extra.length >= 8
-            ? {
-                t: 'struct',
-                fields: { sched_policy: p ? sym(p) : int(r.extra.readUInt32LE(4)) },
-                truncated: true,
-              }
-            : PTR,
-        );
-        break;
-      }
-      case 'mountattr':
-        args.push(
-          r.extra.length >= 24
-            ? {
-                t: 'struct',
-                fields: { propagation: flagsArg(u64n(r.extra.readBigUInt64LE(16)), MOUNT_FLAGS) },
-                truncated: true,
-              }
-            : PTR,
-        );
-        break;
-    }
+    if (kind === 'fd' || kind === 'dirfd') args.push(fdArg(s32(v), r.decs[fd++]!, ctx, kind === 'dirfd'));
+    else if (kind === 'path' || kind === 'cwdbuf') args.push(strArg(r, str++));
+    else if (STRUCT_KINDS.has(kind)) args.push(structArg(kind, r));
+    else if (ADDRESS_KINDS.has(kind)) args.push(addressArg(kind, v, r));
+    else args.push(valueArg(kind, v, r, i));
   });
   const retValue = Number(r.ret);
   const ret: SyscallReturn =
