@@ -12,7 +12,7 @@ import { hushVersion, renderDropIn } from '../core/dropin';
 import type { HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
 import { resolve, type ResolveSettings } from '../core/resolve';
-import { applyDropIn, type ApplyResult } from '../remote/apply';
+import { applyDropIn, type ApplyOptions, type ApplyResult } from '../remote/apply';
 import type { Connection } from '../remote/connection';
 import { readDropInState } from '../remote/hardeningState';
 import { reset } from '../remote/reset';
@@ -27,7 +27,10 @@ export interface CanaryRun {
   settings: ResolveSettings;
   explain: boolean;
   canaryMs: number;
-  applyOptions: { health?: string; healthTimeoutMs?: number; settleMs: number };
+  applyOptions: Pick<
+    ApplyOptions,
+    'health' | 'healthTimeoutMs' | 'settleMs' | 'sessionUnit' | 'sessionReach' | 'confirmTimeoutMs'
+  >;
   connect: () => Promise<Connection>;
   io: CliIo;
   json: boolean;
@@ -93,7 +96,14 @@ export async function applyWithCanary(c: CanaryRun): Promise<number> {
       const back =
         previous === null
           ? (await reset(conn, c.unit, { log: c.log })).activeAfter
-          : (await applyDropIn(conn, c.unit, previous, { force: true, log: c.log })).verdict;
+          : (
+              await applyDropIn(conn, c.unit, previous, {
+                force: true,
+                // What was there before goes back even on a unit that starts sessions.
+                sessionUnit: 'sandbox-sessions',
+                log: c.log,
+              })
+            ).verdict;
       report(c, { canary: canaryResult, canaryDropIn: canaryText, watch, logged, rolledBack: back });
       return 5;
     }

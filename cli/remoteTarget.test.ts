@@ -130,8 +130,47 @@ describe('status output', () => {
       profiling: [],
       sessions: [{ dir: '/run/hush/profile/x', heartbeatAgeSec: 4 }],
       transientUnits: [],
-      applyStages: [],
+      applyStages: ['/run/hush/apply/nginx-1', '/run/hush/apply/redis-2'],
+      transactions: [
+        {
+          stage: '/run/hush/apply/nginx-1',
+          unit: 'nginx.service',
+          phase: 'pending',
+          deadline: '2026-01-01T00:03:00.000Z',
+        },
+        {
+          stage: '/run/hush/apply/redis-2',
+          unit: 'redis-server.service',
+          phase: 'reverted',
+          revertReason: 'no confirmation within 180 s: no fresh login proved access',
+        },
+      ],
+      pending: [
+        {
+          unit: 'nginx.service',
+          path: '/run/systemd/system.control/nginx.service.d/zz-hush-hardening.conf',
+        },
+      ],
+      setAside: [
+        {
+          unit: 'redis-server.service',
+          path: '/run/systemd/system.control/redis-server.service.d/zz-hush-hardening.conf',
+        },
+      ],
     });
+    expect(text).toContain(
+      'nginx.service: change verified, awaiting a fresh-login confirmation; the host reverts it at 2026-01-01T00:03:00.000Z (/run/hush/apply/nginx-1)',
+    );
+    expect(text).toContain(
+      'redis-server.service: change reverted (no confirmation within 180 s: no fresh login proved access) (/run/hush/apply/redis-2)',
+    );
+    expect(text).toContain(
+      'unconfirmed runtime drop-in: nginx.service (/run/systemd/system.control/nginx.service.d/zz-hush-hardening.conf)',
+    );
+    expect(text).toContain(
+      "hush's drop-in set aside for a profiling session: redis-server.service (/run/systemd/system.control/redis-server.service.d/zz-hush-hardening.conf)",
+    );
+    expect(text).not.toContain('apply in progress or interrupted');
     expect(text).toContain('hardened by hush on h:');
     expect(text).toMatch(/nginx\.service\s+active\/running/);
     expect(text).toContain('profile sha256:abc  mode standard  systemd 252');
@@ -144,6 +183,9 @@ describe('status output', () => {
         sessions: [],
         transientUnits: [],
         applyStages: [],
+        transactions: [],
+        pending: [],
+        setAside: [],
       }),
     ).toBe('no unit hardened by hush on h\n');
   });

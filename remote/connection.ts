@@ -573,6 +573,18 @@ export class Connection {
     }
   }
 
+  /**
+   * A NEW session with the same login and settings (host key pin, credentials, proxy), checked
+   * like the first (root, or `sudo -n`). `overrides` narrows the dialing (e.g. fewer attempts).
+   * remote/access.ts uses it to prove that a change left the host reachable.
+   */
+  async reopen(
+    overrides: { dialErrorLimit?: number; perDialTimeout?: number } = {},
+    opts: ConnectOptions = {},
+  ): Promise<Connection> {
+    return connect({ ...this.#config, ...overrides }, opts);
+  }
+
   /** Runs a command as root and collects its output. */
   async exec(cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> {
     // With a time limit the host's coreutils `timeout` runs the command: it stops the whole

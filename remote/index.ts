@@ -53,11 +53,23 @@ export {
   checkDropInText,
   ApplyError,
   ApplyBusyError,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
   type ApplyOptions,
   type ApplyResult,
   type ApplyVerdict,
 } from './apply';
 export { reset, ResetError, type ResetOptions, type ResetResult } from './reset';
+export { adminWrite, proveAccess, describeProof, type AccessProof, type AdminWrite } from './access';
+export {
+  detectSessionReach,
+  enforceSessionPolicy,
+  restrictPlanToSessionSafe,
+  sessionSafeOptions,
+  SessionUnitError,
+  SessionUnitPolicy,
+  CGROUP_SCOPED_OPTIONS,
+  type SessionReach,
+} from './sessionUnits';
 export { status, HushStatus, HardenedUnit } from './status';
 export {
   profileService,

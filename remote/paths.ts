@@ -17,6 +17,13 @@ export const HARDENING_DROPIN_NAME = 'zz-hush-hardening.conf';
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
 /** Staging area of apply transactions (host side), one directory per unit. */
 export const APPLY_STAGE_ROOT = '/run/hush/apply';
+/**
+ * Where a change waits for its confirmation: the runtime control directory, which systemd reads
+ * before /etc/systemd/system, so a drop-in of the same name there masks hush's persistent file (a
+ * drop-in in /run/systemd/system would not: /etc wins over it). Everything under /run is gone at
+ * reboot, which brings back whatever /etc holds.
+ */
+export const RUNTIME_CONTROL_DIR = '/run/systemd/system.control';
 
 /** The hardening drop-in's directory and path for a (validated) unit. */
 export function hardeningPaths(unit: string): { unit: string; dir: string; file: string } {
@@ -36,11 +43,30 @@ export function unitSlug(unit: string): string {
   return `${base.slice(0, 120)}-${hash}`;
 }
 
-/** The apply transaction's staging directory and transient unit for a (validated) unit. */
-export function applyPaths(unit: string): { stage: string; transientUnit: string } {
+export interface ApplyPaths {
+  /** Host-side state of the transaction (scripts, staged file, phase, result). */
+  stage: string;
+  /** The transient service that runs the transaction. */
+  transientUnit: string;
+  /** The transient timer (and its service) that reverts an unconfirmed change: `NAME.timer`. */
+  deadlineUnit: string;
+  /** The runtime drop-in that carries the change until it is confirmed. */
+  pendingFile: string;
+  pendingDir: string;
+}
+
+/** The apply/reset transaction's host paths and transient units for a (validated) unit. */
+export function applyPaths(unit: string): ApplyPaths {
   const name = parseRunnableUnitName(unit).unit;
   const slug = unitSlug(name);
-  return { stage: `${APPLY_STAGE_ROOT}/${slug}`, transientUnit: `hush-apply-${slug}.service` };
+  const pendingDir = `${RUNTIME_CONTROL_DIR}/${name}.d`;
+  return {
+    stage: `${APPLY_STAGE_ROOT}/${slug}`,
+    transientUnit: `hush-apply-${slug}.service`,
+    deadlineUnit: `hush-apply-${slug}-deadline`,
+    pendingDir,
+    pendingFile: `${pendingDir}/${HARDENING_DROPIN_NAME}`,
+  };
 }
 
 /**

@@ -14,11 +14,16 @@
  *   await conn.exec(setAsideCommand(unit));   // then daemon-reload, probe, wrap…
  *   restore script: ...restoreSetAsideLines(unit), then daemon-reload
  */
-import { HARDENING_DROPIN_NAME, hardeningPaths } from './paths';
+import { HARDENING_DROPIN_NAME, hardeningPaths, RUNTIME_CONTROL_DIR } from './paths';
 import { sh, shQuote, type ShellCommand } from './shell';
 
-/** The directory that outranks /etc/systemd/system (`systemctl set-property --runtime` writes there too). */
-export const CONTROL_DIR = '/run/systemd/system.control';
+/**
+ * The directory that outranks /etc/systemd/system (`systemctl set-property --runtime` writes there
+ * too). The mask's path is also where an apply/reset transaction stages its change
+ * (applyPaths(unit).pendingFile): the two never share it. A transaction refuses to start on a
+ * /dev/null link there and never removes one; setAsideCommand refuses on anything else there.
+ */
+export const CONTROL_DIR = RUNTIME_CONTROL_DIR;
 
 export function setAsidePaths(unit: string): { dir: string; mask: string; dropIn: string } {
   const h = hardeningPaths(unit);

@@ -4,13 +4,15 @@
  *     state and the drop-in's header (hush version, profile digest, mode);
  *   - profiling sessions: runtime drop-ins `/run/systemd/system/<unit>.d/*hush*.conf` and
  *     session directories under /run/hush/profile (heartbeat age), watchdog timers;
- *   - apply transactions in progress or interrupted (/run/hush/apply, hush-apply-* units).
+ *   - apply/reset transactions in progress, awaiting their fresh-login confirmation (runtime
+ *     drop-ins under /run/systemd/system.control, deadline timers), or reverted while no
+ *     controller was there to see it (/run/hush/apply, hush-apply-* units).
  *
  *   const s = await status(conn);
  */
 import { z } from 'zod';
 import type { Connection } from './connection';
-import { APPLY_STAGE_ROOT, HARDENING_DROPIN_NAME, SYSTEM_UNIT_DIR } from './paths';
+import { APPLY_STAGE_ROOT, HARDENING_DROPIN_NAME, RUNTIME_CONTROL_DIR, SYSTEM_UNIT_DIR } from './paths';
 import { sh, trustedScript } from './shell';
 
 export const HardenedUnit = z.object({
@@ -37,12 +39,29 @@ export const HushStatus = z.object({
   transientUnits: z.array(z.object({ unit: z.string(), activeState: z.string() })),
   /** Apply staging directories (an apply running now, or one interrupted by a reboot-less crash). */
   applyStages: z.array(z.string()),
+  /**
+   * Apply/reset transactions on the host: phase (`changing`, `pending` = verified, waiting for the
+   * fresh-login confirmation until `deadline`, `reverted`…) and the unit.
+   */
+  transactions: z.array(
+    z.object({
+      stage: z.string(),
+      unit: z.string(),
+      phase: z.string(),
+      deadline: z.string().optional(),
+      revertReason: z.string().optional(),
+    }),
+  ),
+  /** Runtime drop-ins carrying a change that is not confirmed yet (masking the file in /etc). */
+  pending: z.array(z.object({ unit: z.string(), path: z.string() })),
+  /** hush's drop-in set aside for a profiling session (a /dev/null link at the same path). */
+  setAside: z.array(z.object({ unit: z.string(), path: z.string() })),
 });
 export type HushStatus = z.infer<typeof HushStatus>;
 
-/** Args: system unit dir, drop-in name, apply stage root. Emits tab-separated records. */
+/** Args: system unit dir, drop-in name, apply stage root, runtime control dir. Emits tab-separated records. */
 export const STATUS_SCRIPT = String.raw`
-sysdir=$1; name=$2; stageroot=$3
+sysdir=$1; name=$2; stageroot=$3; controldir=$4
 now=$(date +%s)
 units=
 for f in "$sysdir"/*.d/"$name"; do
@@ -62,7 +81,18 @@ for d in /run/hush/profile/*; do
   [ -e "$d/heartbeat" ] && age=$(( now - $(stat -c %Y -- "$d/heartbeat") ))
   printf 'S\t%s\t%s\n' "$d" "$age"
 done
-for d in "$stageroot"/*; do [ -d "$d" ] && printf 'A\t%s\n' "$d"; done
+for d in "$stageroot"/*; do
+  [ -d "$d" ] || continue
+  printf 'A\t%s\n' "$d"
+  u=$(sed -n "s/^unit=//p" "$d/env" 2>/dev/null | head -n 1)
+  printf 'X\t%s\t%s\t%s\t%s\t%s\n' "$d" "$u" "$(cat "$d/phase" 2>/dev/null)" "$(cat "$d/deadline" 2>/dev/null)" \
+    "$(sed -n 's/^revertReason=//p' "$d/result" 2>/dev/null | tail -n 1 | tr '\t' ' ')"
+done
+for f in "$controldir"/*.d/"$name"; do
+  [ -e "$f" ] || continue
+  if [ "$(readlink -- "$f")" = /dev/null ]; then r=M; else r=R; fi
+  printf '%s\t%s\t%s\n' "$r" "$(basename -- "$(dirname -- "$f")" .d)" "$f"
+done
 systemctl list-units --all --plain --no-legend --no-pager 'hush-apply-*' 'hush-profile-*' 2>/dev/null | awk '{printf "T\t%s\t%s\n", $1, $3}'
 if [ -n "$units" ]; then
   # shellcheck disable=SC2086
@@ -85,6 +115,9 @@ export function parseStatusOutput(host: string, text: string): HushStatus {
     sessions: [],
     transientUnits: [],
     applyStages: [],
+    transactions: [],
+    pending: [],
+    setAside: [],
   };
   for (const line of text.split('\n')) {
     const f = line.split('\t');
@@ -115,6 +148,25 @@ export function parseStatusOutput(host: string, text: string): HushStatus {
       case 'A':
         out.applyStages.push(f[1] as string);
         break;
+      case 'X': {
+        // The env file holds the unit shell-quoted ('…') when it needs quoting.
+        const unit = (f[2] ?? '').replace(/^'(.*)'$/, '$1').replace(/'\\''/g, "'");
+        const t: HushStatus['transactions'][number] = {
+          stage: f[1] as string,
+          unit,
+          phase: f[3] || 'unknown',
+        };
+        if (f[4] && /^\d+$/.test(f[4])) t.deadline = new Date(Number(f[4]) * 1000).toISOString();
+        if (f[5]) t.revertReason = f[5];
+        out.transactions.push(t);
+        break;
+      }
+      case 'R':
+        out.pending.push({ unit: f[1] as string, path: f[2] as string });
+        break;
+      case 'M':
+        out.setAside.push({ unit: f[1] as string, path: f[2] as string });
+        break;
       case 'T':
         out.transientUnits.push({ unit: f[1] as string, activeState: f[2] as string });
         break;
@@ -136,7 +188,7 @@ export function parseStatusOutput(host: string, text: string): HushStatus {
 
 export async function status(conn: Connection): Promise<HushStatus> {
   const r = await conn.exec(
-    sh`set -- ${SYSTEM_UNIT_DIR} ${HARDENING_DROPIN_NAME} ${APPLY_STAGE_ROOT}; ${trustedScript(STATUS_SCRIPT)}`,
+    sh`set -- ${SYSTEM_UNIT_DIR} ${HARDENING_DROPIN_NAME} ${APPLY_STAGE_ROOT} ${RUNTIME_CONTROL_DIR}; ${trustedScript(STATUS_SCRIPT)}`,
     { check: true, timeoutMs: 120_000 },
   );
   return parseStatusOutput(conn.host, r.stdout);

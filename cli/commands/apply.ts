@@ -1,14 +1,22 @@
 /**
  * `hush apply UNIT`: resolve a profile against the host's current facts, write the hardening
- * drop-in, verify the service, roll back on failure. Without --profile the unit is profiled
- * first (remote/profile/) with the --duration / --workload window.
+ * drop-in, verify the service, roll back on failure, prove a fresh login still works (else the
+ * host reverts). Without --profile the unit is profiled first (remote/profile/) with the
+ * --duration / --workload window. Units whose children are login sessions are refused unless
+ * --session-safe or --sandbox-sessions says otherwise (remote/sessionUnits.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hushVersion, renderDropIn } from '../../core/dropin';
 import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
+import { describeProof } from '../../remote/access';
 import { applyDropIn, ApplyError, type ApplyResult } from '../../remote/apply';
+import {
+  detectSessionReach,
+  enforceSessionPolicy,
+  restrictPlanToSessionSafe,
+} from '../../remote/sessionUnits';
 import { readDropInState } from '../../remote/hardeningState';
 import { reset } from '../../remote/reset';
 import { dropInAssignments, journalCursor, watchUnit, type WatchResult } from '../../remote/watch';
@@ -24,6 +32,13 @@ import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitNa
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { formatAdvice, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
 import {
+  CONFIRM_USAGE,
+  confirmTimeoutFromFlag,
+  SESSION_FLAGS,
+  SESSION_USAGE,
+  sessionPolicyFromFlags,
+} from '../sessionFlags';
+import {
   connectFromFlags,
   connectionArgsFromFlags,
   parseDuration,
@@ -37,10 +52,13 @@ import {
 
 const usage = `usage: hush apply UNIT --host H --host-key KEY [FLAGS]
 
-Hardens UNIT on the host: resolves the profile against the host's current facts, writes
-/etc/systemd/system/UNIT.d/zz-hush-hardening.conf atomically, restarts UNIT and verifies it
-(active after the settle time, no restart loop, no SIGSYS/EPERM in its journal, --health passes).
-On failure the previous file is restored byte-for-byte and UNIT restarted (exit 3).
+Hardens UNIT on the host: resolves the profile against the host's current facts, stages the
+drop-in at runtime (/run/systemd/system.control/UNIT.d/), restarts UNIT and verifies it (active
+after the settle time, no restart loop, no SIGSYS/EPERM in its journal, --health passes), then
+proves a NEW SSH login still works (same user, sudo -n, a write under /etc) and only then writes
+/etc/systemd/system/UNIT.d/zz-hush-hardening.conf atomically. A failed verification rolls back
+at once; an unconfirmed change is reverted by hush, or by the host itself at the deadline if hush
+is gone. A reboot before the confirmation boots the previous configuration.
 
 profile flags:
   --profile FILE       the profile to apply (hush.profile/v1 JSON); without it UNIT is profiled first:
@@ -66,10 +84,10 @@ watch flags:
   --rollback-on-denial with --watch: put the previous drop-in back (or none, as before) at the first
                        denial (a seccomp record, a SIGSYS exit, a failed start, or a line one of the
                        drop-in's options explains); exit 5
-${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
+${CONFIRM_USAGE}${SESSION_USAGE}${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
 ${TARGET_USAGE}
 Exit codes: 0 hardened (and, with --watch, no denial), 1 error, 2 usage, 3 rolled back by
-verification, 4 rollback failed, 5 rolled back after a denial, 6 denials seen while watching (kept).
+verification or reverted for want of a fresh-login confirmation, 4 rollback or revert failed, 5 rolled back after a denial, 6 denials seen while watching (kept).
 `;
 
 export const command: CliCommand = {
@@ -97,6 +115,8 @@ export const command: CliCommand = {
         watch: { type: 'string' },
         'rollback-on-denial': { type: 'boolean' },
         canary: { type: 'string' },
+        'confirm-timeout': { type: 'string' },
+        ...SESSION_FLAGS,
       },
     });
     const { values, positionals } = parsed;
@@ -122,6 +142,8 @@ export const command: CliCommand = {
     if (healthTimeoutMs !== undefined && values.health === undefined) {
       throw new UsageError('--health-timeout needs --health');
     }
+    const sessionUnit = sessionPolicyFromFlags(values);
+    const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
     const tracing = tracingFromFlag(values.tracing);
     if (tracing !== undefined && values.profile !== undefined) {
       throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
@@ -146,6 +168,10 @@ export const command: CliCommand = {
     const conn = await connectFromFlags(values, io, 'apply');
     let profiledNow = false;
     try {
+      // Before profiling: a unit that starts login sessions would be restarted under strace, with
+      // every login traced, only to be refused afterwards.
+      let reach = await detectSessionReach(conn, unit, profile);
+      enforceSessionPolicy(reach, sessionUnit);
       if (!profile) {
         log(`no --profile: profiling ${unit} first`);
         const r = await profileService({
@@ -164,6 +190,9 @@ export const command: CliCommand = {
         for (const w of r.warnings) log(`warning: ${w}`);
         profile = r.profile;
         profiledNow = true;
+        // What the profile shows (credentials changed, login shells run) is evidence too.
+        reach = await detectSessionReach(conn, unit, profile);
+        enforceSessionPolicy(reach, sessionUnit);
         if (values['save-profile']) {
           writeFileSync(values['save-profile'], JSON.stringify(profile, null, 2) + '\n');
           log(`profile written to ${values['save-profile']}`);
@@ -182,7 +211,8 @@ export const command: CliCommand = {
           `${unit} is not loaded on ${conn.host} (LoadState=${facts.unit?.loadState ?? 'unknown'})`,
         );
       }
-      const plan = resolve(profile, facts, settings);
+      let plan = resolve(profile, facts, settings);
+      if (sessionUnit === 'session-safe') plan = restrictPlanToSessionSafe(plan, reach);
       for (const n of plan.notes ?? []) log(`note: ${n}`);
       for (const a of plan.advice ?? []) io.stderr.write(formatAdvice(a, 'apply'));
       const text = renderDropIn(plan, { version: hushVersion(), unit, explain: values.explain ?? false });
@@ -215,6 +245,9 @@ export const command: CliCommand = {
               ...(values.health !== undefined ? { health: values.health } : {}),
               ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
               settleMs,
+              sessionUnit,
+              sessionReach: reach,
+              ...(confirmTimeoutMs !== undefined ? { confirmTimeoutMs } : {}),
             },
             connect: () => connectFromFlags(values, io, 'apply'),
             io,
@@ -227,6 +260,9 @@ export const command: CliCommand = {
           ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
           settleMs,
           force: values.force ?? false,
+          sessionUnit,
+          sessionReach: reach,
+          ...(confirmTimeoutMs !== undefined ? { confirmTimeoutMs } : {}),
           log,
         });
         if (before && watchMs !== undefined && result.verdict !== 'unverified') {
@@ -253,7 +289,7 @@ export const command: CliCommand = {
         } else {
           io.stdout.write(
             result.verdict === 'applied'
-              ? `${unit}: hardened and verified on ${conn.host} (${result.path})\n`
+              ? `${unit}: hardened and verified on ${conn.host} (${result.path}); access ${result.confirmation ? describeProof(result.confirmation) : 'not checked'}\n`
               : result.verdict === 'unchanged'
                 ? `${unit}: already hardened with this drop-in on ${conn.host}; nothing changed\n`
                 : `${unit}: drop-in written on ${conn.host} but NOT verified: ${result.failures.join('; ')}\n`,
@@ -267,7 +303,7 @@ export const command: CliCommand = {
             JSON.stringify({ unit, host: conn.host, result: err.result, dropIn: text }, null, 2) + '\n',
           );
         io.stderr.write(`hush apply: ${err.message}\n`);
-        return err.result.verdict === 'rollback-failed' ? 4 : 3;
+        return err.result.verdict === 'rollback-failed' || err.result.verdict === 'revert-failed' ? 4 : 3;
       }
     } finally {
       await conn.close();
@@ -329,7 +365,13 @@ async function watchAfterApply(a: {
         rolledBack = { how: 'reset', verdict: r.activeAfter };
       } else {
         a.log(`rolling back: putting the previous drop-in of ${a.unit} back`);
-        const r = await applyDropIn(conn, a.unit, a.previous, { force: true, log: a.log });
+        // What was there before goes back even on a unit that starts sessions: the session check
+        // is about new hardening, and the fresh-login confirmation still guards the change.
+        const r = await applyDropIn(conn, a.unit, a.previous, {
+          force: true,
+          sessionUnit: 'sandbox-sessions',
+          log: a.log,
+        });
         rolledBack = { how: 'previous', verdict: r.verdict };
       }
     } finally {

@@ -7,8 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { profileNotes } from '../../core/profile';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
+import { detectSessionReach, enforceSessionPolicy } from '../../remote/sessionUnits';
 import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
+import { SESSION_FLAGS, SESSION_USAGE, sessionPolicyFromFlags } from '../sessionFlags';
 import {
   connectFromFlags,
   parseDuration,
@@ -46,6 +48,7 @@ session flags:
   --watchdog-timeout D   the host restores UNIT this long after hush stops answering (default 60s)
   --compress             gzip -1 the traces on the host (less bandwidth; traces arrive in larger
                          delayed blocks, and a cut connection loses what gzip still holds)
+${SESSION_USAGE}                       (profiling such a unit traces every session of the window too)
 ${TARGET_USAGE}
 With --json, stdout carries one JSON object: the profile (unless -o) and the session report.
 Exit codes: 0 profiled, 1 error (the unit is on its own configuration), 2 usage.
@@ -69,10 +72,12 @@ export const command: CliCommand = {
         compress: { type: 'boolean' },
         tracing: { type: 'string' },
         recorder: { type: 'string' },
+        ...SESSION_FLAGS,
       },
     });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
+    const sessionUnit = sessionPolicyFromFlags(values);
     let unit: string;
     try {
       unit = parseRunnableUnitName(positionals[0] as string).unit;
@@ -94,6 +99,15 @@ export const command: CliCommand = {
     const log = progress(io, 'profile');
     const untilStopped =
       durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
+
+    // A unit that starts login sessions is refused before it is restarted under strace (which
+    // would trace every login of the window): apply would refuse its hardening anyway.
+    const probeConn = await connectFromFlags(values, io, 'profile');
+    try {
+      enforceSessionPolicy(await detectSessionReach(probeConn, unit), sessionUnit);
+    } finally {
+      await probeConn.close();
+    }
 
     const stop = new AbortController();
     const interrupts = onInterrupt(io, stop, untilStopped, watchdogTimeoutSec ?? 60);

@@ -30,7 +30,22 @@ export function formatStatus(s: HushStatus): string {
     lines.push(
       `profiling session: ${d.dir}${d.heartbeatAgeSec !== undefined ? ` (heartbeat ${d.heartbeatAgeSec} s ago)` : ''}`,
     );
-  for (const a of s.applyStages) lines.push(`apply in progress or interrupted: ${a}`);
+  const described = new Set(s.transactions.map((t) => t.stage));
+  for (const t of s.transactions) {
+    const what =
+      t.phase === 'pending'
+        ? `change verified, awaiting a fresh-login confirmation; the host reverts it at ${t.deadline ?? 'its deadline'}`
+        : t.phase === 'changing'
+          ? 'change being verified'
+          : t.phase === 'reverted'
+            ? `change reverted${t.revertReason ? ` (${t.revertReason})` : ''}`
+            : `transaction ${t.phase}`;
+    lines.push(`${t.unit}: ${what} (${t.stage})`);
+  }
+  for (const a of s.applyStages) if (!described.has(a)) lines.push(`apply in progress or interrupted: ${a}`);
+  for (const p of s.pending) lines.push(`unconfirmed runtime drop-in: ${p.unit} (${p.path})`);
+  for (const a of s.setAside)
+    lines.push(`hush's drop-in set aside for a profiling session: ${a.unit} (${a.path})`);
   for (const t of s.transientUnits) lines.push(`hush unit: ${t.unit} (${t.activeState})`);
   return lines.join('\n') + '\n';
 }

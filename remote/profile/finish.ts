@@ -54,8 +54,9 @@ export async function finishSession(link: Link, unit: string, opts: FinishOption
     const recorder = recorderFor(plan);
     sink ??= sinkFor(plan, paths, recorder, log);
     const { activeState, restoreMs } = await restoreUnit(conn, plan, paths, warnings, log);
-    const { catIdentical } = await confirmRestored(() => link.fresh(), plan);
+    const { catIdentical, adminWriteError } = await confirmRestored(() => link.fresh(), plan);
     if (!catIdentical) warnings.push(`systemctl cat ${unit} differs from before profiling`);
+    if (adminWriteError) warnings.push(`after restoring ${unit}, ${adminWriteError}`);
     log(
       `${unit} back on its own configuration (${activeState}) after ${restoreMs} ms; collecting the last traces`,
     );

@@ -6,12 +6,13 @@
  * - restoreScript: the same from the host alone, for the watchdog (deadline.ts), a leftover
  *   session (leftovers.ts) and a setup or finish that failed (restoreOnHost);
  * - confirmRestored: after the restore, a fresh SSH connection reads the unit back. A fresh one on
- *   purpose: it proves the host still lets the operator in, not only that an old channel survived.
- *   (A commit-confirmed deadline, which restores the previous state until this confirmation
- *   arrives, hangs here.)
+ *   purpose: it proves the host still lets the operator in, not only that an old channel survived:
+ *   the login, `sudo -n` (the dial's privilege check) and a write under /etc by that session
+ *   (remote/access.ts adminWrite), the same proof an apply or reset waits for before it commits.
  */
 import { stopRecorderCommand } from './ebpfRecorder';
 import { ProfilingError } from '../../core/profiling/errors';
+import { adminWrite, ADMIN_WRITE_DIR } from '../access';
 import type { Connection } from '../connection';
 import { seq, sh, shQuote } from '../shell';
 import { disarmWatchdog } from './deadline';
@@ -106,12 +107,14 @@ export async function restoreUnit(
 
 /**
  * Reads the unit back over a fresh connection: `systemctl cat` must be what it was before the
- * session. Throws when no fresh connection can be made: the restore is then not confirmed.
+ * session. Throws when no fresh connection can be made (login or `sudo -n`): the restore is then
+ * not confirmed. `adminWriteError`: that fresh session could not write under /etc (the caller
+ * says so; the unit itself is back either way).
  */
 export async function confirmRestored(
   dial: () => Promise<Connection>,
   plan: SessionPlan,
-): Promise<{ catIdentical: boolean }> {
+): Promise<{ catIdentical: boolean; adminWriteError?: string }> {
   let fresh: Connection;
   try {
     fresh = await dial();
@@ -122,7 +125,11 @@ export async function confirmRestored(
   }
   try {
     const after = await readUnitInfo(fresh, plan.unit);
-    return { catIdentical: after.catText === plan.info.catText };
+    const w = await adminWrite(fresh);
+    return {
+      catIdentical: after.catText === plan.info.catText,
+      ...(w.ok ? {} : { adminWriteError: `a fresh login cannot write under ${ADMIN_WRITE_DIR}: ${w.error}` }),
+    };
   } finally {
     await fresh.close();
   }

@@ -6,12 +6,14 @@
  * back with the previous file restored byte-for-byte (mode too) or removed again; reset leaves
  * `systemctl cat` byte-identical to before hush, also for a unit with an admin's drop-in and for a
  * template instance with a drop-in of its template. (A drop-in that keeps the unit up but fails
- * the health command is rolled back in remote-cli.test.ts, through `hush apply --set`.)
+ * the health command is rolled back in remote-cli.test.ts, through `hush apply --set`; a host that
+ * finishes a transaction without its controller — killed, or the transaction unit stopped — is in
+ * access.test.ts.)
  */
 import { dirname } from 'node:path';
 import { applyDropIn, ApplyError } from '../../remote/apply';
 import { connect, type Connection } from '../../remote/connection';
-import { applyPaths, hardeningPaths } from '../../remote/paths';
+import { hardeningPaths } from '../../remote/paths';
 import { probe } from '../../remote/probe';
 import { reset } from '../../remote/reset';
 import { sh } from '../../remote/shell';
@@ -192,48 +194,6 @@ describe.each(imagesUnderTest())('remote apply/reset on %s', (image) => {
           await expectCheck(host, 'postgresql');
         }),
       ),
-    HOST_TEST_TIMEOUT_MS,
-  );
-
-  test(
-    'a controller that vanishes mid-apply leaves the host to finish: a breaking drop-in is still rolled back',
-    () =>
-      withTestHost(image, async (host) => {
-        const unit = 'nginx.service';
-        const { file, dir } = hardeningPaths(unit);
-        const { transientUnit, stage } = applyPaths(unit);
-        const conn = await connect({
-          host: host.host,
-          port: host.port,
-          privateKey: host.privateKey,
-          hostKey: host.hostKey,
-          perDialTimeout: 60,
-        });
-        const before = await catText(conn, unit);
-        const applying = applyDropIn(conn, unit, '[Service]\nProtectSystem=strict\n', { settleMs: 3000 });
-        // Cut the controller off once the transaction runs on the host.
-        await withConn(host, async (watcher) => {
-          const deadline = Date.now() + 120_000;
-          while ((await watcher.exec(sh`systemctl is-active --quiet -- ${transientUnit}`)).code !== 0) {
-            if (Date.now() > deadline) throw new Error('the apply transaction never started');
-          }
-          await conn.close();
-          await expect(applying).rejects.toThrow(
-            /lost the connection .* finishes the transaction on its own/,
-          );
-          while ((await watcher.exec(sh`systemctl is-active --quiet -- ${transientUnit}`)).code === 0) {
-            if (Date.now() > deadline + 300_000) throw new Error('the apply transaction never ended');
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-          const result = (await watcher.run(sh`cat -- ${stage}/result`)).split('\n');
-          expect(result).toContain('verdict=rolled-back');
-          expect((await watcher.exec(sh`test -e ${file} || test -e ${dir}`)).code).toBe(1);
-          expect(await catText(watcher, unit)).toBe(before);
-          expect((await status(watcher)).applyStages).toEqual([stage]); // interrupted: shown until the next hush run
-          await expectCheck(host, 'nginx');
-          expect((await reset(watcher, unit)).removed).toEqual([stage]);
-        });
-      }),
     HOST_TEST_TIMEOUT_MS,
   );
 
