@@ -12,6 +12,7 @@ import { DEFAULT_WATCHDOG_TIMEOUT_SEC } from '../../core/profiling/timeouts';
 import { disarmWatchdogCommand } from './deadline';
 import { sessionPaths } from './layout';
 import { restoreScript } from './restore';
+import { MIN_GUARD_SEC, setAsidePaths } from './setAside';
 import { parseState } from './state';
 
 /** A live profiling session holds the unit: another operation must not tear it down. */
@@ -32,15 +33,17 @@ export class ProfilingInProgressError extends Error {
 export interface LeftoverReport {
   /** Something of an earlier profiling session was found and removed. */
   cleared: boolean;
-  /** What was found: `drop-in`, `session-dir`, `watchdog`, `holder`. */
+  /** What was found: `drop-in`, `set-aside`, `session-dir`, `watchdog`, `holder`. */
   found: string[];
   /** restore.sh output (what it did to the unit). */
   output: string;
 }
 
 const INSPECT = String.raw`
-root=$1; dropin=$2; wd=$3; hold=$4
+root=$1; dropin=$2; wd=$3; hold=$4; mask=$5; guard=$6
 [ -e "$dropin" ] && echo found=drop-in
+[ "$(readlink -- "$mask" 2>/dev/null)" = /dev/null ] && echo found=set-aside
+[ ! -d "$root" ] && systemctl is-active --quiet -- "$guard.timer" 2>/dev/null && echo guarded
 [ -d "$root" ] && echo found=session-dir
 systemctl is-active --quiet -- "$wd.timer" 2>/dev/null && echo found=watchdog
 systemctl is-active --quiet -- "$hold" 2>/dev/null && echo found=holder
@@ -62,19 +65,25 @@ export async function clearLeftovers(
 ): Promise<LeftoverReport> {
   const name = parseRunnableUnitName(unit).unit;
   const p = sessionPaths(name);
+  const aside = setAsidePaths(name);
   const r = await conn.exec(
-    sh`set -- ${p.root} ${p.dropIn} ${p.watchdogUnit} ${p.holdUnit}; ${trustedScript(INSPECT)}`,
+    sh`set -- ${p.root} ${p.dropIn} ${p.watchdogUnit} ${p.holdUnit} ${aside.mask} ${aside.guardUnit}; ${trustedScript(INSPECT)}`,
     { check: true, timeoutMs: 5 * 60_000 },
   );
   const found: string[] = [];
   let age: number | undefined;
+  let guarded = false;
   const stateLines: string[] = [];
   for (const line of r.stdout.split('\n')) {
     if (line.startsWith('found=')) found.push(line.slice(6));
     else if (line.startsWith('age=')) age = Number(line.slice(4));
+    else if (line === 'guarded') guarded = true;
     else if (line.startsWith('state.')) stateLines.push(line.slice(6));
   }
   if (found.length === 0) return { cleared: false, found, output: '' };
+  // hush's drop-in set aside by a session still planning (its guard is armed, no session yet)
+  if (guarded && found.length === 1 && found[0] === 'set-aside')
+    throw new ProfilingInProgressError(name, 0, MIN_GUARD_SEC);
   const state = parseState(stateLines.join('\n'));
   const timeout = state.watchdogTimeoutSec ?? opts.defaultTimeoutSec ?? DEFAULT_WATCHDOG_TIMEOUT_SEC;
   if (age !== undefined && age >= 0 && age < timeout) {

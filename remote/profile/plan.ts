@@ -1,8 +1,9 @@
 /**
- * Step 1, plan: look before touching. Clears leftovers of an earlier session, reads the unit,
- * probes host facts, chooses how to trace and plans the wrapper (core/profiling: every refusal
- * happens here, with the unit untouched). The result is the SessionPlan the start step persists
- * on the host.
+ * Step 1, plan: look before touching. Clears leftovers of an earlier session, sets hush's own
+ * hardening drop-in aside (setAside.ts: what is read next is the floor, so it must be the unit's
+ * own hardening), reads the unit, probes host facts, chooses how to trace and plans the wrapper
+ * (core/profiling: every refusal happens here, with the unit's processes untouched and the drop-in
+ * back in force). The result is the SessionPlan the start step persists on the host.
  */
 import { randomBytes } from 'node:crypto';
 import type { HostFacts } from '../../core/profile/hostFacts';
@@ -20,6 +21,7 @@ import { probe } from '../probe';
 import { parseRunnableUnitName } from '../unitName';
 import { fifoPath, sessionPaths, type SessionPaths } from './layout';
 import { clearLeftovers } from './leftovers';
+import { setAsideForSession, undoSetAside, type SetAside } from './setAside';
 import type { Link } from './link';
 import { ProfilingError } from '../../core/profiling/errors';
 import type { UnitInfo } from '../../core/profiling/unitInfo';
@@ -38,12 +40,34 @@ export async function planSession(
   const paths = sessionPaths(unit);
   const conn = await link.get();
   await clearLeftovers(conn, unit, { log });
+  const watchdogSec = watchdogTimeoutSec(opts.watchdogTimeoutSec);
+  const setAside = await setAsideForSession(conn, unit, 2 * watchdogSec);
+  if (setAside)
+    log(`hush's hardening of ${unit} set aside for the session: profiling it as it runs without hush`);
+  try {
+    const plan = await planWith(conn, unit, paths, opts, log, warnings, setAside);
+    return { plan, paths };
+  } catch (err) {
+    if (setAside) await undoSetAside(conn, unit);
+    throw err;
+  }
+}
+
+async function planWith(
+  conn: Connection,
+  unit: string,
+  paths: SessionPaths,
+  opts: ProfileServiceOptions,
+  log: (line: string) => void,
+  warnings: string[],
+  setAside: SetAside | undefined,
+): Promise<SessionPlan> {
   const info = await readUnitInfo(conn, unit);
   const ebpf = await chooseRecorder(conn, unit, info, opts.recorder ?? 'strace', log);
   // strace missing is the common refusal: refuse before the (much heavier) host probe.
   if (!ebpf && !info.strace) refuseUnprofilable(unit, info);
   const facts = opts.probeFacts === false ? undefined : await probeFacts(conn, unit, log, warnings);
-  if (ebpf) return { plan: ebpfPlan(unit, info, facts, opts, conn, ebpf), paths };
+  if (ebpf) return ebpfPlan(unit, info, facts, opts, conn, ebpf, setAside);
   const tracing = chooseTracing(opts.tracing, info, facts);
   log(`tracing: ${tracing.why}`);
   const scale = timeoutScale(opts.timeoutScale);
@@ -59,7 +83,7 @@ export async function planSession(
     `profiling ${unit} on ${conn.target}: ${traced.length} traced command(s) (${traced.map((s) => s.id).join(', ')})`,
   );
   const plan: SessionPlan = {
-    ...planBase(unit, info, facts, opts, conn, wrapper.session),
+    ...planBase(unit, info, facts, opts, conn, wrapper.session, setAside),
     recorder: {
       kind: 'strace-wrapper',
       tracing: tracingMode(tracing),
@@ -69,7 +93,7 @@ export async function planSession(
     },
     sink: { kind: 'live', compress: opts.compress ?? false },
   };
-  return { plan, paths };
+  return plan;
 }
 
 /** Facts enrich the profile; a probe problem must not block profiling itself. */
@@ -124,6 +148,7 @@ function planBase(
   opts: ProfileServiceOptions,
   conn: Connection,
   session: string,
+  setAside: SetAside | undefined,
 ): Omit<SessionPlan, 'recorder' | 'sink'> {
   return {
     format: SESSION_PLAN_FORMAT,
@@ -137,6 +162,7 @@ function planBase(
     source: `unit:${unit}@${conn.host}`,
     cwd: unitCwd(info.properties.WorkingDirectory),
     info,
+    ...(setAside ? { setAside } : {}),
     facts,
   };
 }
@@ -148,9 +174,10 @@ function ebpfPlan(
   opts: ProfileServiceOptions,
   conn: Connection,
   recorder: EbpfState,
+  setAside: SetAside | undefined,
 ): SessionPlan {
   return {
-    ...planBase(unit, info, facts, opts, conn, randomBytes(8).toString('hex')),
+    ...planBase(unit, info, facts, opts, conn, randomBytes(8).toString('hex'), setAside),
     recorder,
     sink: { kind: 'live', compress: opts.compress ?? false },
   };

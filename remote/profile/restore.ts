@@ -127,7 +127,8 @@ export async function confirmRestored(
     const after = await readUnitInfo(fresh, plan.unit);
     const w = await adminWrite(fresh);
     return {
-      catIdentical: after.catText === plan.info.catText,
+      // with hush's drop-in set aside, info.catText lacks it: compare with the unit before the set-aside
+      catIdentical: after.catText === (plan.setAside?.catBefore ?? plan.info.catText),
       ...(w.ok ? {} : { adminWriteError: `a fresh login cannot write under ${ADMIN_WRITE_DIR}: ${w.error}` }),
     };
   } finally {

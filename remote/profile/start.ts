@@ -17,6 +17,7 @@ import { sinkFor, type TraceSink } from './sink';
 import { renderPlan, renderState, type SessionPlan } from './state';
 import { startKeepAlive } from './stream';
 import { makeFifoCommand, sessionDirsCommand, type TraceStream } from './traceFiles';
+import { sessionUnitChanges } from './unitChanges';
 import { journalTail, waitActive } from './unitState';
 
 /** The controller's handles on a started session (the plan itself is on the host). */
@@ -101,7 +102,7 @@ async function restartUnderRecorder(
   log: (line: string) => void,
 ): Promise<number> {
   const { unit } = plan;
-  for (const change of recorder.unitChanges) await change.apply(conn, paths);
+  for (const change of [...sessionUnitChanges(plan), ...recorder.unitChanges]) await change.apply(conn, paths);
   const t0 = Date.now();
   const restart = await conn.exec(sh`systemctl daemon-reload && systemctl restart -- ${unit}`, {
     timeoutMs: plan.restartTimeoutMs,

@@ -114,6 +114,11 @@ export const SessionPlan = z.strictObject({
   cwd: z.string().optional(),
   /** The unit as it was before the session (restore compares `systemctl cat` with it). */
   info: UnitInfo,
+  /**
+   * hush's own hardening drop-in was set aside for the session (setAside.ts): `info` and `facts`
+   * were read without it. `catBefore`: `systemctl cat` before that, what restore compares with.
+   */
+  setAside: z.strictObject({ catBefore: z.string() }).optional(),
   /** Probed host facts, when the probe ran and succeeded. */
   facts: HostFacts.optional(),
   recorder: RecorderState,

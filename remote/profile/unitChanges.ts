@@ -1,9 +1,9 @@
 /**
  * The changes a session makes to the unit for its window, each with the way the host undoes it.
  *
- * Today there is one: the strace wrapper's runtime drop-in (recorder.ts). Another change (setting
- * hush's own hardening drop-in aside, so that a re-profile sees the unit as it runs without hush)
- * is one more kind here: its `apply` for the start step, its `undo` line for restore.sh.
+ * Two kinds: the strace wrapper's runtime drop-in (the recorder's, recorder.ts), and hush's own
+ * hardening drop-in set aside (the session's, setAside.ts), so that a re-profile sees the unit as
+ * it runs without hush. Each has its `apply` for the start step and its `undo` line for restore.sh.
  *
  * Undo lines are written for restore.sh (restore.ts), which runs them all, whatever the session
  * changed: the watchdog runs it with no controller, and clearLeftovers regenerates it when the
@@ -13,6 +13,8 @@
 import type { Connection } from '../connection';
 import { sh, type ShellCommand } from '../shell';
 import type { SessionPaths } from './layout';
+import { maskCommand, undoSetAsideCommand } from './setAside';
+import type { SessionPlan } from './state';
 
 /** One change, ready to be made. */
 export interface UnitChange {
@@ -39,8 +41,29 @@ export const wrapperDropIn = {
   }),
 } satisfies UnitChangeKind & { change(text: string): UnitChange };
 
+/**
+ * hush's hardening drop-in masked for the window (setAside.ts). The plan step already masked it to
+ * read the floor; the start step makes sure it still is (the plan step's guard may have put it back
+ * if planning took very long), restore.sh removes the mask.
+ */
+export const hushHardeningAside = {
+  what: "hush's hardening drop-in set aside",
+  undo: (p: SessionPaths): ShellCommand => undoSetAsideCommand(p.unit),
+  change: (unit: string): UnitChange => ({
+    what: "hush's hardening drop-in set aside",
+    apply: async (conn) => {
+      await conn.exec(maskCommand(unit), { check: true, timeoutMs: 5 * 60_000 });
+    },
+  }),
+} satisfies UnitChangeKind & { change(unit: string): UnitChange };
+
+/** The changes the session itself makes, besides the recorder's. */
+export function sessionUnitChanges(plan: Pick<SessionPlan, 'unit' | 'setAside'>): UnitChange[] {
+  return plan.setAside ? [hushHardeningAside.change(plan.unit)] : [];
+}
+
 /** Every kind of change a session can make: restore.sh undoes them all. */
-export const UNIT_CHANGE_KINDS: readonly UnitChangeKind[] = [wrapperDropIn];
+export const UNIT_CHANGE_KINDS: readonly UnitChangeKind[] = [wrapperDropIn, hushHardeningAside];
 
 /** The undo lines of every kind, in order. */
 export function undoUnitChanges(p: SessionPaths): ShellCommand[] {
