@@ -16,7 +16,7 @@ import { applyDropIn, type ApplyOptions, type ApplyResult } from '../remote/appl
 import type { Connection } from '../remote/connection';
 import { readDropInState } from '../remote/hardeningState';
 import { reset } from '../remote/reset';
-import { dropInAssignments, journalCursor, watchUnit, type WatchResult } from '../remote/watch';
+import { dropInAssignments, journalCursor, watchUnit, WatchIncompleteError, type WatchResult } from '../remote/watch';
 import type { CliIo } from './command';
 import { denialLine, watchJson, watchSummary } from './denialOutput';
 
@@ -86,6 +86,13 @@ export async function applyWithCanary(c: CanaryRun): Promise<number> {
       if (blocksEnforcement(d)) stop.abort();
     },
     log: c.log,
+  }).catch((err: unknown) => {
+    // Nothing is known about the end of the window: neither enforce nor roll back on a guess.
+    if (err instanceof WatchIncompleteError)
+      throw new Error(
+        `${err.message}. The canary drop-in (syscall filter in log-only form, every other option enforced) stays in force; run hush apply --canary again`,
+      );
+    throw err;
   });
   const logged = loggedSyscalls(watch.denials.map((d) => d.finding));
   const blocking = watch.denials.filter(blocksEnforcement);

@@ -1,4 +1,6 @@
-import { dropInAssignments, parseRound, roundCommand } from './watch';
+import type { HostFacts } from '../core/profile/hostFacts';
+import type { Connection } from './connection';
+import { dropInAssignments, parseRound, roundCommand, watchUnit, WatchIncompleteError } from './watch';
 
 const text = (c: ReturnType<typeof roundCommand>) => c.text;
 
@@ -29,4 +31,51 @@ test("hush's drop-in: [Service] assignments and the mode of its header", () => {
     ],
   });
   expect(dropInAssignments(null)).toEqual({ dropIn: [] });
+});
+
+describe('a watch that cannot read the journal is not a quiet window', () => {
+  // the analysis never runs on an empty journal: facts are not read
+  const relax = { dropIn: [], facts: {} as HostFacts };
+  const unreachable = () => Promise.reject(new Error('Timed out while waiting for handshake'));
+  /** A host whose journal is empty: every round succeeds with nothing to report. */
+  const quietHost = (): Connection =>
+    ({
+      closed: false,
+      target: 'root@test',
+      exec: (_cmd: unknown) => {
+        const m = /m='?(@@hush-watch-[0-9a-f]+@@)/.exec(String((_cmd as { text: string }).text))?.[1] ?? '';
+        return Promise.resolve({ code: 0, stdout: `${m}\n12\n${m}\n/usr/sbin/nginx\n`, stderr: '' });
+      },
+      close: () => Promise.resolve(),
+    }) as unknown as Connection;
+
+  test('every read failing (an overloaded host refusing handshakes) throws WatchIncompleteError', async () => {
+    const log: string[] = [];
+    await expect(
+      watchUnit({
+        connect: unreachable,
+        unit: 'nginx.service',
+        durationMs: 10,
+        since: { cursor: 's=1' },
+        relax,
+        retryMs: 1,
+        log: (l) => log.push(l),
+      }),
+    ).rejects.toBeInstanceOf(WatchIncompleteError);
+    expect(log.filter((l) => l.includes("last read failed"))).toHaveLength(5);
+  });
+
+  test('rounds that failed during the window are covered by a last read that works (it reads from the cursor)', async () => {
+    let dials = 0;
+    const r = await watchUnit({
+      connect: () => (++dials <= 2 ? unreachable() : Promise.resolve(quietHost())),
+      unit: 'nginx.service',
+      durationMs: 10,
+      since: { cursor: 's=1' },
+      relax,
+      retryMs: 1,
+    });
+    expect(r.rounds).toBe(1);
+    expect(r.denials).toEqual([]);
+  });
 });

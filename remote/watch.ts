@@ -49,6 +49,8 @@ export interface WatchOptions {
   programs?: readonly string[];
   /** Time between rounds. Default 10 s: one process start on the host per round. */
   pollMs?: number;
+  /** Pause between attempts of the last read. Default 5 s. */
+  retryMs?: number;
   signal?: AbortSignal;
   onDenial?: (d: Denial) => void;
   log?: (line: string) => void;
@@ -127,6 +129,51 @@ export function parseRound(stdout: string, marker: string): RoundOutput {
   };
 }
 
+/** Rounds in a row that may fail (a dial or a command) before the watch gives up. */
+const MAX_FAILURES = 5;
+
+/**
+ * The watch could not read the journal through to the end of its window (SSH kept failing: on an
+ * overloaded host a handshake can outlast every dial attempt). Not a quiet window: what happened
+ * after the last successful read is unknown.
+ */
+export class WatchIncompleteError extends Error {
+  constructor(
+    readonly unit: string,
+    readonly rounds: number,
+    override readonly cause: Error,
+  ) {
+    super(
+      `the watch of ${unit} could not read the journal to the end of its window (${rounds} round(s) read): ${cause.message}. ` +
+        `Denials after the last read are unknown: run hush watch ${unit} again`,
+    );
+    this.name = 'WatchIncompleteError';
+  }
+}
+
+/**
+ * The read after the window, which must succeed: it covers everything since the last successful
+ * read (the journal keeps it, from the cursor), so a watch whose rounds failed under load still
+ * sees its whole window, and one that never read the journal cannot report a quiet window.
+ */
+async function lastRead(
+  round: () => Promise<void>,
+  opts: Pick<WatchOptions, 'log' | 'retryMs'>,
+  dropConnection: () => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await round();
+      return;
+    } catch (err) {
+      opts.log?.(`the watch's last read failed (${attempt}): ${(err as Error).message}`);
+      dropConnection();
+      if (attempt >= MAX_FAILURES) throw err;
+      await sleep(opts.retryMs ?? 5000);
+    }
+  }
+}
+
 /** Reads denials in rounds until the duration is over (or the signal fires); see the module comment. */
 export async function watchUnit(opts: WatchOptions): Promise<WatchResult> {
   const unit = parseRunnableUnitName(opts.unit).unit;
@@ -184,14 +231,17 @@ export async function watchUnit(opts: WatchOptions): Promise<WatchResult> {
         failures++;
         opts.log?.(`watch round failed (${failures}): ${(err as Error).message}`);
         conn = undefined;
-        if (failures >= 5) throw err;
+        if (failures >= MAX_FAILURES) throw new WatchIncompleteError(unit, rounds, err as Error);
       }
       const left = opts.durationMs - (Date.now() - t0);
       if (left <= 0 || opts.signal?.aborted) break;
       await sleep(Math.min(pollMs, left), opts.signal);
     }
-    // one last read: what was logged while the last round ran
-    if (rounds > 0) await round().catch(() => undefined);
+    await lastRead(round, opts, () => {
+      conn = undefined;
+    }).catch((err: unknown) => {
+      throw new WatchIncompleteError(unit, rounds, err as Error);
+    });
   } finally {
     await conn?.close();
   }
