@@ -61,6 +61,12 @@ export interface ApplyOptions {
   force?: boolean;
   /** Start an inactive unit to verify the new configuration, then stop it again. Default true. */
   startInactive?: boolean;
+  /**
+   * Leave the unit running after a verified apply although it was not active just before: it ran
+   * before hush re-profiled it, and its restore onto the previous hardening failed (a configuration
+   * change that needs more than that drop-in allowed: the reason for the re-profile).
+   */
+  keepActive?: boolean;
   /** How long the host waits for the fresh-login confirmation before it reverts. Default 180 s. */
   confirmTimeoutMs?: number;
   /** Units whose children are sessions: refuse (default), session-safe options only, or everything. */
@@ -253,6 +259,7 @@ export async function applyDropIn(
           healthTimeoutSec,
           force: opts.force ?? false,
           startInactive: opts.startInactive ?? true,
+          keepActive: opts.keepActive ?? false,
           confirmSec,
           ...(opts.health !== undefined ? { health: opts.health } : {}),
         },

@@ -52,6 +52,8 @@ export interface TransactionSpec {
   healthTimeoutSec: number;
   force: boolean;
   startInactive: boolean;
+  /** Leave the unit running after a verified apply although it was not active just before (ApplyOptions.keepActive). */
+  keepActive?: boolean;
   /** Seconds from `pending` until the host reverts an unconfirmed change. */
   confirmSec: number;
 }
@@ -210,7 +212,7 @@ run() {
           say "healthRc=$hrc"
           [ "$hrc" = 0 ] || fail "health command exited $hrc: $(tail -c 400 "$st/health.out" | oneline)"
         fi
-        [ "$ok" = 1 ] && [ "$(cat "$st/wasactive")" = 0 ] && systemctl stop -- "$unit" >/dev/null 2>&1
+        [ "$ok" = 1 ] && [ "$(cat "$st/wasactive")" = 0 ] && [ "$keepactive" != 1 ] && systemctl stop -- "$unit" >/dev/null 2>&1
       else
         # A reset keeps the unit's own configuration even if the unit fails on it: that is what
         # was asked for. The failures are reported; only a lost login reverts a reset.
@@ -296,6 +298,7 @@ function envFile(spec: TransactionSpec): string {
     htimeout: spec.healthTimeoutSec,
     force: spec.force ? 1 : 0,
     startinactive: spec.startInactive ? 1 : 0,
+    keepactive: spec.keepActive ? 1 : 0,
     confirm: spec.confirmSec,
   };
   return Object.entries(vars)

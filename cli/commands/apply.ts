@@ -167,6 +167,9 @@ export const command: CliCommand = {
 
     const conn = await connectFromFlags(values, io, 'apply');
     let profiledNow = false;
+    // the unit ran before hush profiled it here, but its restore onto hush's previous drop-in left it
+    // stopped (a re-profile after a change that drop-in did not allow): the verified apply leaves it running
+    let keepActive = false;
     try {
       // Before profiling: a unit that starts login sessions would be restarted under strace, with
       // every login traced, only to be refused afterwards.
@@ -190,6 +193,7 @@ export const command: CliCommand = {
         for (const w of r.warnings) log(`warning: ${w}`);
         profile = r.profile;
         profiledNow = true;
+        keepActive = r.restored.wasActive && r.restored.activeState !== 'active';
         // What the profile shows (credentials changed, login shells run) is evidence too.
         reach = await detectSessionReach(conn, unit, profile);
         enforceSessionPolicy(reach, sessionUnit);
@@ -260,6 +264,7 @@ export const command: CliCommand = {
           ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
           settleMs,
           force: values.force ?? false,
+          keepActive,
           sessionUnit,
           sessionReach: reach,
           ...(confirmTimeoutMs !== undefined ? { confirmTimeoutMs } : {}),

@@ -139,7 +139,7 @@ export function setAsideForSessionCommand(unit: string, guardSec: number, marker
     p.guardScript,
   ]);
   // the InvocationID is hex (or empty): safe as an argument of a transient unit's command
-  return sh`set -e; [ -e ${p.dropIn} ] || exit 0; ${refuseForeignCommand(p)}; systemctl cat --no-pager -- ${unit} 2>/dev/null || true; inv=$(systemctl show -p InvocationID --value -- ${unit}); umask 077; mkdir -p -m 0711 /run/hush /run/hush/profile; printf '%s' ${guardScript(unit)} > ${p.guardScript}; systemctl stop -- ${p.guardUnit + '.timer'} 2>/dev/null || true; ${arm} "\${inv:-none}"; ${maskCommand(unit)} >/dev/null; systemctl daemon-reload; printf '\\n%s\\n' ${marker}`;
+  return sh`set -e; [ -e ${p.dropIn} ] || exit 0; ${refuseForeignCommand(p)}; systemctl cat --no-pager -- ${unit} 2>/dev/null || true; inv=$(systemctl show -p InvocationID --value -- ${unit}); umask 077; mkdir -p -m 0711 /run/hush; mkdir -p -m 0700 /run/hush/profile; printf '%s' ${guardScript(unit)} > ${p.guardScript}; systemctl stop -- ${p.guardUnit + '.timer'} 2>/dev/null || true; ${arm} "\${inv:-none}"; ${maskCommand(unit)} >/dev/null; systemctl daemon-reload; printf '\\n%s\\n' ${marker}`;
 }
 
 export interface SetAside {
