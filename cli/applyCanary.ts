@@ -16,7 +16,13 @@ import { applyDropIn, type ApplyOptions, type ApplyResult } from '../remote/appl
 import type { Connection } from '../remote/connection';
 import { readDropInState } from '../remote/hardeningState';
 import { reset } from '../remote/reset';
-import { dropInAssignments, journalCursor, watchUnit, WatchIncompleteError, type WatchResult } from '../remote/watch';
+import {
+  dropInAssignments,
+  journalCursor,
+  watchUnit,
+  WatchIncompleteError,
+  type WatchResult,
+} from '../remote/watch';
 import type { CliIo } from './command';
 import { denialLine, watchJson, watchSummary } from './denialOutput';
 

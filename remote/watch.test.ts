@@ -62,7 +62,7 @@ describe('a watch that cannot read the journal is not a quiet window', () => {
         log: (l) => log.push(l),
       }),
     ).rejects.toBeInstanceOf(WatchIncompleteError);
-    expect(log.filter((l) => l.includes("last read failed"))).toHaveLength(5);
+    expect(log.filter((l) => l.includes('last read failed'))).toHaveLength(5);
   });
 
   test('rounds that failed during the window are covered by a last read that works (it reads from the cursor)', async () => {

@@ -37,12 +37,14 @@ test('every command and the guard are valid sh and quote the unit', () => {
     guardScript(unit),
   ];
   for (const c of cmds) execFileSync('sh', ['-n', '-c', c]);
-  expect(maskCommand(unit).text).toContain("'/run/systemd/system.control/a\\x20b.service.d/zz-hush-hardening.conf'");
+  expect(maskCommand(unit).text).toContain(
+    "'/run/systemd/system.control/a\\x20b.service.d/zz-hush-hardening.conf'",
+  );
   // the guard's timer gets the script as a file (a transient unit would C-unescape \x20 in its command line)
   expect(setAsideForSessionCommand(unit, 120, '@@m@@').text).not.toMatch(/systemd-run[^;]*\\x20/);
 });
 
-test('the guard waits at least 5 minutes, steps aside for a session, and undoes only hush\'s /dev/null link', () => {
+test("the guard waits at least 5 minutes, steps aside for a session, and undoes only hush's /dev/null link", () => {
   expect(setAsideForSessionCommand('nginx', 10, 'm').text).toContain('--on-active=300s');
   expect(setAsideForSessionCommand('nginx', 900, 'm').text).toContain('--on-active=900s');
   const g = guardScript('nginx');
@@ -54,9 +56,11 @@ test('restore.sh undoes the set-aside with the wrapper, and a plan that set it a
   const p = sessionPaths('nginx.service');
   const script = restoreScript(p);
   expect(script).toContain(undoSetAsideCommand('nginx.service').text);
-  expect(script.indexOf(undoSetAsideCommand('nginx.service').text)).toBeLessThan(script.indexOf('daemon-reload'));
+  expect(script.indexOf(undoSetAsideCommand('nginx.service').text)).toBeLessThan(
+    script.indexOf('daemon-reload'),
+  );
   expect(sessionUnitChanges({ unit: 'nginx.service' })).toEqual([]);
-  expect(sessionUnitChanges({ unit: 'nginx.service', setAside: { catBefore: '' } }).map((c) => c.what)).toEqual([
-    "hush's hardening drop-in set aside",
-  ]);
+  expect(
+    sessionUnitChanges({ unit: 'nginx.service', setAside: { catBefore: '' } }).map((c) => c.what),
+  ).toEqual(["hush's hardening drop-in set aside"]);
 });

@@ -102,7 +102,8 @@ async function restartUnderRecorder(
   log: (line: string) => void,
 ): Promise<number> {
   const { unit } = plan;
-  for (const change of [...sessionUnitChanges(plan), ...recorder.unitChanges]) await change.apply(conn, paths);
+  for (const change of [...sessionUnitChanges(plan), ...recorder.unitChanges])
+    await change.apply(conn, paths);
   const t0 = Date.now();
   const restart = await conn.exec(sh`systemctl daemon-reload && systemctl restart -- ${unit}`, {
     timeoutMs: plan.restartTimeoutMs,

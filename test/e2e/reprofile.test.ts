@@ -21,7 +21,7 @@ const protectHome = async (host: Parameters<typeof hostOutput>[0]) =>
   (await hostOutput(host, 'systemctl show -p ProtectHome --value nginx.service')).trim();
 
 test(
-  'apply, move the access log to /home/weblogs, apply again: the re-profile runs without hush\'s drop-in and the new one allows the directory (debian-13)',
+  "apply, move the access log to /home/weblogs, apply again: the re-profile runs without hush's drop-in and the new one allows the directory (debian-13)",
   () =>
     withTestHost('debian-13', async (host) => {
       const t0 = Date.now();
@@ -82,7 +82,9 @@ test(
       expect({ ok: check.ok, output: check.ok ? '' : check.output }).toEqual({ ok: true, output: '' });
       expect(check.output).toContain('/home/weblogs/access.log');
       expect((await host.exec(`test -e ${aside.mask} || test -L ${aside.mask}`)).code).not.toBe(0);
-      expect((await host.exec(`systemctl is-active ${aside.guardUnit}.timer`)).stdout.trim()).not.toBe('active');
+      expect((await host.exec(`systemctl is-active ${aside.guardUnit}.timer`)).stdout.trim()).not.toBe(
+        'active',
+      );
       rmSync(dir, { recursive: true, force: true });
       process.stderr.write(`reprofile: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }),

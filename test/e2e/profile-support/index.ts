@@ -132,7 +132,9 @@ export async function runHush(args: string[]): Promise<{ code: number; stdout: s
   stderr.on('data', (b: Buffer) => (err += b.toString()));
   // HUSH_TEST_ECHO=1: the CLI's progress as it happens (a hung or slow step is visible in the log)
   if (process.env.HUSH_TEST_ECHO === '1')
-    stderr.on('data', (b: Buffer) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${b.toString()}`));
+    stderr.on('data', (b: Buffer) =>
+      process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${b.toString()}`),
+    );
   const code = await main(args, { stdin: new PassThrough(), stdout, stderr });
   return { code, stdout: out, stderr: err };
 }
