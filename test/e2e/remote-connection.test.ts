@@ -26,6 +26,7 @@ import { reset } from '../../remote/reset';
 import { argv, sh } from '../../remote/shell';
 import { InvalidUnitNameError } from '../../remote/unitName';
 import { HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
+import { fuzzDropIns } from './dropinFuzz';
 import { connectionArgs } from './profile-support';
 
 function argsFor(host: TestHost, extra: Partial<ConnectionArgs> = {}): ConnectionArgs {
@@ -128,6 +129,15 @@ describe.each(imagesUnderTest())('remote connection on %s', (image) => {
         } finally {
           await conn.close();
         }
+
+        // Hostile path items through hush's rendering, read back by this host's systemd (issue 12)
+        const fuzz = await fuzzDropIns(host, 12, 120);
+        process.stderr.write(
+          `[${image}] drop-in fuzz: ${fuzz.systemd}; seed ${fuzz.seed}, ${fuzz.items} items: ${fuzz.written} settings written and read back, ${fuzz.refused} refused\n`,
+        );
+        expect(fuzz.mismatches).toEqual([]);
+        expect(fuzz.written).toBeGreaterThan(100);
+        expect(fuzz.refused).toBeGreaterThan(50);
       }),
     HOST_TEST_TIMEOUT_MS,
   );

@@ -1,0 +1,195 @@
+/**
+ * Drop-in fuzz (issue 12): hostile path items, rendered by hush for each path grammar, installed
+ * on a test host as runtime units and read back by the real systemd over D-Bus; what systemd reads
+ * must be exactly what hush meant, and what hush's own parser reads from the same text too. An item
+ * hush cannot write safely must be refused (DropInSyntaxError), never written half-right.
+ *
+ * One unit per item (so an item systemd drops cannot shift the others), every unit written in one
+ * round trip and loaded by one daemon-reload; the units are never started, live under /run and are
+ * removed before the function returns.
+ */
+import { DropInSyntaxError, parseDropIn, renderAssignment } from '../../core/dropin';
+import { readBindMounts, readPathItems } from '../../core/dropin/pathItems';
+import type { TestHost } from '../host';
+
+/** Pieces path components are made of: quoting, separators, specifiers, escapes, odd Unicode. */
+const PIECES = [
+  'a', 'Z9', '.', '-', '_', ' ', '  ', '\t', '\n', '\r', ':', '::', '%', '%%', '%n', '%i', '\\',
+  '\\n', '\\x41', '"', "'", ';', '#', '=', '$', '${X}', '*', '?', '[', '{', '}', '~', ',', 'é',
+  '日本', '\u00a0', '\u2028', '\x7f', '\x01', '\udc80', '..', '@', '!', '+', '|', '&', '<', '>',
+]; // prettier-ignore
+
+/** mulberry32: a small seeded generator, so a failure names a reproducible seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function hostilePaths(seed: number, count: number): string[] {
+  const rnd = random(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const parts: string[] = [];
+    const n = 1 + Math.floor(rnd() * 3);
+    for (let j = 0; j < n; j++) {
+      let c = '';
+      const m = 1 + Math.floor(rnd() * 4);
+      for (let k = 0; k < m; k++) c += pick(PIECES);
+      parts.push(c);
+    }
+    out.push(`/srv/hush-fuzz/${parts.join('/')}`);
+  }
+  return out;
+}
+
+/** What one item should mean to systemd, per setting (D-Bus property values). */
+interface Expected {
+  ReadWritePaths?: string[];
+  BindReadOnlyPaths?: [string, string, boolean][];
+  DeviceAllow?: [string, string][];
+  TemporaryFileSystem?: [string, string][];
+}
+
+export interface FuzzReport {
+  seed: number;
+  items: number;
+  /** Settings rendered and compared with systemd's reading. */
+  written: number;
+  /** Settings hush refused to write (DropInSyntaxError). */
+  refused: number;
+  /** Every difference: between what hush meant and what systemd or hush's own parser read. */
+  mismatches: string[];
+  /** systemd's version as `systemctl --version` prints its first line. */
+  systemd: string;
+}
+
+/** D-Bus object path of a unit (sd_bus_path_encode: every byte but [A-Za-z0-9] as _XX). */
+function unitObjectPath(unit: string): string {
+  const enc = [...Buffer.from(unit)]
+    .map((b) =>
+      /[A-Za-z0-9]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `_${b.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+  return `/org/freedesktop/systemd1/unit/${enc}`;
+}
+
+export async function fuzzDropIns(host: TestHost, seed: number, count: number): Promise<FuzzReport> {
+  const report: FuzzReport = { seed, items: count, written: 0, refused: 0, mismatches: [], systemd: '' };
+  const units: { name: string; text: string; expected: Expected }[] = [];
+  const paths = hostilePaths(seed, count);
+  paths.forEach((path, i) => {
+    const name = `hush-fuzz-${i}.service`;
+    const ignore = i % 2 === 1; // every other item with the "-" (missing is fine) prefix
+    const lines: string[] = ['[Service]', 'ExecStart=/bin/true'];
+    const expected: Expected = {};
+    const attempt = (option: string, item: string, expect: () => void) => {
+      try {
+        lines.push(...renderAssignment({ option, value: [item] } as Parameters<typeof renderAssignment>[0]));
+        expect();
+        report.written++;
+      } catch (e) {
+        if (!(e instanceof DropInSyntaxError)) throw e;
+        report.refused++;
+      }
+    };
+    const dash = ignore ? '-' : '';
+    attempt('ReadWritePaths', dash + path, () => (expected.ReadWritePaths = [dash + path]));
+    attempt('BindReadOnlyPaths', dash + path, () => (expected.BindReadOnlyPaths = [[path, path, ignore]]));
+    const dev = path.replace('/srv/hush-fuzz/', '/dev/hush-fuzz/');
+    attempt('DeviceAllow', `${dev} r`, () => (expected.DeviceAllow = [[dev, 'r']]));
+    attempt('TemporaryFileSystem', `${path}:ro`, () => (expected.TemporaryFileSystem = [[path, 'ro']]));
+    const text = lines.join('\n') + '\n';
+    // hush's own reading of the text it wrote
+    for (const a of parseDropIn(text).assignments) {
+      const want = expected[a.option as keyof Expected];
+      if (want === undefined) continue;
+      const got =
+        a.option === 'BindReadOnlyPaths'
+          ? readBindMounts(a.value).map((b) => [
+              b.source.replace(/^-/, ''),
+              b.destination ?? b.source.replace(/^-/, ''),
+              b.source.startsWith('-'),
+            ])
+          : a.option === 'DeviceAllow'
+            ? readPathItems('device', a.value).map((v) => [
+                v.slice(0, v.lastIndexOf(' ')),
+                v.slice(v.lastIndexOf(' ') + 1),
+              ])
+            : a.option === 'TemporaryFileSystem'
+              ? readPathItems('tmpfs', a.value).map((v) => [
+                  v.slice(0, v.lastIndexOf(':')),
+                  v.slice(v.lastIndexOf(':') + 1),
+                ])
+              : readPathItems('namespace', a.value);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        report.mismatches.push(
+          `hush reads ${name} ${a.option}=${a.value} as ${JSON.stringify(got)}, meant ${JSON.stringify(want)}`,
+        );
+    }
+    units.push({ name, text, expected });
+  });
+
+  const dir = '/run/systemd/system';
+  const install = units
+    .map((u) => `printf '%s' '${Buffer.from(u.text).toString('base64')}' | base64 -d > ${dir}/${u.name}`)
+    .join('\n');
+  const props = 'ReadWritePaths BindReadOnlyPaths DeviceAllow TemporaryFileSystem';
+  const read = units
+    .map(
+      (u) =>
+        `echo '== ${u.name}'; busctl --json=short get-property org.freedesktop.systemd1 ${unitObjectPath(u.name)} org.freedesktop.systemd1.Service ${props} || echo FAIL`,
+    )
+    .join('\n');
+  const cleanup = `rm -f ${dir}/hush-fuzz-*.service; systemctl daemon-reload`;
+  try {
+    const r = await host.exec('bash -s', {
+      stdin: `set -e\nsystemctl --version | head -1\n${install}\nsystemctl daemon-reload\nset +e\n${read}\n`,
+      timeoutMs: 10 * 60_000,
+    });
+    if (r.code !== 0) throw new Error(`fuzz install/read failed (${r.code}): ${r.stderr.slice(-2000)}`);
+    const blocks = r.stdout.split(/^== /m);
+    report.systemd = (blocks.shift() ?? '').trim();
+    for (const block of blocks) {
+      const [name = '', ...values] = block.trim().split('\n');
+      const unit = units.find((u) => u.name === name);
+      if (!unit) throw new Error(`unexpected block ${name}`);
+      if (values.length !== 4 || values.includes('FAIL')) {
+        report.mismatches.push(`systemd did not give ${name}'s settings: ${values.join(' | ')}`);
+        continue;
+      }
+      const [rw, bind, dev, tmp] = values.map((v) => (JSON.parse(v) as { data: unknown }).data) as [
+        string[],
+        [string, string, boolean, number][],
+        [string, string][],
+        [string, string][],
+      ];
+      const got: Expected = {
+        ReadWritePaths: rw,
+        BindReadOnlyPaths: bind.map(([s, d, i]) => [s, d, i]),
+        DeviceAllow: dev,
+        TemporaryFileSystem: tmp,
+      };
+      for (const key of Object.keys(got) as (keyof Expected)[]) {
+        const want = unit.expected[key] ?? [];
+        if (JSON.stringify(got[key]) !== JSON.stringify(want))
+          report.mismatches.push(
+            `systemd reads ${name} ${key} as ${JSON.stringify(got[key])}, hush meant ${JSON.stringify(want)} (unit text ${JSON.stringify(unit.text)})`,
+          );
+      }
+    }
+    if (blocks.length !== units.length)
+      report.mismatches.push(`read ${blocks.length} of ${units.length} units back`);
+  } finally {
+    await host.exec(cleanup, { timeoutMs: 5 * 60_000 });
+  }
+  return report;
+}
