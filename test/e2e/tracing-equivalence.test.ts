@@ -1,10 +1,13 @@
 /**
- * Decision tracing (`strace --seccomp-bpf`, core/tracing) against full tracing on the corpus
- * services of one test host: each service is profiled twice over real SSH with the same workload
- * (its functional check, or a curl loop), once with `tracing: 'full'` and once with
- * `tracing: 'decisions'`; both profiles are resolved against the same host facts in every mode and
- * the option assignments must be identical. The syscall and trace-byte ratios are printed (they are
- * figures, not assertions: performance targets live in bench/).
+ * Decision tracing (`strace --seccomp-bpf`, core/tracing) and the in-kernel recorder (`recorder:
+ * 'ebpf'`, native/recorder + core/ebpf) against full tracing on the corpus services of one test
+ * host: each service is profiled over real SSH with the same workload (its functional check, or a
+ * curl loop): once with `tracing: 'full'` (the one baseline), once with `tracing: 'decisions'` and,
+ * on the cases marked `ebpf` (or all with HUSH_TRACING_EBPF=all), once with the eBPF recorder;
+ * every profile is resolved against the same host facts in every mode and the option assignments
+ * must be identical. The
+ * syscall and trace-byte ratios are printed (they are figures, not assertions: performance targets
+ * live in bench/).
  *
  * One image (debian-13 by default, or the one HUSH_TESTHOST_IMAGES names): the trace set is
  * derived from that host's own syscall groups, and the unit tests of core/tracing check the set
@@ -41,11 +44,16 @@ interface Case {
   workload?: string;
   /** The unit, or a shell command printing it (template instances differ per image). */
   unit: string;
+  /**
+   * Also profiled with the in-kernel recorder (a third session, compared with the same full
+   * trace). On the services it has been proven on; HUSH_TRACING_EBPF=all extends it to every case.
+   */
+  ebpf?: boolean;
 }
 
 const CASES: Record<string, Case> = {
-  nginx: { unit: 'nginx.service', check: 'nginx' },
-  redis: { unit: 'redis-server.service', check: 'redis' },
+  nginx: { unit: 'nginx.service', check: 'nginx', ebpf: true },
+  redis: { unit: 'redis-server.service', check: 'redis', ebpf: true },
   postgresql: {
     unit: "$(systemctl list-units --all --plain --no-legend --type=service 'postgresql@*-main.service' | awk '{print $1; exit}')",
     check: 'postgresql',
@@ -80,6 +88,7 @@ const traced = (r: ProfileServiceResult) => r.profile.runs.reduce((n, run) => n 
 
 /** What differs between two profiles, for the failure message. */
 function profileDiff(full: Profile, decisions: Profile): string {
+  // (decisions: the profile compared with full tracing, whichever recorder made it)
   const names = (p: Profile) => new Set([...Object.keys(p.syscalls), ...Object.keys(p.failedSyscalls ?? {})]);
   const keys = (p: Profile) => new Set(p.actions.map((a) => actionKey(a.action)));
   const only = <T>(a: Set<T>, b: Set<T>) => [...a].filter((x) => !b.has(x));
@@ -107,7 +116,7 @@ function servicesUnderTest(): string[] {
   return names;
 }
 
-describe(`decision tracing resolves as full tracing does, on ${IMAGE}`, () => {
+describe(`decision tracing and the eBPF recorder resolve as full tracing does, on ${IMAGE}`, () => {
   test.each(servicesUnderTest())(
     '%s',
     (name) =>
@@ -117,26 +126,37 @@ describe(`decision tracing resolves as full tracing does, on ${IMAGE}`, () => {
         expect(unit).toMatch(/\.service$/);
         const workload = await installWorkload(host, name, c);
         const log = (l: string) => process.stderr.write(`[${IMAGE} ${name}] ${l}\n`);
-        const run = async (tracing: 'full' | 'decisions') => {
+        const run = async (tracing: 'full' | 'decisions', recorder: 'strace' | 'ebpf' = 'strace') => {
+          const label = recorder === 'ebpf' ? 'ebpf' : tracing;
           const t0 = Date.now();
           const r = await profileService({
             unit,
             connect: connector(host),
             remoteWorkload: workload,
             tracing,
+            recorder,
             watchdogTimeoutSec: 120,
-            log: (l) => log(`${tracing}: ${l}`),
+            log: (l) => log(`${label}: ${l}`),
           });
-          expect([tracing, r.workloads.remote?.code]).toEqual([tracing, 0]);
-          expect(r.tracing).toBe(tracing);
+          expect([label, r.workloads.remote?.code]).toEqual([label, 0]);
+          expect(r.recorder).toBe(recorder);
           expect(r.profile.runs.length).toBeGreaterThan(0);
-          expect(r.profile.runs.every((run) => run.tracing === tracing)).toBe(true);
+          if (recorder === 'ebpf') {
+            expect(r.profile.runs.every((run) => run.recorder === 'ebpf')).toBe(true);
+            // the recorder wrote its closing counters: nothing was assumed
+            expect(r.profile.runs.flatMap((run) => run.assumedSyscalls ?? [])).toEqual([]);
+          } else {
+            expect(r.tracing).toBe(tracing);
+            expect(r.profile.runs.every((run) => run.tracing === tracing)).toBe(true);
+          }
           expect(r.restored.activeState).toBe('active');
           expect(await profilingLeftovers(host, unit)).toBe('');
           return { r, ms: Date.now() - t0 };
         };
         const full = await run('full');
         const decisions = await run('decisions');
+        const withEbpf = c.ebpf === true || process.env.HUSH_TRACING_EBPF === 'all';
+        const ebpf = withEbpf ? await run('full', 'ebpf') : undefined;
 
         const facts = full.r.profile.host!;
         expect(facts.straceFlags).toContain('--seccomp-bpf');
@@ -157,12 +177,24 @@ describe(`decision tracing resolves as full tracing does, on ${IMAGE}`, () => {
             `session ms: full ${full.ms}, decisions ${decisions.ms}; assumed used: ${(decisions.r.profile.runs[0]!.assumedSyscalls ?? []).join(' ') || 'none'}`,
         );
         expect(d).toBeLessThan(f);
-        const diff = profileDiff(full.r.profile, decisions.r.profile);
-        for (const mode of MODES) {
-          const a = assignments(full.r.profile, facts, mode);
-          const b = assignments(decisions.r.profile, facts, mode);
-          if (JSON.stringify(a) !== JSON.stringify(b)) log(`${mode}: profiles differ: ${diff}`);
-          expect([mode, b]).toEqual([mode, a]);
+        const compared: (readonly [string, typeof full])[] = [['decisions', decisions]];
+        if (ebpf) {
+          compared.push(['ebpf', ebpf]);
+          // what differs in the profiles themselves (pids, evidence) is listed, never asserted
+          log(
+            `eBPF recorder: ${ebpf.r.segments.reduce((n, s) => n + s.lines, 0)} records, trace bytes ${ebpf.r.traceBytes} ` +
+              `(ratio to full ${(ebpf.r.traceBytes / full.r.traceBytes).toFixed(3)}), session ms ${ebpf.ms}; ` +
+              `profile differences: ${profileDiff(full.r.profile, ebpf.r.profile)}`,
+          );
+        }
+        for (const [label, other] of compared) {
+          const diff = profileDiff(full.r.profile, other.r.profile);
+          for (const mode of MODES) {
+            const a = assignments(full.r.profile, facts, mode);
+            const b = assignments(other.r.profile, facts, mode);
+            if (JSON.stringify(a) !== JSON.stringify(b)) log(`${label} ${mode}: profiles differ: ${diff}`);
+            expect([label, mode, b]).toEqual([label, mode, a]);
+          }
         }
       }),
     TIMEOUT,
