@@ -46,14 +46,15 @@ interface Case {
   unit: string;
   /**
    * Also profiled with the in-kernel recorder (a third session, compared with the same full
-   * trace). On the services it has been proven on; HUSH_TRACING_EBPF=all extends it to every case.
+   * trace). On the services it has been proven on over SSH (nginx, debian-13; redis only locally so
+   * far); HUSH_TRACING_EBPF=all extends it to every case.
    */
   ebpf?: boolean;
 }
 
 const CASES: Record<string, Case> = {
   nginx: { unit: 'nginx.service', check: 'nginx', ebpf: true },
-  redis: { unit: 'redis-server.service', check: 'redis', ebpf: true },
+  redis: { unit: 'redis-server.service', check: 'redis' },
   postgresql: {
     unit: "$(systemctl list-units --all --plain --no-legend --type=service 'postgresql@*-main.service' | awk '{print $1; exit}')",
     check: 'postgresql',

@@ -88,7 +88,7 @@ export async function profilingLeftovers(host: TestHost, unit: string): Promise<
   const r = await host.exec(
     `ls -d ${p.dropIn} ${p.root} 2>/dev/null; ` +
       `systemctl list-units --all --no-legend --plain 'hush-profile-*' 2>/dev/null | awk '$3 != "inactive" {print $1}'; ` +
-      `pgrep -a strace || true`,
+      `pgrep -a strace; pgrep -a hush-recorder; true`,
   );
   return r.stdout.trim();
 }
