@@ -11,5 +11,7 @@ module.exports = [
   // all passed; it failed only because the apply transaction then stopped nginx (the restore onto
   // the old drop-in had left it failed, so the transaction kept "not active"). Fixed by apply's
   // keepActive; the run that shows it was still queued for a VM slot at the session's cut.
+  // Its cases 2-4 (detached recording: start/status/finish, cancel, the deadline with nobody
+  // connected + apply --from-recording) have never run on a VM: unit-tested only.
   'test/e2e/reprofile.test.ts',
 ];

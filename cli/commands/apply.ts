@@ -28,6 +28,7 @@ import { denialLine, watchJson, watchSummary } from '../denialOutput';
 import { probe } from '../../remote/probe';
 import { withExecModesOrUnknown } from '../../remote/execModes';
 import { profileService } from '../../remote/profile';
+import { finishRecording } from '../../remote/recording/session';
 import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { formatAdvice, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
@@ -64,7 +65,9 @@ profile flags:
   --profile FILE       the profile to apply (hush.profile/v1 JSON); without it UNIT is profiled first:
   --duration D         profiling window (e.g. 60s; default 60s unless --workload is given)
   --workload CMD       shell command run on the host during the profiling window
-  --save-profile FILE  write the profile taken here to FILE
+  --from-recording     finish the detached recording of UNIT (hush profile start) and apply from it
+                       (its host facts were probed at its start, with hush's drop-in set aside)
+  --save-profile FILE  write the profile taken here (or finished from the recording) to FILE
   --tracing MODE       decisions or full (see hush profile --help); default: decisions when the
                        host's strace has --seccomp-bpf, else full
   --recorder KIND      auto, ebpf or strace (see hush profile --help); default: strace
@@ -102,6 +105,7 @@ export const command: CliCommand = {
         ...HARDENING_FLAGS,
         ...TARGET_FLAGS,
         profile: { type: 'string' },
+        'from-recording': { type: 'boolean' },
         duration: { type: 'string' },
         workload: { type: 'string' },
         'save-profile': { type: 'string' },
@@ -144,8 +148,20 @@ export const command: CliCommand = {
     }
     const sessionUnit = sessionPolicyFromFlags(values);
     const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
+    const fromRecording = values['from-recording'] === true;
+    if (
+      fromRecording &&
+      (values.profile !== undefined || values.duration !== undefined || values.workload !== undefined)
+    )
+      throw new UsageError(
+        '--from-recording excludes --profile, --duration and --workload (the recording is the profile)',
+      );
+    if (fromRecording && values['dry-run'])
+      throw new UsageError(
+        '--from-recording finishes the recording: it excludes --dry-run (hush profile finish -o FILE, then --profile FILE --dry-run)',
+      );
     const tracing = tracingFromFlag(values.tracing);
-    if (tracing !== undefined && values.profile !== undefined) {
+    if (tracing !== undefined && (values.profile !== undefined || fromRecording)) {
       throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
     }
     const recorder = recorderFromFlag(values.recorder);
@@ -175,7 +191,19 @@ export const command: CliCommand = {
       // every login traced, only to be refused afterwards.
       let reach = await detectSessionReach(conn, unit, profile);
       enforceSessionPolicy(reach, sessionUnit);
-      if (!profile) {
+      if (fromRecording) {
+        log(`finishing the recording of ${unit}`);
+        const r = await finishRecording({ unit, connect: () => connectFromFlags(values, io, 'apply'), log });
+        for (const w of r.warnings) log(`warning: ${w}`);
+        profile = r.profile;
+        keepActive = r.restored.wasActive && r.restored.activeState !== 'active';
+        // its facts were probed when the recording started, with hush's drop-in set aside (the floor)
+        profiledNow = profile.host !== undefined;
+        if (values['save-profile']) {
+          writeFileSync(values['save-profile'], JSON.stringify(profile, null, 2) + '\n');
+          log(`profile written to ${values['save-profile']}`);
+        }
+      } else if (!profile) {
         log(`no --profile: profiling ${unit} first`);
         const r = await profileService({
           unit,

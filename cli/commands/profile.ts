@@ -11,6 +11,7 @@ import { detectSessionReach, enforceSessionPolicy } from '../../remote/sessionUn
 import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { SESSION_FLAGS, SESSION_USAGE, sessionPolicyFromFlags } from '../sessionFlags';
+import { RECORDING_USAGE, RECORDING_VERBS, runRecordingVerb, type RecordingVerb } from '../profileRecording';
 import {
   connectFromFlags,
   parseDuration,
@@ -49,7 +50,7 @@ session flags:
   --compress             gzip -1 the traces on the host (less bandwidth; traces arrive in larger
                          delayed blocks, and a cut connection loses what gzip still holds)
 ${SESSION_USAGE}                       (profiling such a unit traces every session of the window too)
-${TARGET_USAGE}
+${RECORDING_USAGE}${TARGET_USAGE}
 With --json, stdout carries one JSON object: the profile (unless -o) and the session report.
 Exit codes: 0 profiled, 1 error (the unit is on its own configuration), 2 usage.
 `;
@@ -59,6 +60,9 @@ export const command: CliCommand = {
   summary: 'profile a service on a host over SSH (strace under a runtime drop-in)',
   usage,
   async run(argv, io) {
+    // `hush profile start|status|finish|cancel UNIT` (a unit literally named start.service: give the suffix)
+    if ((RECORDING_VERBS as readonly string[]).includes(argv[0] ?? ''))
+      return runRecordingVerb(argv[0] as RecordingVerb, argv.slice(1), io);
     const parsed = parseArgs({
       args: argv,
       allowPositionals: true,

@@ -30,6 +30,18 @@ export class ProfilingInProgressError extends Error {
   }
 }
 
+/** A detached recording (`hush profile start`) holds the unit until its deadline, finish or cancel. */
+export class RecordingInProgressError extends Error {
+  constructor(readonly unit: string) {
+    super(
+      `${unit} is being recorded (hush profile start): see hush profile status ${unit}; ` +
+        `end it with hush profile finish ${unit} (or hush apply ${unit} --from-recording), or hush profile cancel ${unit}. ` +
+        'Its deadline restores the unit on the host in any case.',
+    );
+    this.name = 'RecordingInProgressError';
+  }
+}
+
 export interface LeftoverReport {
   /** Something of an earlier profiling session was found and removed. */
   cleared: boolean;
@@ -45,6 +57,7 @@ root=$1; dropin=$2; wd=$3; hold=$4; mask=$5; guard=$6
 [ "$(readlink -- "$mask" 2>/dev/null)" = /dev/null ] && echo found=set-aside
 [ ! -d "$root" ] && systemctl is-active --quiet -- "$guard.timer" 2>/dev/null && echo guarded
 [ -d "$root" ] && echo found=session-dir
+[ -e "$root/detached" ] && echo detached
 systemctl is-active --quiet -- "$wd.timer" 2>/dev/null && echo found=watchdog
 systemctl is-active --quiet -- "$hold" 2>/dev/null && echo found=holder
 if [ -e "$root/heartbeat" ]; then echo "age=$(( $(date +%s) - $(stat -c %Y -- "$root/heartbeat") ))"; fi
@@ -73,17 +86,21 @@ export async function clearLeftovers(
   const found: string[] = [];
   let age: number | undefined;
   let guarded = false;
+  let detached = false;
   const stateLines: string[] = [];
   for (const line of r.stdout.split('\n')) {
     if (line.startsWith('found=')) found.push(line.slice(6));
     else if (line.startsWith('age=')) age = Number(line.slice(4));
     else if (line === 'guarded') guarded = true;
+    else if (line === 'detached') detached = true;
     else if (line.startsWith('state.')) stateLines.push(line.slice(6));
   }
   if (found.length === 0) return { cleared: false, found, output: '' };
   // hush's drop-in set aside by a session still planning (its guard is armed, no session yet)
   if (guarded && found.length === 1 && found[0] === 'set-aside')
     throw new ProfilingInProgressError(name, 0, MIN_GUARD_SEC);
+  // a detached recording has no heartbeat: its own deadline timer ends it, or finish/cancel
+  if (detached) throw new RecordingInProgressError(name);
   const state = parseState(stateLines.join('\n'));
   const timeout = state.watchdogTimeoutSec ?? opts.defaultTimeoutSec ?? DEFAULT_WATCHDOG_TIMEOUT_SEC;
   if (age !== undefined && age >= 0 && age < timeout) {

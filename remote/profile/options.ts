@@ -26,6 +26,11 @@ export interface ProfileServiceOptions {
    * block (liveSink.ts READER_BLOCK_BYTES), lost on a cut too.
    */
   compress?: boolean;
+  /**
+   * A detached recording (remote/recording): the trace is spooled on the host, compressed and capped
+   * at `capBytes`, until `deadline` (or a finish); only the recording's start uses this.
+   */
+  spool?: { deadline: Date; capBytes: number };
   /** The watchdog restores the unit this long after the last heartbeat. Default 60 s. */
   watchdogTimeoutSec?: number;
   /**

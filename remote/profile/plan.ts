@@ -91,7 +91,9 @@ async function planWith(
       dropIn: wrapper.dropIn,
       slots: wrapper.slots,
     },
-    sink: { kind: 'live', compress: opts.compress ?? false },
+    sink: opts.spool
+      ? { kind: 'spool', deadline: opts.spool.deadline.toISOString(), capBytes: opts.spool.capBytes }
+      : { kind: 'live', compress: opts.compress ?? false },
   };
   return plan;
 }

@@ -6,17 +6,18 @@
  * controller to the streams, and is called again while `missing` > 0 (stream.ts, after a cut);
  * `drain` runs after the unit stopped and resolves once every stream has ended and been parsed.
  *
- * One sink today: `live` (liveSink.ts), FIFO → `dd`/`cat` reader → SSH channel → parsed on the
- * controller as it arrives; nothing accumulates on the host. A detached sink (the trace spooled on
- * the host, compressed and size-capped, fetched by a later finish) is another member of SinkState
- * (state.ts) and another case of sinkFor: its startCommand starts the host-side spooler, its
- * attach does nothing, its drain fetches and parses the spool.
+ * Two sinks: `live` (liveSink.ts), FIFO → `dd`/`cat` reader → SSH channel → parsed on the
+ * controller as it arrives, nothing accumulates on the host; `spool` (remote/recording/spoolSink.ts),
+ * the detached recording: the trace spooled on the host, compressed and size-capped; its
+ * startCommand starts the host-side writer, attach does nothing, drain ends the recording on the
+ * host and fetches and parses the spool.
  */
 import type { Connection } from '../connection';
 import type { ShellCommand } from '../shell';
 import type { TraceSegment } from './collect';
 import type { SessionPaths } from './layout';
 import type { Link } from './link';
+import { SpoolSink } from '../recording/spoolSink';
 import { LiveSink } from './liveSink';
 import type { Recorder } from './recorder';
 import type { SessionPlan } from './state';
@@ -47,5 +48,7 @@ export function sinkFor(
   switch (plan.sink.kind) {
     case 'live':
       return new LiveSink(paths, recorder, plan.sink.compress, plan.source, log);
+    case 'spool':
+      return new SpoolSink(paths, recorder, plan, plan.sink, log);
   }
 }

@@ -82,14 +82,22 @@ export const RecorderState = z.discriminatedUnion('kind', [
 export type RecorderState = z.infer<typeof RecorderState>;
 
 /**
- * How the trace leaves the host (sink.ts). One kind today: live, FIFO → reader → SSH channel →
- * parsed on the controller as it arrives. A detached spool on the host adds its own member.
+ * How the trace leaves the host (sink.ts): `live`, FIFO → reader → SSH channel → parsed on the
+ * controller as it arrives; `spool`, a detached recording (remote/recording): written compressed
+ * on the host until its deadline or the cap, fetched and parsed by a later finish.
  */
 export const SinkState = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('live'),
     /** gzip on the host before the SSH channel. */
     compress: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('spool'),
+    /** When the host ends the recording (ISO time, UTC). */
+    deadline: z.iso.datetime(),
+    /** The cap of the compressed spool, in bytes. */
+    capBytes: z.number().int().positive(),
   }),
 ]);
 export type SinkState = z.infer<typeof SinkState>;

@@ -34,7 +34,7 @@
  * `status` says so as soon as the boot id differs. `finish` uses what was recorded, `cancel`
  * removes it.
  */
-import { sh, type ShellCommand } from '../shell';
+import { and, sh, type ShellCommand } from '../shell';
 
 export const RECORDING_ROOT = '/var/lib/hush/recording';
 /** The spool's file system must keep this much free, or the recording ends (KiB). */
@@ -87,22 +87,34 @@ export function spoolFile(p: RecordingPaths, slot: string): string {
 
 /**
  * The writer for one slot, as a shell pipeline: copy the FIFO once per strace session and mark its
- * end (until the stop flag exists), count lines and sessions every 4096 lines, gzip -1, and cut
- * the file at the cap while still draining. `endMarker` is remote/profile/collect.ts END_OF_TRACE.
+ * end, while no stop flag exists and the FIFO is still there (restore.sh removes the session
+ * directory), count trace lines and non-empty sessions (at each session's end and every 4096
+ * lines), gzip -1, and cut the file at the cap while still draining. The copier's pid is kept so
+ * that the writer's stop can end a copier blocked in open() (writer.sh). `endMarker` is
+ * remote/profile/collect.ts END_OF_TRACE.
  */
 export function slotWriter(
   p: RecordingPaths,
-  a: { slot: string; fifo: string; stopFlag: string; capBytes: number; endMarker: string },
+  a: { slot: string; fifo: string; stopFlags: readonly string[]; capBytes: number; endMarker: string },
 ): ShellCommand {
   if (!Number.isSafeInteger(a.capBytes) || a.capBytes <= 0)
     throw new Error('the cap must be a positive integer');
   const file = spoolFile(p, a.slot);
   const count = `${p.countDir}/${a.slot}`;
-  const loop = sh`while [ ! -e ${a.stopFlag} ]; do cat -- ${a.fifo}; printf '%s\\n' ${a.endMarker}; done`;
+  const pidFile = copierPidFile(p, a.slot);
+  const running = and(...a.stopFlags.map((f) => sh`[ ! -e ${f} ]`), sh`[ -p ${a.fifo} ]`);
+  const loop = sh`while ${running}; do cat -- ${a.fifo} & echo "$!" > ${pidFile}; wait "$!"; printf '%s\\n' ${a.endMarker}; done`;
   // awk: -v takes the marker and the count file as data; the program text is constant
-  const counter = sh`awk -v m=${a.endMarker} -v c=${count} '{ print } $0 == m { s++ } NR % 4096 == 0 { printf "lines=%d sessions=%d\\n", NR, s > c; close(c) } END { printf "lines=%d sessions=%d\\n", NR, s > c; close(c) }'`;
+  const counter = sh`awk -v m=${a.endMarker} -v c=${count} 'function w() { printf "lines=%d sessions=%d\\n", n, s > c; close(c) } { print } $0 == m { if (k > 0) s++; k = 0; w(); next } { n++; k++ } n % 4096 == 0 { w() } END { w() }'`;
   const cut = sh`{ head -c ${String(a.capBytes)} > ${file}; if [ -n "$(head -c 1)" ]; then touch -- ${p.cappedFlag}; cat > /dev/null; fi; }`;
   return sh`${loop} | ${counter} | gzip -1 | ${cut}`;
+}
+
+/** Where a slot's writer keeps the pid of its current `cat` (writer.sh ends a blocked one). */
+export function copierPidFile(p: RecordingPaths, slot: string): string {
+  return `${p.countDir}/${spoolFile(p, slot)
+    .slice(p.spoolDir.length + 1)
+    .replace(/\.gz$/, '')}.pid`;
 }
 
 /** The persistent deadline timer: fires once at `deadline` (UTC), after a reboot too. */
@@ -150,7 +162,7 @@ export interface RecordingState {
   bootId: string;
   wasActive: boolean;
   endedAt?: string;
-  endedBy?: 'deadline' | 'cap' | 'disk' | 'finish' | 'cancel' | 'reboot';
+  endedBy?: EndReason;
 }
 
 export function renderRecordingState(s: RecordingState): string {
@@ -160,15 +172,24 @@ export function renderRecordingState(s: RecordingState): string {
     `started_at=${s.startedAt}`,
     `deadline=${s.deadline}`,
     `cap_bytes=${s.capBytes}`,
-    `boot_id=${s.bootId}`,
     `was_active=${s.wasActive ? 'yes' : 'no'}`,
   ];
+  // the start command appends the host's boot id itself
+  if (s.bootId) lines.push(`boot_id=${s.bootId}`);
   if (s.endedAt) lines.push(`ended_at=${s.endedAt}`);
   if (s.endedBy) lines.push(`ended_by=${s.endedBy}`);
   return lines.join('\n') + '\n';
 }
 
-const ENDED_BY = new Set(['deadline', 'cap', 'disk', 'finish', 'cancel', 'reboot']);
+/**
+ * Why a recording ended: its deadline, the cap, the disk's free space, `finish`, `cancel`, a reboot
+ * of the host (the unit booted on its own configuration), or `lost`: the session was gone before
+ * the recording ended it (its controller died during `start`, before it handed the session over to
+ * the host, so the heartbeat watchdog restored the unit).
+ */
+export const END_REASONS = ['deadline', 'cap', 'disk', 'finish', 'cancel', 'reboot', 'lost'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+const ENDED_BY = new Set<string>(END_REASONS);
 
 /**
  * Reads the state back. end.sh appends `ended_*` once; should it ever append again, the first end
