@@ -341,6 +341,36 @@ describe('the wrapper drop-in', () => {
         '--',
         'true',
       ]);
+      // PrivateUsers=: in a user namespace whose setgroups is denied (as systemd sets it up, and as
+      // unshare does here) any group change fails with EPERM: the launcher keeps the groups
+      const inNamespace = execFileSync(
+        'unshare',
+        [
+          '--user',
+          '--map-root-user',
+          '/bin/sh',
+          script,
+          '/usr/bin/setpriv',
+          '998:997:997,33::',
+          '',
+          '4',
+          strace,
+          '-o',
+          '/F',
+          '--',
+          'true',
+        ],
+        { encoding: 'utf8' },
+      )
+        .split('\0')
+        .slice(0, -1);
+      expect(inNamespace.slice(3, 8)).toEqual([
+        '/usr/bin/setpriv',
+        '--reuid=998',
+        '--regid=997',
+        '--keep-groups',
+        '--',
+      ]);
       // DynamicUser=: systemd adds the allocated group to a "!" command's groups (uid = gid)
       const dyn = execFileSync(
         'setpriv',

@@ -377,13 +377,19 @@ if [ "$uid" = dynamic ]; then
   [ "$gid" != dynamic ] || gid=$uid
   groups=$uid\${groups:+,$groups}
 fi
+# PrivateUsers=: systemd denies setgroups() in the unit's user namespace, so any group change
+# fails (EPERM); the command keeps the groups it was started with (under "!" none of the unit's
+# supplementary groups, and in that namespace unmapped groups would show as nogroup anyway)
+setgroups=allow
+read -r setgroups </proc/self/setgroups 2>/dev/null || setgroups=allow
 total=$#; i=0
 for a do
   i=$((i + 1))
   set -- "$@" "$a"
   if [ "$i" = "$n" ]; then
     set -- "$@" "$setpriv" --reuid="$uid" --regid="$gid"
-    if [ -n "$groups" ]; then set -- "$@" --groups="$groups"; else set -- "$@" --clear-groups; fi
+    if [ "$setgroups" = deny ]; then set -- "$@" --keep-groups
+    elif [ -n "$groups" ]; then set -- "$@" --groups="$groups"; else set -- "$@" --clear-groups; fi
     [ -z "$ambient" ] || set -- "$@" --inh-caps="$ambient" --ambient-caps="$ambient"
     [ -z "$drop" ] || set -- "$@" --bounding-set="$drop"
     [ "$nnp" != nnp ] || set -- "$@" --no-new-privs
