@@ -108,9 +108,13 @@ async function restartUnderRecorder(
   const restart = await conn.exec(sh`systemctl daemon-reload && systemctl restart -- ${unit}`, {
     timeoutMs: plan.restartTimeoutMs,
   });
-  const state = restart.code === 0 ? await waitActive(conn, unit, plan.settleTimeoutMs) : 'failed';
+  // A oneshot (a timer's or a boot job) has run to its end once `systemctl restart` returns 0,
+  // and is inactive afterwards unless RemainAfterExit=: that successful run is its "up".
+  const oneshot = plan.info.properties.Type === 'oneshot';
+  const state =
+    restart.code !== 0 ? 'failed' : oneshot ? 'ran' : await waitActive(conn, unit, plan.settleTimeoutMs);
   const ms = Date.now() - t0;
-  if (state !== 'active') {
+  if (state !== 'active' && state !== 'ran') {
     const journal = await journalTail(conn, unit);
     await restoreOnHost(link, paths, plan.restartTimeoutMs, log, 'failed under the wrapper');
     throw new WrappedStartError(

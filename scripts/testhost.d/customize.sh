@@ -22,9 +22,12 @@ printf '[Match]\nName=en* eth*\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.
 systemctl --root="$R" enable systemd-networkd.service
 # No surprise jobs: timers that touch the network or the disk would perturb tests and profiles.
 for u in apt-daily.timer apt-daily-upgrade.timer fstrim.timer e2scrub_all.timer e2scrub_reap.service \
-         man-db.timer dpkg-db-backup.timer logrotate.timer systemd-tmpfiles-clean.timer; do
+         man-db.timer dpkg-db-backup.timer systemd-tmpfiles-clean.timer; do
   systemctl --root="$R" mask "$u" 2>/dev/null || true
 done
+# logrotate.timer is a corpus unit's trigger (the logrotate check starts it): installed, not
+# enabled, so it fires only when a check asks (corpus/etc/systemd/system/logrotate.timer.d).
+systemctl --root="$R" disable logrotate.timer 2>/dev/null || true
 
 # systemd >= 256 ships systemd-ssh-generator, which probes AF_VSOCK on every daemon-reload; qemu
 # here has no vsock device, and the failing probe made each reload take 21-59 s on a loaded
@@ -43,18 +46,54 @@ printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInterac
 
 # Corpus, stock Debian units: nginx keeps :80, caddy moves to :8080 so both run.
 printf ':8080 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n' >"$R/etc/caddy/Caddyfile"
-systemctl --root="$R" enable ssh.service nginx.service caddy.service redis-server.service postgresql.service
+# Configuration files of the corpus (test/host/corpus/etc, copied as they are): unbound's local
+# zone, chrony without upstream, rsyslog's local3 file, the logrotate job and its timer drop-in.
+cp -R "$TESTHOST_CORPUS/etc/." "$R/etc/"
+install -d -m 755 "$R/var/log/hush-corpus"
+# unbound: no trust-anchor update at start (it would try the network); the DNSSEC root key
+# comes from dns-root-data, as unbound-anchor would install it; it listens on 127.0.0.1 and ::1
+touch "$R/etc/default/unbound"
+grep -q '^ROOT_TRUST_ANCHOR_UPDATE=' "$R/etc/default/unbound" \
+  || echo 'ROOT_TRUST_ANCHOR_UPDATE=false' >>"$R/etc/default/unbound"
+install -o "$(chroot "$R" id -u unbound)" -g "$(chroot "$R" id -g unbound)" -m 644 \
+  "$R/usr/share/dns/root.key" "$R/var/lib/unbound/root.key"
+# chrony: no pool servers (no network); corpus/etc/chrony/conf.d serves the local clock
+sed -i 's/^\(pool\|server\) /#&/' "$R/etc/chrony/chrony.conf"
+# memcached: both loopback addresses (IPv4 and IPv6), a dual-stack daemon
+grep -qx -- '-l ::1' "$R/etc/memcached.conf" || echo '-l ::1' >>"$R/etc/memcached.conf"
+# haproxy: a frontend on :8081 over nginx and caddy
+cat "$TESTHOST_CORPUS/haproxy/hush-corpus.cfg" >>"$R/etc/haproxy/haproxy.cfg"
+# postfix: local delivery only, on the loopback addresses (IPv4 and IPv6), nothing relayed out
+[ -f "$R/etc/postfix/main.cf" ] || cp "$R/usr/share/postfix/main.cf.debian" "$R/etc/postfix/main.cf"
+echo "$TESTHOST_HOSTNAME.hush.test" >"$R/etc/mailname"
+[ -f "$R/etc/aliases" ] || printf 'postmaster: root\n' >"$R/etc/aliases"
+chroot "$R" postconf -e \
+  "myhostname = $TESTHOST_HOSTNAME.hush.test" 'myorigin = /etc/mailname' \
+  'mydestination = $myhostname, localhost.localdomain, localhost' \
+  'inet_interfaces = loopback-only' 'inet_protocols = all' 'mynetworks = 127.0.0.0/8 [::1]/128' \
+  'relayhost =' 'default_transport = error:the test host has no outside network' \
+  'alias_maps = hash:/etc/aliases' 'alias_database = hash:/etc/aliases'
+chroot "$R" postalias /etc/aliases
+systemctl --root="$R" enable ssh.service nginx.service caddy.service redis-server.service postgresql.service \
+  unbound.service chrony.service mosquitto.service memcached.service haproxy.service postfix.service \
+  rsyslog.service
 
-# Corpus, custom hard cases (test/host/corpus/hush-testsvc): a system user, the program, the units.
-install -D -m 644 "$TESTHOST_CORPUS/hush-testsvc/sysusers.conf" "$R/usr/lib/sysusers.d/hush-testsvc.conf"
-systemd-sysusers --root="$R" "$R/usr/lib/sysusers.d/hush-testsvc.conf"
-install -d -m 755 "$R/usr/local/lib/hush-testsvc"
+# Corpus, custom units (test/host/corpus/hush-testsvc, hush-wsgi): system users, programs, units.
+for f in "$TESTHOST_CORPUS"/*/sysusers.conf; do
+  name=$(basename "$(dirname "$f")")
+  install -D -m 644 "$f" "$R/usr/lib/sysusers.d/$name.conf"
+  systemd-sysusers --root="$R" "$R/usr/lib/sysusers.d/$name.conf"
+done
+install -d -m 755 "$R/usr/local/lib/hush-testsvc" "$R/usr/local/lib/hush-wsgi"
 for f in "$TESTHOST_CORPUS"/hush-testsvc/bin/*; do
   install -m 755 "$f" "$R/usr/local/lib/hush-testsvc/"
 done
-for u in "$TESTHOST_CORPUS"/hush-testsvc/*.service; do
+install -m 644 "$TESTHOST_CORPUS/hush-wsgi/app.py" "$R/usr/local/lib/hush-wsgi/"
+for u in "$TESTHOST_CORPUS"/hush-testsvc/*.service "$TESTHOST_CORPUS"/hush-testsvc/*.socket \
+         "$TESTHOST_CORPUS"/hush-wsgi/*.service; do
   install -m 644 "$u" "$R/etc/systemd/system/"
-  systemctl --root="$R" enable "$(basename "$u")"
+  # units without [Install] (the socket-activated service) are started by their trigger
+  if grep -q '^\[Install\]' "$u"; then systemctl --root="$R" enable "$(basename "$u")"; fi
 done
 
 # kernel + initrd are booted directly by qemu; keep them outside the image

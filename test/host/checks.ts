@@ -104,10 +104,10 @@ export async function securityBaseline(
 ): Promise<UnitExposure[]> {
   for (const pattern of unitPatterns)
     z.string()
-      .regex(/^[A-Za-z0-9@*._-]+$/)
+      .regex(/^[A-Za-z0-9@*._|-]+$/)
       .parse(pattern);
   const script = readFileSync(path.join(CHECKS_DIR, 'lib', 'security.sh'), 'utf8');
-  // patterns are validated above to a shell-inert alphabet except '*', which is quoted here
+  // patterns are validated above to a shell-inert alphabet except '*' and '|', quoted here
   const args = unitPatterns.map((p) => `'${p}'`).join(' ');
   const result = await sshExec(host, `bash -s -- ${args}`, { stdin: script, timeoutMs: 180_000 });
   if (result.code !== 0) throw new Error(`security baseline failed: ${result.stderr}`);

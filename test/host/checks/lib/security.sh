@@ -1,10 +1,20 @@
 # shellcheck shell=bash
 # `systemd-analyze security` overall exposure of units: bash -s -- PATTERN...
-# Prints "UNIT SCORE LABEL" per unit (patterns are resolved with systemctl list-units).
+# Prints "UNIT SCORE LABEL" per unit (patterns are resolved with systemctl list-units; `A|B`:
+# the first alternative active on the host, else the first it has: postfix@-.service on Debian 12,
+# postfix.service on 13).
 set -uo pipefail
 export LC_ALL=C
 for pattern in "$@"; do
-  units=$(systemctl list-units --all --plain --no-legend --type=service "$pattern" | awk '{print $1}')
+  IFS='|' read -ra alternatives <<<"$pattern"
+  units=
+  for state in active all; do   # an alternative that runs wins over one merely loaded
+    for alt in "${alternatives[@]}"; do
+      units=$(systemctl list-units --all --plain --no-legend --type=service "$alt" \
+        | awk -v s="$state" 's == "all" || $3 == "active" {print $1}')
+      [ -z "$units" ] || break 2
+    done
+  done
   [ -n "$units" ] || { echo "$pattern - NOT-FOUND"; continue; }
   for unit in $units; do
     systemd-analyze security --no-pager "$unit" 2>/dev/null \

@@ -7,6 +7,8 @@ One program, three ways of being started by systemd (see the hush-testsvc-*.serv
                   only once the daemon listens (so systemd finds the pid file and a live port)
   --mode simple   Type=simple: serves, and exits with status 3 after --lifetime seconds or on
                   GET /exit, so that Restart=on-failure restarts it ("a service that restarts itself")
+  --mode socket   socket activation: serves the listening socket systemd passes as fd 3
+                  (LISTEN_FDS=1, LISTEN_PID = this process); it never binds a port itself
 
 GET /health answers "key=value" lines: who runs it (uid, user), how it was started (argv0,
 mode), and the marker files that privileged (+ / !) Exec commands left in its runtime directory.
@@ -33,6 +35,14 @@ def sd_notify(message: str) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.connect(address)
         sock.sendall(message.encode())
+
+
+def user_name(uid: int) -> str:
+    """The passwd name; for a DynamicUser= without nss-systemd, the USER systemd sets."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return os.environ.get("USER", str(uid))
 
 
 def read_marker(directory: str, name: str) -> str:
@@ -76,7 +86,7 @@ class Service:
             "mode": self.args.mode,
             "pid": os.getpid(),
             "uid": uid,
-            "user": pwd.getpwuid(uid).pw_name,
+            "user": user_name(uid),
             "argv0": open("/proc/self/cmdline", "rb").read().split(b"\0")[0].decode(),
             "starts": self.starts,
             "requests": self.requests,
@@ -133,12 +143,22 @@ def serve(args: argparse.Namespace, server: HTTPServer, service: Service) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("notify", "forking", "simple"), required=True)
+    parser.add_argument("--mode", choices=("notify", "forking", "simple", "socket"), required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--pidfile")
     parser.add_argument("--lifetime", type=float, default=0)
     args = parser.parse_args()
+
+    if args.mode == "socket":
+        if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+            parser.error("--mode socket needs exactly one socket from systemd (LISTEN_FDS=1)")
+        service = Service(args)
+        server = HTTPServer(("127.0.0.1", args.port), make_handler(service), bind_and_activate=False)
+        server.socket.close()
+        server.socket = socket.socket(fileno=3)
+        serve(args, server, service)
+        return 0
 
     if args.mode != "forking":
         service = Service(args)

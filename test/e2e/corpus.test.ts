@@ -1,0 +1,48 @@
+/**
+ * The generalization corpus (test/host/corpus, services.tsv) on one booted debian-13 host: every
+ * unit profiled with its functional check as workload, independent units side by side in one
+ * window (test/host/corpusRun.ts), resolved in hush's default mode, applied together; then, for
+ * every unit: the apply verified (nothing rolled back), the check passes after the apply and again
+ * after a reload-or-restart cycle, and `systemd-analyze security` rates it less exposed (a unit
+ * Debian already rates OK, below 2.0, must not get worse). Debian 13 only in CI (a TCG host runs
+ * ~18 units through strace); bench:compare's strength section runs both images.
+ *
+ * remote-cli.test.ts keeps what only the CLI does (the `--set` override rolled back, status, reset).
+ */
+import { imagesUnderTest, withTestHost } from '../host';
+import { corpusTable, corpusUnitsOn, hardenCorpus } from '../host/corpusRun';
+
+/** Below this, systemd-analyze already calls a unit OK: hush must not make it worse. */
+const ALREADY_OK = 2.0;
+
+for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
+  describe(`the corpus on ${image}`, () => {
+    test(
+      'every unit: profiled with its check as workload → applied and verified → the check passes after apply and after reload/restart → exposure drops',
+      () =>
+        withTestHost(image, async (host) => {
+          const t0 = Date.now();
+          const log = (l: string) =>
+            process.stderr.write(`[corpus ${image} ${((Date.now() - t0) / 1000).toFixed(0)} s] ${l}\n`);
+          const units = await corpusUnitsOn(host);
+          expect(units.length).toBeGreaterThanOrEqual(12);
+          const runs = await hardenCorpus(host, units, { log });
+          log(`\n${corpusTable(runs)}\nwall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+          const problems = runs.flatMap((r) => {
+            const out: string[] = [];
+            if (r.error) out.push(r.error);
+            if (r.workloadCode !== 0) out.push(`its check failed while profiled (exit ${r.workloadCode})`);
+            if (r.verdict !== 'applied') out.push(`apply: ${r.verdict}\n${r.detail ?? ''}`);
+            if (!r.afterApply?.ok) out.push(`check after apply:\n${r.afterApply?.output}`);
+            if (!r.afterCycle?.ok) out.push(`check after reload/restart:\n${r.afterCycle?.output}`);
+            const e = r.exposure ?? NaN;
+            const better = r.stockExposure < ALREADY_OK ? e <= r.stockExposure : e < r.stockExposure;
+            if (!better) out.push(`exposure ${r.stockExposure} → ${e}`);
+            return out.map((p) => `${r.unit}: ${p}`);
+          });
+          expect(problems).toEqual([]);
+        }),
+      45 * 60_000,
+    );
+  });
+}
