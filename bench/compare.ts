@@ -10,6 +10,7 @@
  *             nginx and redis unprofiled, under hush's recorders and under SHH, interleaved rounds
  *   overhead  (b) nginx req/s in the debian-13 VM (emulated) unprofiled, profiled by hush, by SHH
  *   strength  (c) every corpus unit profiled + hardened by each tool: exposure and functional check
+ *             (HUSH_COMPARE_IMAGE=debian-12 measures the debian-12 corpus into its own section)
  *   fleet     (d) `pulumi up` of examples/fleet on one VM, then on HUSH_COMPARE_FLEET_HOSTS (3) VMs
  *             in parallel: cost beyond the profiling window (hush only; its own VMs `flt-N`, booted
  *             and stopped by the section, run before overhead/strength so the two never overlap)
@@ -30,8 +31,10 @@ import { compareOverhead, tracingVariants } from './compare/overhead';
 import type { LocalOverheadResults } from './overhead/report';
 import { compareParsers } from './compare/parser';
 import { renderResults, type CompareResults, type Environment } from './compare/report';
-import { corpusUnits, hardenWithHush, hardenWithShh, type UnitStrength } from './compare/strength';
-import { Vm } from './compare/vm';
+import { hardenAllWithHush, hardenWithShh, type UnitStrength } from './compare/strength';
+import { IMAGE, Vm } from './compare/vm';
+import { securityBaseline } from '../test/host';
+import { corpusUnitsOn } from '../test/host/corpusRun';
 
 const REPO = path.resolve(__dirname, '..');
 const SECTIONS = ['parser', 'cpu', 'overhead', 'strength', 'fleet'] as const;
@@ -162,16 +165,27 @@ async function strength(
   results: CompareResults,
   env: Environment,
 ) {
+  const key = IMAGE === 'debian-12' ? 'strength12' : 'strength';
   const stopTimeout = process.env.HUSH_COMPARE_SHH_STOP_TIMEOUT;
   const shhOpts = stopTimeout ? { stopTimeoutSec: Number(stopTimeout) } : {};
   await vm.reset();
-  const all = await corpusUnits(vm);
+  const all = await corpusUnitsOn(vm.host);
   const units = only ? all.filter((u) => only.includes(u.unit)) : all;
   const at = new Date().toISOString();
-  const earlier = results.strength?.result ?? [];
+  const earlier = results[key]?.result ?? [];
   // units measured earlier in this section are kept when only some are re-run
   const previous = only ? earlier.filter((u) => !only.includes(u.unit)) : [];
   const out: UnitStrength[] = [...previous];
+  const order = (unit: string) => {
+    const i = all.findIndex((a) => a.unit === unit);
+    return i < 0 ? all.length : i;
+  };
+  const store = () => {
+    // in corpus order, whatever order the units were (re-)measured in
+    out.sort((a, b) => order(a.unit) - order(b.unit));
+    save(key, { at, env, result: out, planned: all.length });
+  };
+  const rows = new Map<string, UnitStrength>();
   for (const u of units) {
     const before = earlier.find((e) => e.unit === u.unit);
     const row: UnitStrength = { unit: u.unit, check: u.check, stockExposure: before?.stockExposure ?? NaN };
@@ -179,38 +193,49 @@ async function strength(
     if (!tools.includes('hush') && before?.hush) row.hush = before.hush;
     if (!tools.includes('shh') && before?.shh) row.shh = before.shh;
     if (tools.includes('shh') && before?.shh) row.shhEarlier = before.shh;
-    // an error of a tool that is not re-run stays with the row
     if (before?.error && !(tools.includes('hush') && tools.includes('shh')))
       row.error = `earlier: ${before.error}`;
+    rows.set(u.unit, row);
     out.push(row);
+  }
+  const stock = await securityBaseline(
+    vm.host,
+    units.map((u) => u.unit),
+  );
+  for (const e of stock) {
+    const row = rows.get(e.unit);
+    if (row) row.stockExposure = e.exposure;
+  }
+  if (tools.includes('hush')) {
+    // one corpus run for every unit (independent units side by side), as the test suite does
+    log(`strength on ${IMAGE}: hush on ${units.length} units`);
     try {
-      await vm.reset();
-      row.stockExposure = await vm.exposure(u.unit);
-      if (tools.includes('hush')) {
-        await vm.installChecks();
-        log(`strength: ${u.unit} (stock ${row.stockExposure}): hush`);
-        row.hush = await hardenWithHush(vm, u, log);
-        log(`strength: ${u.unit}: hush ${JSON.stringify(row.hush)}`);
-        if (tools.includes('shh')) await vm.reset();
-      }
-      if (tools.includes('shh')) {
+      const hush = await hardenAllWithHush(vm, units, log);
+      for (const [unit, r] of hush) rows.get(unit)!.hush = r;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      for (const row of rows.values()) row.error = `hush corpus run: ${why}`;
+      log(`strength: hush corpus run: error: ${why}`);
+    }
+    store();
+  }
+  if (tools.includes('shh')) {
+    for (const u of units) {
+      const row = rows.get(u.unit)!;
+      try {
+        await vm.reset();
         await vm.installChecks();
         log(`strength: ${u.unit}: shh`);
         row.shh = await hardenWithShh(vm, shh, u, log, shhOpts);
         log(`strength: ${u.unit}: shh ${JSON.stringify(row.shh)}`);
+      } catch (err) {
+        row.error = err instanceof Error ? err.message : String(err);
+        log(`strength: ${u.unit}: error: ${row.error}`);
       }
-    } catch (err) {
-      row.error = err instanceof Error ? err.message : String(err);
-      log(`strength: ${u.unit}: error: ${row.error}`);
+      store();
     }
-    // in corpus order, whatever order the units were (re-)measured in
-    const order = (unit: string) => {
-      const i = all.findIndex((a) => a.unit === unit);
-      return i < 0 ? all.length : i;
-    };
-    out.sort((a, b) => order(a.unit) - order(b.unit));
-    save('strength', { at, env, result: out, planned: all.length });
   }
+  store();
 }
 
 async function main(): Promise<void> {

@@ -35,11 +35,22 @@ export interface CompareResults {
   overhead?: Section<OverheadComparison>;
   /** b on this machine's own CPU (bench/overhead, `npm run bench:overhead`) */
   cpu?: Section<LocalOverheadResults>;
+  /** on debian-13 */
   strength?: Section<UnitStrength[]>;
+  /** the same corpus on debian-12 (HUSH_COMPARE_IMAGE=debian-12) */
+  strength12?: Section<UnitStrength[]>;
   fleet?: Section<FleetComparison>;
 }
 
-export const STRENGTH_TARGETS = { maxEach: 3.0, maxMean: 2.5, marginBelowShh: 1.0 };
+export const STRENGTH_TARGETS = { maxEach: 3.0, maxMean: 2.0, marginBelowShh: 1.0 };
+
+/** The strength sections present, with their image. */
+function strengthSections(r: CompareResults): [string, Section<UnitStrength[]>][] {
+  const out: [string, Section<UnitStrength[]>][] = [];
+  if (r.strength) out.push(['debian-13', r.strength]);
+  if (r.strength12) out.push(['debian-12', r.strength12]);
+  return out;
+}
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const x = (n: number) => `${n.toFixed(2)}x`;
@@ -108,24 +119,22 @@ export function renderResults(r: CompareResults, notes = ''): string {
       ]);
     }
   }
-  if (r.strength) {
+  for (const [image, st] of strengthSections(r)) {
     const t = STRENGTH_TARGETS;
     const cell = (tr: UnitStrength['hush']) =>
       tr
-        ? `${tr.exposure.toFixed(1)} (${tr.verdict.startsWith('applied') ? '' : `${tr.verdict.split(':')[0]}; `}${tr.checkOk ? 'check passes' : 'check FAILS'})`
+        ? `${tr.exposure.toFixed(1)} (${tr.verdict.startsWith('applied') ? '' : `${tr.verdict.split(':')[0]}; `}${tr.checkOk && tr.afterCycleOk !== false ? 'check passes' : 'check FAILS'})`
         : 'not measured';
-    for (const u of r.strength.result) {
+    for (const u of st.result) {
       const h = u.hush;
       const s = u.shh;
-      const ok =
-        !!h &&
-        !!s &&
-        h.checkOk &&
-        s.checkOk &&
-        h.exposure <= t.maxEach &&
-        s.exposure - h.exposure >= t.marginBelowShh;
+      // SHH does not run everywhere (its wrapper, its prefixes: NOTES c): where it has no figure,
+      // hush's own targets decide (applied, healthy after apply and after a reload/restart, ≤ max)
+      const hushOk =
+        !!h && h.verdict === 'applied' && h.checkOk && h.afterCycleOk !== false && h.exposure <= t.maxEach;
+      const ok = hushOk && (!s || (s.checkOk && s.exposure - h.exposure >= t.marginBelowShh));
       rows.push([
-        `c. exposure of ${u.unit} (stock ${u.stockExposure.toFixed(1)})`,
+        `c. ${image}: exposure of ${u.unit} (stock ${u.stockExposure.toFixed(1)})`,
         cell(h),
         `SHH ${cell(s)}`,
         h && s
@@ -137,8 +146,8 @@ export function renderResults(r: CompareResults, notes = ''): string {
         verdict(ok),
       ]);
     }
-    const all = r.strength.result;
-    const planned = Math.max(r.strength.planned ?? all.length, all.length);
+    const all = st.result;
+    const planned = Math.max(st.planned ?? all.length, all.length);
     const withHush = all.filter((u) => u.hush);
     const both = all.filter((u) => u.hush && u.shh);
     const mean = (us: UnitStrength[], f: (u: UnitStrength) => number) =>
@@ -148,7 +157,7 @@ export function renderResults(r: CompareResults, notes = ''): string {
       const hmBoth = mean(both, (u) => u.hush?.exposure ?? 0);
       const sm = mean(both, (u) => u.shh?.exposure ?? 0);
       rows.push([
-        `c. mean exposure (hush: ${withHush.length} units; both tools: ${both.length}; corpus ${planned})`,
+        `c. ${image}: mean exposure (hush: ${withHush.length} units; both tools: ${both.length}; corpus ${planned})`,
         `${hm.toFixed(2)}${both.length ? ` (on the ${both.length} with both: ${hmBoth.toFixed(2)})` : ''}`,
         both.length ? `SHH ${sm.toFixed(2)}` : 'SHH –',
         both.length ? `${(sm - hmBoth).toFixed(2)} below` : '–',
@@ -296,20 +305,23 @@ function details(r: CompareResults): string[] {
       '',
     );
   }
-  if (r.strength) {
+  for (const [image, st] of strengthSections(r)) {
     out.push(
-      '**c. Hardening strength.** Each corpus unit of the debian-13 VM, profiled by each tool with the same',
+      `**c. Hardening strength, ${image}.** Each corpus unit of the ${image} VM, profiled by each tool with the same`,
       "workload (the unit's functional check, test/host/checks/NAME.sh, run in the VM during the window),",
       'then hardened with what each tool found; then the functional check and `systemd-analyze security`.',
-      "The VM is reset before each tool's run. hush: default mode, its own apply transaction (verify,",
-      'roll back on failure), no health command. SHH: default (standard) mode, `finish-profile -a`.',
+      'hush: every unit of the corpus on one freshly reset VM, independent units profiled side by side in',
+      'one window (test/host/corpusRun.ts), default mode, applied together with its own apply transaction',
+      '(verify, roll back on failure), no health command; the check is run after the apply and again',
+      'after a reload-or-restart of every unit (both must pass). SHH: one unit at a time on a freshly reset',
+      'VM, default (standard) mode, `finish-profile -a`.',
       '',
       '| unit | stock | hush: verdict, options, exposure, check | SHH: verdict, options, exposure, check |',
       '|---|---|---|---|',
-      ...r.strength.result.map((u) => {
+      ...st.result.map((u) => {
         const c = (t: UnitStrength['hush']) =>
           t
-            ? `${t.verdict.replace(/\|/g, '\\|').replace(/\n/g, ' ')}, ${t.options} options, ${t.exposure.toFixed(1)}, ${t.checkOk ? 'pass' : `FAIL (${t.checkFailures.replace(/\|/g, '\\|')})`}, ${t.seconds} s`
+            ? `${t.verdict.replace(/\|/g, '\\|').replace(/\n/g, ' ')}, ${t.options} options, ${t.exposure.toFixed(1)}, ${t.checkOk ? 'pass' : `FAIL (${t.checkFailures.replace(/\|/g, '\\|')})`}${t.afterCycleOk === undefined ? '' : t.afterCycleOk ? ', pass after reload/restart' : ', FAIL after reload/restart'}, ${t.seconds} s`
             : (u.error ?? 'not measured');
         const earlier = u.shhEarlier ? `; earlier run: ${c(u.shhEarlier)}` : '';
         return `| ${u.unit} | ${u.stockExposure.toFixed(1)} | ${c(u.hush)} | ${c(u.shh)}${earlier} |`;
@@ -317,7 +329,7 @@ function details(r: CompareResults): string[] {
       '',
     );
     // what each tool wrote and why an apply failed, for whoever checks these figures
-    for (const u of r.strength.result) {
+    for (const u of st.result) {
       for (const [tool, t] of [
         ['hush', u.hush],
         ['SHH', u.shh],

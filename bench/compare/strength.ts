@@ -7,22 +7,15 @@
  *
  * hush: remote/profile/ → core/resolve (its default mode) → core/dropin → remote/apply (its own
  * verification: active after the settle time, no restart loop, no SIGSYS/EPERM; no health command,
- * so the functional check afterwards is the same oracle for both tools).
+ * so the functional check afterwards is the same oracle for both tools), every unit in one corpus
+ * run (hardenAllWithHush).
  * SHH: `shh service start-profile UNIT`, the workload, `shh service finish-profile UNIT -a`
  * (writes zz_shh-harden.conf and starts the unit), both in SHH's default (standard) mode.
  */
-import { hushVersion, renderDropIn } from '../../core/dropin';
-import { resolve } from '../../core/resolve';
-import { applyDropIn, ApplyError } from '../../remote/apply';
-import { profileService } from '../../remote/profile';
-import { corpusServices } from '../../test/host';
+import { corpusTable, hardenCorpus, type CorpusUnit } from '../../test/host/corpusRun';
 import { VM_DIR, VM_SHH, type Vm } from './vm';
 
-export interface CorpusUnit {
-  unit: string;
-  /** its functional check (services.tsv) */
-  check: string;
-}
+export type { CorpusUnit } from '../../test/host/corpusRun';
 
 export interface ToolResult {
   /** what happened to the hardening: applied, rolled back (hush's verification), failed… */
@@ -31,6 +24,8 @@ export interface ToolResult {
   checkOk: boolean;
   /** the first FAIL lines of the check, when it failed */
   checkFailures: string;
+  /** the check after a reload-or-restart of the hardened unit (hush's corpus run) */
+  afterCycleOk?: boolean;
   /** options written (count of Key= lines) */
   options: number;
   workloadCode: number | null;
@@ -50,22 +45,6 @@ export interface UnitStrength {
   /** SHH's previous run of this unit, when it was re-run (e.g. with the stop-timeout drop-in) */
   shhEarlier?: ToolResult;
   error?: string;
-}
-
-/** Corpus units of the VM, in services.tsv order (patterns such as postgresql@*-main resolved on the VM). */
-export async function corpusUnits(vm: Vm): Promise<CorpusUnit[]> {
-  const units: CorpusUnit[] = [];
-  for (const s of corpusServices()) {
-    for (const pattern of s.unitPatterns) {
-      if (!/^[A-Za-z0-9@*._-]+$/.test(pattern)) throw new Error(`bad unit pattern ${pattern}`);
-      const out = await vm.run(`systemctl list-units --all --plain --no-legend --type=service '${pattern}'`);
-      for (const line of out.split('\n')) {
-        const unit = line.trim().split(/\s+/)[0];
-        if (unit) units.push({ unit, check: s.name });
-      }
-    }
-  }
-  return units;
 }
 
 const workload = (check: string) => `bash ${VM_DIR}/check-${check}.sh`;
@@ -97,39 +76,34 @@ async function settleAndMeasure(
   };
 }
 
-export async function hardenWithHush(vm: Vm, u: CorpusUnit, log: (l: string) => void): Promise<ToolResult> {
-  const t0 = Date.now();
-  const r = await profileService({
-    unit: u.unit,
-    connect: vm.connector(),
-    remoteWorkload: workload(u.check),
-    watchdogTimeoutSec: 300,
-    log: (l) => log(`hush ${u.unit}: ${l}`),
-  });
-  const facts = r.profile.host;
-  if (!facts) throw new Error(`hush profile of ${u.unit} has no host facts`);
-  const plan = resolve(r.profile, facts);
-  const text = renderDropIn(plan, { version: hushVersion(), unit: u.unit, explain: false });
-  const options = plan.chosen.length;
-  const conn = await vm.connector()();
-  let verdict: string;
-  let detail: string | undefined;
-  try {
-    const res = await applyDropIn(conn, u.unit, text, {
-      settleMs: 5000,
-      log: (l) => log(`hush ${u.unit}: ${l}`),
+/**
+ * hush on every unit at once, on the VM as it is (reset it first): the corpus run of the test
+ * suite (test/host/corpusRun.ts: independent units profiled side by side, applied together, the
+ * check after the apply and after a reload-or-restart cycle).
+ */
+export async function hardenAllWithHush(
+  vm: Vm,
+  units: readonly CorpusUnit[],
+  log: (l: string) => void,
+): Promise<Map<string, ToolResult>> {
+  const runs = await hardenCorpus(vm.host, units, { log: (l) => log(`hush ${l}`) });
+  log(`hush corpus run:\n${corpusTable(runs)}`);
+  const out = new Map<string, ToolResult>();
+  for (const r of runs) {
+    out.set(r.unit, {
+      verdict: r.verdict ?? r.error ?? 'not applied',
+      exposure: r.exposure ?? NaN,
+      checkOk: r.afterApply?.ok ?? false,
+      checkFailures: r.afterApply?.ok ? '' : failures(r.afterApply?.output ?? ''),
+      afterCycleOk: r.afterCycle?.ok ?? false,
+      options: r.plan?.chosen.length ?? 0,
+      workloadCode: r.workloadCode ?? null,
+      seconds: (r.seconds.profile ?? 0) + (r.seconds.apply ?? 0),
+      ...(r.dropIn !== undefined ? { dropIn: r.dropIn } : {}),
+      ...(r.detail !== undefined ? { detail: r.detail } : {}),
     });
-    verdict = res.verdict;
-  } catch (err) {
-    if (!(err instanceof ApplyError)) throw err;
-    verdict = `${err.result.verdict}: ${err.result.failures.join('; ').slice(0, 200)}`;
-    detail = [...err.result.failures, ...err.result.journal].join('\n');
-    log(`hush ${u.unit}: apply failed:\n${detail}`);
-  } finally {
-    await conn.close();
   }
-  const measured = await settleAndMeasure(vm, u, verdict, options, r.workloads.remote?.code ?? null, t0);
-  return { ...measured, dropIn: text, ...(detail !== undefined ? { detail } : {}) };
+  return out;
 }
 
 export async function hardenWithShh(

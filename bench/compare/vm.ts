@@ -17,11 +17,14 @@ import {
   stopHosts,
   type CheckResult,
   type TestHostConnection,
+  type TestHostImage,
 } from '../../test/host';
 import { connect, type Connection } from '../../remote/connection';
 
 export const VM_NAME = process.env.HUSH_COMPARE_VM ?? 'shhbench';
-export const IMAGE = 'debian-13' as const;
+/** The test image: debian-13 unless HUSH_COMPARE_IMAGE says debian-12 (strength runs on both). */
+export const IMAGE: TestHostImage =
+  process.env.HUSH_COMPARE_IMAGE === 'debian-12' ? 'debian-12' : 'debian-13';
 const CHECKS_DIR = path.resolve(__dirname, '..', '..', 'test', 'host', 'checks');
 /** Where the workload scripts and shh go on the VM. */
 export const VM_DIR = '/root/hush-compare';
