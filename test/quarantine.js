@@ -14,4 +14,9 @@ module.exports = [
   // Its cases 2-4 (detached recording: start/status/finish, cancel, the deadline with nobody
   // connected + apply --from-recording) have never run on a VM: unit-tested only.
   'test/e2e/reprofile.test.ts',
+  // issue 13 (corpus): the 18-unit corpus run; its image never booted to a saved state while the
+  // machine ran at load 25-35 (two cold boots outlived 300 s and 900 s). Until it is seen green,
+  // remote-cli keeps its per-service loops (caddy, redis, postgresql, hush-testsvc); the commit
+  // that takes this file out of quarantine removes them (corpus.test.ts covers every unit).
+  'test/e2e/corpus.test.ts',
 ];

@@ -1,11 +1,12 @@
 /**
- * The CLI end to end on the test hosts, as a user would run it, on nginx: `hush profile` with the
- * service's own functional check as the workload, `hush apply --profile` with that check as the
- * health command, the check run again independently, a lower `systemd-analyze security` exposure,
- * a hardening forced by an override (`--set`) that breaks the service rolled back to the previous
- * drop-in byte-for-byte, `hush status`, `hush reset`, and `systemctl cat` identical to the start.
- * Commands run in-process through cli/main with real SSH to the VM. Every other corpus unit goes
- * through the same pipeline (library calls, many units per window) in corpus.test.ts.
+ * The CLI end to end on the test hosts, as a user would run it, for every corpus service (nginx,
+ * caddy, redis, the postgresql@VERSION-main template instance): `hush profile` with the service's
+ * own functional check as the workload, `hush apply --profile` with that check as the health
+ * command, the check run again independently, a lower `systemd-analyze security` exposure,
+ * `hush status`, `hush reset`, and `systemctl cat` identical to the start. For nginx also a
+ * hardening forced by an override (`--set`) that breaks the service: rolled back to the previous
+ * drop-in byte-for-byte. Commands run in-process through cli/main with real SSH to the VM.
+ * (hush-testsvc, the hard-case units, is profiled by profile-testsvc.test.ts.)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -254,3 +255,99 @@ describe.each(imagesUnderTest())('hush CLI on %s', (image) => {
     HOST_TEST_TIMEOUT_MS,
   );
 });
+
+/**
+ * profile → apply → check and exposure → status → reset for several units on one host: side by
+ * side (concurrently, as a Pulumi program would), or one after another when their checks overlap.
+ */
+async function hardenAll(
+  host: TestHost,
+  targets: Target[],
+  log: Log,
+  how: 'side by side' | 'one by one',
+): Promise<void> {
+  // Every service runs each step to its end; the failures of all of them are reported.
+  const each = async (fn: (t: Target) => Promise<void>) => {
+    const settled: PromiseSettledResult<void>[] = [];
+    if (how === 'side by side') settled.push(...(await Promise.allSettled(targets.map(fn))));
+    else for (const t of targets) settled.push(...(await Promise.allSettled([fn(t)])));
+    const failed = settled.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${targets[i]!.unit}: ${String(r.reason)}`] : [],
+    );
+    expect(failed).toEqual([]);
+  };
+  await each((t) => profileStep(host, t, (l) => log(`${t.unit}: ${l}`)));
+  await each(async (t) => {
+    await applyStep(host, t);
+  });
+  log('applied');
+  for (const t of targets) await hardenedStep(host, t, (l) => log(`${t.unit}: ${l}`));
+  expect(await hardenedUnits(host)).toEqual(targets.map((t) => t.unit).sort());
+  await each((t) => resetStep(host, t));
+  await expectNothingLeft(host);
+  log('reset');
+}
+
+/**
+ * The rest of the corpus, on Debian 13 only (CI time: a profile/apply/reset cycle costs minutes
+ * under TCG), hardened side by side on one host as a Pulumi program with several services would:
+ * three profiling sessions, then three apply transactions, run concurrently.
+ */
+// (the first corpus services; every unit of the grown corpus goes through corpus.test.ts)
+const OTHERS = ['caddy', 'redis', 'postgresql'];
+
+// A plain loop: describe.each refuses an empty table (a run narrowed to debian-12).
+for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
+  describe(`hush CLI on ${image}`, () => {
+    test(
+      `${OTHERS.join(', ')} side by side: profile → apply → checks pass, exposures drop → status → reset → systemctl cat identical`,
+      () =>
+        withTestHost(image, async (host) => {
+          const dir = mkdtempSync(path.join(tmpdir(), 'hush-cli-e2e-'));
+          const log = stepper(`${image} ${OTHERS.join('+')}`);
+          try {
+            const targets: Target[] = [];
+            for (const service of OTHERS) targets.push(await prepare(host, service, dir));
+            expect(targets.map((t) => t.unit)).toEqual([
+              'caddy.service',
+              'redis-server.service',
+              expect.stringMatching(/^postgresql@\d+-main\.service$/),
+            ]);
+            await hardenAll(host, targets, log, 'side by side');
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }),
+      2 * HOST_TEST_TIMEOUT_MS,
+    );
+  });
+}
+
+/**
+ * The custom hard cases (Type=notify with a watchdog, Type=forking with `@` and `!`, a unit that
+ * exits and is restarted), each hardened with its own drop-in. One check covers all three (exit
+ * codes, notify status, restarts, the `+`/`!` commands' uids), so they go one after another: a
+ * sibling restarting under strace would fail another's workload. Debian 13 only (CI time).
+ */
+const TESTSVC_UNITS = corpusServices().find((s) => s.name === 'hush-testsvc')?.unitPatterns ?? [];
+
+for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
+  describe(`hush CLI on ${image}`, () => {
+    test(
+      `${TESTSVC_UNITS.join(', ')} one by one: profile → apply → check passes, exposures drop → status → reset → systemctl cat identical`,
+      () =>
+        withTestHost(image, async (host) => {
+          const dir = mkdtempSync(path.join(tmpdir(), 'hush-cli-e2e-'));
+          try {
+            const targets: Target[] = [];
+            for (const unit of TESTSVC_UNITS) targets.push(await prepare(host, 'hush-testsvc', dir, unit));
+            expect(targets.map((t) => t.unit)).toEqual(TESTSVC_UNITS);
+            await hardenAll(host, targets, stepper(`${image} hush-testsvc`), 'one by one');
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }),
+      2 * HOST_TEST_TIMEOUT_MS,
+    );
+  });
+}
