@@ -74,9 +74,20 @@ chroot "$R" postconf -e \
   'relayhost =' 'default_transport = error:the test host has no outside network' \
   'alias_maps = hash:/etc/aliases' 'alias_database = hash:/etc/aliases'
 chroot "$R" postalias /etc/aliases
-systemctl --root="$R" enable ssh.service nginx.service caddy.service redis-server.service postgresql.service \
-  unbound.service chrony.service mosquitto.service memcached.service haproxy.service postfix.service \
-  rsyslog.service
+# At boot: what every test uses. The corpus's other services start with hush-corpus.target
+# (corpus/etc/systemd/system): their packages' postinsts enabled them, so they are disabled here.
+systemctl --root="$R" enable ssh.service nginx.service caddy.service redis-server.service postgresql.service
+for u in unbound.service unbound-resolvconf.service chrony.service mosquitto.service memcached.service \
+         haproxy.service postfix.service rsyslog.service; do
+  systemctl --root="$R" disable "$u" 2>/dev/null || true
+done
+# disable also removed rsyslog's Alias=syslog.service, the name journald's syslog.socket
+# activates: put the alias back, so rsyslog started by the target gets the socket as usual
+for d in usr/lib lib; do
+  if [ -f "$R/$d/systemd/system/rsyslog.service" ]; then
+    ln -sf "/$d/systemd/system/rsyslog.service" "$R/etc/systemd/system/syslog.service"; break
+  fi
+done
 
 # Corpus, custom units (test/host/corpus/hush-testsvc, hush-wsgi): system users, programs, units.
 for f in "$TESTHOST_CORPUS"/*/sysusers.conf; do
@@ -92,9 +103,9 @@ install -m 644 "$TESTHOST_CORPUS/hush-wsgi/app.py" "$R/usr/local/lib/hush-wsgi/"
 for u in "$TESTHOST_CORPUS"/hush-testsvc/*.service "$TESTHOST_CORPUS"/hush-testsvc/*.socket \
          "$TESTHOST_CORPUS"/hush-wsgi/*.service; do
   install -m 644 "$u" "$R/etc/systemd/system/"
-  # units without [Install] (the socket-activated service) are started by their trigger
-  if grep -q '^\[Install\]' "$u"; then systemctl --root="$R" enable "$(basename "$u")"; fi
 done
+# at boot only the trio the other tests use; the rest starts with hush-corpus.target
+systemctl --root="$R" enable hush-testsvc-notify.service hush-testsvc-forking.service hush-testsvc-restart.service
 
 # kernel + initrd are booted directly by qemu; keep them outside the image
 mkdir -p "$TESTHOST_BOOTDIR"
