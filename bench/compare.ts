@@ -33,7 +33,7 @@ import { compareParsers } from './compare/parser';
 import { renderResults, type CompareResults, type Environment } from './compare/report';
 import { hardenAllWithHush, hardenWithShh, type UnitStrength } from './compare/strength';
 import { IMAGE, Vm } from './compare/vm';
-import { securityBaseline } from '../test/host';
+import { securityBaseline, startCorpus } from '../test/host';
 import { corpusUnitsOn } from '../test/host/corpusRun';
 
 const REPO = path.resolve(__dirname, '..');
@@ -169,6 +169,8 @@ async function strength(
   const stopTimeout = process.env.HUSH_COMPARE_SHH_STOP_TIMEOUT;
   const shhOpts = stopTimeout ? { stopTimeoutSec: Number(stopTimeout) } : {};
   await vm.reset();
+  // the corpus services the boot does not start (hush-corpus.target)
+  await startCorpus(vm.host);
   const all = await corpusUnitsOn(vm.host);
   const units = only ? all.filter((u) => only.includes(u.unit)) : all;
   const at = new Date().toISOString();
@@ -224,6 +226,7 @@ async function strength(
       const row = rows.get(u.unit)!;
       try {
         await vm.reset();
+        await startCorpus(vm.host);
         await vm.installChecks();
         log(`strength: ${u.unit}: shh`);
         row.shh = await hardenWithShh(vm, shh, u, log, shhOpts);

@@ -9,7 +9,7 @@
  *
  * remote-cli.test.ts keeps what only the CLI does (the `--set` override rolled back, status, reset).
  */
-import { imagesUnderTest, withTestHost } from '../host';
+import { CORPUS_TARGET, imagesUnderTest, startCorpus, withTestHost } from '../host';
 import { corpusTable, corpusUnitsOn, hardenCorpus } from '../host/corpusRun';
 
 /** Below this, systemd-analyze already calls a unit OK: hush must not make it worse. */
@@ -24,6 +24,8 @@ for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
           const t0 = Date.now();
           const log = (l: string) =>
             process.stderr.write(`[corpus ${image} ${((Date.now() - t0) / 1000).toFixed(0)} s] ${l}\n`);
+          await startCorpus(host);
+          log(`${CORPUS_TARGET} started`);
           const units = await corpusUnitsOn(host);
           expect(units.length).toBeGreaterThanOrEqual(12);
           const runs = await hardenCorpus(host, units, { log });

@@ -115,3 +115,30 @@ export async function securityBaseline(
   if (missing.length > 0) throw new Error(`units not found on ${host.name}: ${missing.join(', ')}`);
   return parseExposureLines(result.stdout);
 }
+
+/**
+ * The corpus services the image does not start at boot: hush-corpus.target (test/host/corpus/
+ * etc/systemd/system) wants them. Every hush VM boots from one image, so the boot starts only what
+ * most tests use; a flow over the whole corpus (its checks, the corpus run, the bench) starts the
+ * rest first. Throws, naming the units, when one of them does not come up.
+ */
+export const CORPUS_TARGET = 'hush-corpus.target';
+
+export async function startCorpus(host: TestHostConnection, timeoutSeconds = 600): Promise<void> {
+  const started = await sshExec(
+    host,
+    `timeout ${timeoutSeconds} systemctl start ${CORPUS_TARGET}; echo "exit $?"; ` +
+      `for u in $(systemctl show -p Wants --value ${CORPUS_TARGET}); do ` +
+      `s=$(systemctl is-active "$u"); [ "$s" = active ] || echo "$u $s"; done`,
+    { timeoutMs: (timeoutSeconds + 120) * 1000 },
+  );
+  const lines = started.stdout.trim().split('\n');
+  const notUp = lines.filter((l) => !l.startsWith('exit '));
+  if (started.code !== 0 || lines[0] !== 'exit 0' || notUp.length > 0) {
+    throw new Error(
+      `${CORPUS_TARGET} did not start every corpus service on ${host.name}: ${[...lines, started.stderr.trim()]
+        .filter(Boolean)
+        .join('; ')}`,
+    );
+  }
+}

@@ -25,7 +25,7 @@ import {
 } from './testhost';
 import { spawnSync } from 'node:child_process';
 
-export { checkService, securityBaseline, corpusServices } from './checks';
+export { checkService, securityBaseline, corpusServices, startCorpus, CORPUS_TARGET } from './checks';
 export type { CheckResult, UnitExposure, CorpusService } from './checks';
 export { TEST_HOST_IMAGES, startHost, stopHosts, resetHost, buildImages } from './testhost';
 export type { TestHostConnection, TestHostImage, HostInfo } from './testhost';
