@@ -136,7 +136,10 @@ export async function startCorpus(host: TestHostConnection, timeoutSeconds = 600
   const notUp = lines.filter((l) => !l.startsWith('exit '));
   if (started.code !== 0 || lines[0] !== 'exit 0' || notUp.length > 0) {
     throw new Error(
-      `${CORPUS_TARGET} did not start every corpus service on ${host.name}: ${[...lines, started.stderr.trim()]
+      `${CORPUS_TARGET} did not start every corpus service on ${host.name}: ${[
+        ...lines,
+        started.stderr.trim(),
+      ]
         .filter(Boolean)
         .join('; ')}`,
     );
