@@ -161,6 +161,26 @@ async function staggered<T>(items: readonly T[], staggerMs: number, fn: (x: T) =
 }
 
 /**
+ * Lets sshd take every connection of a window. A window of 18 sessions, each dialing its own
+ * connections (wrapped restart, workload, heartbeats, fresh-connection confirmations) under TCG,
+ * has more unauthenticated handshakes in flight than sshd's MaxStartups default (10:30:100) lets
+ * through, and every one of them comes from one address (qemu's user network), which OpenSSH
+ * >= 9.8's PerSourcePenalties would block as a whole: both showed as 'Connection lost before
+ * handshake' on 11 of 18 sessions (debian-13, load 13). A host hardened by a fleet tool would be
+ * configured the same way; Debian 12's sshd (9.2) has no PerSourcePenalties (`sshd -t` decides).
+ */
+export async function acceptManyLogins(host: TestHostConnection): Promise<void> {
+  const conf = '/etc/ssh/sshd_config.d/zz-hush-corpus.conf';
+  const r = await sshExec(
+    host,
+    `printf 'MaxStartups 200:30:400\\nPerSourcePenalties no\\n' > ${conf}; ` +
+      `sshd -t 2>/dev/null || printf 'MaxStartups 200:30:400\\n' > ${conf}; sshd -t && systemctl reload ssh.service`,
+    { timeoutMs: 120_000 },
+  );
+  if (r.code !== 0) throw new Error(`cannot raise sshd's MaxStartups: ${r.stderr}`);
+}
+
+/**
  * Hardens `units` on the host as described in the module comment; never throws for one unit's
  * failure (it is in that unit's row). The host must be freshly booted (or reset) beforehand.
  */
@@ -173,6 +193,7 @@ export async function hardenCorpus(
   const stagger = opts.staggerMs ?? 2000;
   const dial = connector(host);
   await installChecks(host);
+  await acceptManyLogins(host);
   const before = await securityBaseline(
     host,
     units.map((u) => u.unit),
