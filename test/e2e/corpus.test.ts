@@ -7,10 +7,12 @@
  * Debian already rates OK, below 2.0, must not get worse). Debian 13 only in CI (a TCG host runs
  * ~18 units through strace); bench:compare's strength section runs both images.
  *
- * remote-cli.test.ts keeps what only the CLI does (the `--set` override rolled back, status, reset).
+ * `hush status` then lists every unit. remote-cli.test.ts keeps what only the CLI does on nginx
+ * (profile/apply through the CLI, the `--set` override rolled back, reset).
  */
 import { CORPUS_TARGET, imagesUnderTest, startCorpus, withTestHost } from '../host';
 import { corpusTable, corpusUnitsOn, hardenCorpus } from '../host/corpusRun';
+import { cliTargetFlags, runHush } from './profile-support';
 
 /** Below this, systemd-analyze already calls a unit OK: hush must not make it worse. */
 const ALREADY_OK = 2.0;
@@ -43,6 +45,16 @@ for (const image of imagesUnderTest().filter((i) => i === 'debian-13')) {
             return out.map((p) => `${r.unit}: ${p}`);
           });
           expect(problems).toEqual([]);
+          // the CLI's view of the same host: `hush status` lists every unit hush hardened
+          const status = await runHush(['status', '--json', ...cliTargetFlags(host)]);
+          expect({ code: status.code, stderr: status.code === 0 ? '' : status.stderr }).toEqual({
+            code: 0,
+            stderr: '',
+          });
+          const listed = (JSON.parse(status.stdout) as { hardened: { unit: string }[] }).hardened.map(
+            (h) => h.unit,
+          );
+          expect(listed.sort()).toEqual(runs.map((r) => r.unit).sort());
         }),
       45 * 60_000,
     );
