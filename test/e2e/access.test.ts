@@ -265,12 +265,20 @@ describe(`never lose the way in, on ${IMAGE}`, () => {
           // /etc still holds the previous file; stopping the transaction reverts at once.
           const { transientUnit, pendingFile } = applyPaths('nginx.service');
           const next = '[Service]\nPrivateTmp=yes\nProtectHome=yes\nProtectSystem=full\n';
-          const applying = applyDropIn(root, 'nginx.service', next, { settleMs: 300_000 }).catch(
-            (err: unknown) => err,
-          );
+          // A health command that sleeps holds the transaction mid-change; a long settle would do so
+          // too, but the revert would then wait out the same settle before it reports.
+          const applying = applyDropIn(root, 'nginx.service', next, {
+            settleMs: 2000,
+            health: 'sleep 600',
+            healthTimeoutMs: 900_000,
+          }).catch((err: unknown) => err);
           await waitFor('the change to be staged', 5 * 60_000, async () => {
             return (
-              (await root.exec(sh`test -e ${pendingFile} && systemctl is-active --quiet nginx`)).code === 0
+              (
+                await root.exec(
+                  sh`test -e ${pendingFile} && systemctl is-active --quiet nginx && pgrep -fx 'sleep 600'`,
+                )
+              ).code === 0
             );
           });
           expect((await root.readFile(pendingFile))?.toString()).toBe(next);
