@@ -12,21 +12,10 @@ import path from 'node:path';
 import { parseDropIn } from '../dropin';
 import { parseSyscallFilterOutput } from '../systemd/syscallFilter';
 import { DEFAULT_SERVICE_PROPERTIES, predictExposure } from './index';
+import { seededRandom as rng } from '../strace/testkit';
 
 const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
 const available = analyze.status === 0;
-
-/** Deterministic PRNG (mulberry32) so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const POOLS: Record<string, string[][]> = {
   User: [['root'], ['nobody'], ['www-data'], ['0']],

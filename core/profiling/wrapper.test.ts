@@ -300,16 +300,16 @@ describe('the wrapper drop-in', () => {
       // "strace" that prints its argv, NUL-separated
       const strace = join(fake, 'strace');
       writeFileSync(strace, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
-      const run = (spec: string, drop: string, ...cmd: string[]) =>
-        execFileSync(
-          '/bin/sh',
-          [script, '/usr/bin/setpriv', spec, drop, '4', strace, '-o', '/F', '--', ...cmd],
-          {
-            encoding: 'utf8',
-          },
-        )
+      // the launcher run by /bin/sh, under `prefix` (a command that sets up its credentials first)
+      const launch = (prefix: string[], spec: string, drop: string, ...cmd: string[]) => {
+        const argv = [...prefix, '/bin/sh', script, '/usr/bin/setpriv', spec, drop, '4', strace];
+        return execFileSync(argv[0]!, [...argv.slice(1), '-o', '/F', '--', ...cmd], {
+          encoding: 'utf8',
+        })
           .split('\0')
           .slice(0, -1);
+      };
+      const run = (spec: string, drop: string, ...cmd: string[]) => launch([], spec, drop, ...cmd);
       expect(
         run('998:997:997,33:+net_bind_service:nnp', '-sys_ptrace', '/bin/echo', 'a b', '--', '$x'),
       ).toEqual([
@@ -343,27 +343,7 @@ describe('the wrapper drop-in', () => {
       ]);
       // PrivateUsers=: in a user namespace whose setgroups is denied (as systemd sets it up, and as
       // unshare does here) any group change fails with EPERM: the launcher keeps the groups
-      const inNamespace = execFileSync(
-        'unshare',
-        [
-          '--user',
-          '--map-root-user',
-          '/bin/sh',
-          script,
-          '/usr/bin/setpriv',
-          '998:997:997,33::',
-          '',
-          '4',
-          strace,
-          '-o',
-          '/F',
-          '--',
-          'true',
-        ],
-        { encoding: 'utf8' },
-      )
-        .split('\0')
-        .slice(0, -1);
+      const inNamespace = launch(['unshare', '--user', '--map-root-user'], '998:997:997,33::', '', 'true');
       expect(inNamespace.slice(3, 8)).toEqual([
         '/usr/bin/setpriv',
         '--reuid=998',
@@ -372,29 +352,12 @@ describe('the wrapper drop-in', () => {
         '--',
       ]);
       // DynamicUser=: systemd adds the allocated group to a "!" command's groups (uid = gid)
-      const dyn = execFileSync(
-        'setpriv',
-        [
-          '--reuid=0',
-          '--regid=0',
-          '--groups=0,61301',
-          '--',
-          '/bin/sh',
-          script,
-          '/usr/bin/setpriv',
-          'dynamic:dynamic:110:',
-          '',
-          '4',
-          strace,
-          '-o',
-          '/F',
-          '--',
-          'true',
-        ],
-        { encoding: 'utf8' },
-      )
-        .split('\0')
-        .slice(0, -1);
+      const dyn = launch(
+        ['setpriv', '--reuid=0', '--regid=0', '--groups=0,61301', '--'],
+        'dynamic:dynamic:110:',
+        '',
+        'true',
+      );
       expect(dyn.slice(3, 7)).toEqual([
         '/usr/bin/setpriv',
         '--reuid=61301',

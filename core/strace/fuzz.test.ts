@@ -8,18 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StraceParser } from './index';
 import type { TraceEvent, UnparsedLine } from './types';
-
-/** mulberry32: small, seeded, good enough to pick cut points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from './testkit';
 
 const realLines: string[] = (() => {
   const dir = path.join(__dirname, 'fixtures');

@@ -11,6 +11,7 @@
 import { DropInSyntaxError, parseDropIn, renderAssignment } from '../../core/dropin';
 import { readBindMounts, readPathItems } from '../../core/dropin/pathItems';
 import type { TestHost } from '../host';
+import { seededRandom as random } from '../../core/strace/testkit';
 
 /** Pieces path components are made of: quoting, separators, specifiers, escapes, odd Unicode. */
 const PIECES = [
@@ -18,18 +19,6 @@ const PIECES = [
   '\\n', '\\x41', '"', "'", ';', '#', '=', '$', '${X}', '*', '?', '[', '{', '}', '~', ',', 'é',
   '日本', '\u00a0', '\u2028', '\x7f', '\x01', '\udc80', '..', '@', '!', '+', '|', '&', '<', '>',
 ]; // prettier-ignore
-
-/** mulberry32: a small seeded generator, so a failure names a reproducible seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function hostilePaths(seed: number, count: number): string[] {
   const rnd = random(seed);
