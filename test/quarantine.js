@@ -6,14 +6,6 @@ module.exports = [
   // issue 14 (ops): first run under load average 25 outlived its timeout while profiling; the
   // watch flow it drives was checked by hand on debian-13, the canary flow not yet on a VM.
   'test/e2e/watch.test.ts',
-  // issue 14 (ops): the re-profile ran on debian-13 at load 10-14 (18:25-18:33 UTC): the set-aside
-  // and its guard, the second apply's profile (nginx writing /home/weblogs) and its verified apply
-  // all passed; it failed only because the apply transaction then stopped nginx (the restore onto
-  // the old drop-in had left it failed, so the transaction kept "not active"). Fixed by apply's
-  // keepActive; the run that shows it was still queued for a VM slot at the session's cut.
-  // Its cases 2-4 (detached recording: start/status/finish, cancel, the deadline with nobody
-  // connected + apply --from-recording) have never run on a VM: unit-tested only.
-  'test/e2e/reprofile.test.ts',
   // issue 13 (corpus): the 18-unit corpus run; its image never booted to a saved state while the
   // machine ran at load 25-35 (two cold boots outlived 300 s and 900 s). Until it is seen green,
   // remote-cli keeps its per-service loops (caddy, redis, postgresql, hush-testsvc); the commit
