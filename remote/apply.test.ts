@@ -296,7 +296,7 @@ describe('session units', () => {
         {
           seq: 2,
           count: 1,
-          action: { kind: 'path' as const, access: 'exec' as const, path: '/bin/sh', ev: { ...ev, pid: 8 } },
+          action: { kind: 'path' as const, access: 'exec' as const, path: '/bin/sh', ev },
         },
       ],
       syscalls: {},
@@ -305,9 +305,16 @@ describe('session units', () => {
     };
     const reach = parseSessionReach('cron.service', `U\t/system.slice/cron.service\t50\n${shells}`, profile);
     expect(reach.evidence).toEqual([
-      'the profile shows it changing credentials (setresuid, pid 7) and running a login shell (/bin/sh, pid 8)',
+      'the profile shows a process changing its credentials (setresuid) and running a login shell (/bin/sh), pid 7',
     ]);
     expect(reach.sessionsStayInCgroup).toBe(true);
+    // Credentials changed in one process, a shell run by another (pg_ctlcluster drops privileges,
+    // pg_ctl runs sh -c for its own helpers): no evidence.
+    const [creds, shell] = profile.actions;
+    const elsewhere = { ...shell!, action: { ...shell!.action, ev: { ...ev, pid: 8 } } };
+    expect(
+      profileSessionEvidence({ ...profile, actions: [creds!, elsewhere] }, new Set(['/bin/sh'])),
+    ).toBeNull();
     // Without a login shell (nginx's workers drop privileges, run nothing): no evidence.
     expect(
       profileSessionEvidence({ ...profile, actions: [profile.actions[0]!] }, new Set(['/bin/sh'])),

@@ -13,7 +13,8 @@
  *   - at rest, with nobody logged in and no job running: the unit opens PAM sessions itself
  *     (`PAMName=`, e.g. user@.service) or a program of its ExecStart= calls pam_open_session (cron,
  *     atd, an FTP daemon): what it starts runs as a user's session;
- *   - the profile, when there is one: the unit changed credentials and ran a login shell.
+ *   - the profile, when there is one: a process of the unit changed its credentials and then ran
+ *     a login shell itself.
  *
  * Policy (SessionUnitPolicy): `refuse` (default) — an error that says exactly this; `session-safe`
  * — only options that act on the unit's own cgroup (BPF filters, the device controller), which
@@ -177,19 +178,25 @@ export function parseSessionReach(unit: string, text: string, profile?: Profile)
 }
 
 /**
- * The profile shows the unit changing credentials and running a login shell: it runs programs
- * for other users (a session, a cron job). Pure; null when the profile shows neither.
+ * The profile shows a process of the unit changing its credentials and then running a login shell
+ * itself: it runs programs for other users (a session, a cron job: the job's process switches to
+ * the user, then execs the user's shell). Only the same process counts: a daemon that drops
+ * privileges in one process while another runs `sh -c` for its own helpers (pg_ctlcluster does)
+ * starts no one's session. Pure; null when the profile shows no such process.
  */
 export function profileSessionEvidence(profile: Profile, shells: ReadonlySet<string>): string | null {
-  let cred: { call: string; pid: number } | undefined;
-  let shell: { path: string; pid: number } | undefined;
+  const credentialsChanged = new Map<number, string>();
   for (const { action } of profile.actions) {
-    if (!cred && action.kind === 'setCredentials') cred = { call: action.call, pid: action.ev.pid };
-    if (!shell && action.kind === 'path' && action.access === 'exec' && shells.has(action.path))
-      shell = { path: action.path, pid: action.ev.pid };
+    if (action.kind === 'setCredentials' && !credentialsChanged.has(action.ev.pid))
+      credentialsChanged.set(action.ev.pid, action.call);
   }
-  if (!cred || !shell) return null;
-  return `the profile shows it changing credentials (${cred.call}, pid ${cred.pid}) and running a login shell (${shell.path}, pid ${shell.pid})`;
+  for (const { action } of profile.actions) {
+    if (action.kind !== 'path' || action.access !== 'exec' || !shells.has(action.path)) continue;
+    const call = credentialsChanged.get(action.ev.pid);
+    if (call !== undefined)
+      return `the profile shows a process changing its credentials (${call}) and running a login shell (${action.path}), pid ${action.ev.pid}`;
+  }
+  return null;
 }
 
 /** One round trip: what on the host shows that the unit's children are sessions or jobs. */
