@@ -32,7 +32,7 @@ import {
   pinsForHost,
   type HostKeyPin,
 } from './hostKey';
-import { asRoot, sh, ShellCommand, trustedScript } from './shell';
+import { asRoot, sh, ShellCommand, timeLimited, trustedScript } from './shell';
 
 // ------------------------------------------------------------------------------- input schema
 
@@ -587,12 +587,7 @@ export class Connection {
 
   /** Runs a command as root and collects its output. */
   async exec(cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> {
-    // With a time limit the host's coreutils `timeout` runs the command: it stops the whole
-    // process group (TERM, then KILL 5 s later), which works whatever sshd does with signals.
-    const limited =
-      opts.timeoutMs !== undefined
-        ? sh`exec timeout -k 5 ${Math.max(1, Math.ceil(opts.timeoutMs / 1000))} sh -c ${cmd.text}`
-        : cmd;
+    const limited = timeLimited(cmd, opts.timeoutMs);
     const t0 = Date.now();
     const raw = await this.#execRaw(asRoot(limited, this.viaSudo), opts);
     if (

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { CommandTimeoutError, RemoteCommandError, type ExecOptions, type ExecResult } from './connection';
-import { sh, type ShellCommand } from './shell';
+import { timeLimited, type ShellCommand } from './shell';
 
 export interface HostExec {
   /** Names the host in messages (`user@host:port`, `local`). */
@@ -27,11 +27,7 @@ export class LocalShell implements HostExec {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   async exec(cmd: ShellCommand, opts: ExecOptions = {}): Promise<ExecResult> {
-    // The same time limit as over SSH: coreutils `timeout` stops the command's process group.
-    const limited =
-      opts.timeoutMs !== undefined
-        ? sh`exec timeout -k 5 ${Math.max(1, Math.ceil(opts.timeoutMs / 1000))} sh -c ${cmd.text}`
-        : cmd;
+    const limited = timeLimited(cmd, opts.timeoutMs);
     const t0 = Date.now();
     const result = await this.#run(limited.text, opts);
     const timedOut =

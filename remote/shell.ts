@@ -143,3 +143,13 @@ export function and(...cmds: ShellCommand[]): ShellCommand {
 export function asRoot(cmd: ShellCommand, viaSudo: boolean): ShellCommand {
   return viaSudo ? argv(['sudo', '-n', '--', 'sh', '-c', cmd.text]) : argv(['sh', '-c', cmd.text]);
 }
+
+/**
+ * A command under coreutils `timeout` when a time limit is given: it stops the command's whole
+ * process group (TERM, then KILL 5 s later), whatever runs it (sshd or a local shell).
+ */
+export function timeLimited(cmd: ShellCommand, timeoutMs: number | undefined): ShellCommand {
+  return timeoutMs === undefined
+    ? cmd
+    : sh`exec timeout -k 5 ${Math.max(1, Math.ceil(timeoutMs / 1000))} sh -c ${cmd.text}`;
+}
