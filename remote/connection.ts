@@ -32,7 +32,10 @@ import {
   pinsForHost,
   type HostKeyPin,
 } from './hostKey';
-import { asRoot, sh, ShellCommand, timeLimited, trustedScript } from './shell';
+import type { HostFacts } from '../core/profile/hostFacts';
+import type { Host } from './host';
+import { probe } from './probe';
+import { asRoot, atomicWriteCommand, sh, ShellCommand, timeLimited, trustedScript } from './shell';
 
 // ------------------------------------------------------------------------------- input schema
 
@@ -475,7 +478,7 @@ function sanitize(err: unknown, secrets: readonly string[]): Error {
 
 // ------------------------------------------------------------------------------- the session
 
-export class Connection {
+export class Connection implements Host {
   readonly #config: ConnectionConfig;
   readonly #client: Client;
   readonly #proxy: Client | undefined;
@@ -661,18 +664,14 @@ export class Connection {
     return r.stdout;
   }
 
-  /**
-   * Writes a file as root atomically: a temp file in the same directory, fsync, rename over the
-   * target, fsync of the directory. Readers see the old or the new content, never a mix, and a
-   * crash leaves at most a `*.hush-tmp.*` file (which systemd ignores: it is not `*.conf`).
-   * Creates missing parent directories (mode 0755).
-   */
+  /** Writes a file as root atomically (shell.ts atomicWriteCommand says how). */
   async writeFileAtomic(path: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
-    const mode = (opts.mode ?? 0o644).toString(8);
-    if (!/^[0-7]{3,4}$/.test(mode)) throw new Error(`invalid file mode ${mode}`);
-    const tmpl = `${path}.hush-tmp.XXXXXX`;
-    const cmd = sh`set -e; umask 022; d=$(dirname -- ${path}); mkdir -p -- "$d"; t=$(mktemp ${tmpl}); trap 'rm -f -- "$t"' EXIT; cat > "$t"; chmod ${mode} "$t"; sync -- "$t"; mv -f -- "$t" ${path}; trap - EXIT; sync -- "$d"`;
-    await this.exec(cmd, { stdin: data, check: true });
+    await this.exec(atomicWriteCommand(path, opts.mode), { stdin: data, check: true });
+  }
+
+  /** Host and unit facts in one round trip (remote/probe.ts). */
+  facts(unit: string): Promise<HostFacts> {
+    return probe(this, unit);
   }
 
   /** Closes the session (and the proxy's). Idempotent. */

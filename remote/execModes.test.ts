@@ -12,6 +12,7 @@ import {
   mergeExecModes,
   parseExecModesReply,
   pathsNeedingModes,
+  withExecModes,
   withExecModesOrUnknown,
 } from './execModes';
 
@@ -27,11 +28,13 @@ describe('pathsNeedingModes', () => {
     ]);
     const binaries: ExecBinary[] = [
       { path: '/usr/bin/pg_ctlcluster' },
-      { path: '/usr/bin/known', mode: 0o100755, fileCapabilities: '' },
+      { path: '/usr/bin/known', mode: 0o100755, fileCapabilities: '', interpreter: '' },
+      { path: '/usr/bin/no-interpreter-yet', mode: 0o100755, fileCapabilities: '' },
     ];
     // profileOf's base actions execute /usr/bin/app.
     expect(pathsNeedingModes(profile, binaries)).toEqual([
       '/usr/bin/app',
+      '/usr/bin/no-interpreter-yet',
       '/usr/bin/pg_ctlcluster',
       '/usr/lib/postgresql/17/bin/postgres',
     ]);
@@ -49,7 +52,7 @@ describe('execModesCommand', () => {
   });
 
   // Runs the real command with the local sh, stat and getcap (when installed) on real files.
-  it('reports mode and capabilities by index for odd names, and nothing for a missing path', () => {
+  it('reports mode, capabilities and interpreter by index for odd names, nothing for a missing path', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hush-modes-'));
     try {
       const odd = path.join(dir, "we\tird\nname 'x' $(echo no)");
@@ -64,7 +67,7 @@ describe('execModesCommand', () => {
       const got = parseExecModesReply(r.stdout, paths, MARKER);
       const hasGetcap = spawnSync('sh', ['-c', 'command -v getcap']).status === 0;
       expect(got).toEqual([
-        { path: odd, mode: 0o104755, ...(hasGetcap ? { fileCapabilities: '' } : {}) },
+        { path: odd, mode: 0o104755, ...(hasGetcap ? { fileCapabilities: '' } : {}), interpreter: '/bin/sh' },
         { path: plain, mode: 0o100755, ...(hasGetcap ? { fileCapabilities: '' } : {}) },
       ]);
     } finally {
@@ -75,20 +78,22 @@ describe('execModesCommand', () => {
 
 describe('parseExecModesReply', () => {
   const paths = ['/usr/bin/ping', '/usr/bin/sudo', '/gone', '/usr/bin/env'];
-  it('parses modes (hex st_mode), caps (both getcap formats) and unknown caps', () => {
+  it('parses modes (hex st_mode), caps (both getcap formats), unknown caps and the interpreter', () => {
+    const script = Buffer.from('#!/usr/bin/python3 -u\nprint(1)\n').toString('base64');
     const reply = [
       'noise from a login script',
-      `${MARKER}\t0\t81ed\tk\tcap_net_raw=ep`,
-      `${MARKER}\t1\t89ed\tk\t`,
-      `${MARKER}\t2\t-\tu\t`,
-      `${MARKER}\t3\t81ed\tu\t`,
-      `${MARKER}\t9\t81ed\tk\t`, // index out of range: ignored
-      `${MARKER}\tx\tzz\tk\t`, // malformed: ignored
+      `${MARKER}\t0\t81ed\tk\tcap_net_raw=ep\t`,
+      `${MARKER}\t1\t89ed\tk\t\t${script}`,
+      `${MARKER}\t2\t-\tu\t\t`,
+      `${MARKER}\t3\t81ed\tu\t\t`,
+      `${MARKER}\t9\t81ed\tk\t\t`, // index out of range: ignored
+      `${MARKER}\tx\tzz\tk\t\t`, // malformed: ignored
+      `${MARKER}\t3\t81ed\tu\t\t$(x)`, // not base64: ignored
       '',
     ].join('\n');
     expect(parseExecModesReply(reply, paths, MARKER)).toEqual([
       { path: '/usr/bin/ping', mode: 0o100755, fileCapabilities: 'cap_net_raw=ep' },
-      { path: '/usr/bin/sudo', mode: 0o104755, fileCapabilities: '' },
+      { path: '/usr/bin/sudo', mode: 0o104755, fileCapabilities: '', interpreter: '/usr/bin/python3' },
       { path: '/usr/bin/env', mode: 0o100755 },
     ]);
   });
@@ -158,6 +163,60 @@ describe('NoNewPrivileges with the probed modes', () => {
   });
 });
 
+describe('withExecModes on this machine (LocalShell, real files)', () => {
+  it('follows a script to its #! program and that to its loader, one round per level', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hush-interp-'));
+    try {
+      const script = path.join(dir, 'tool');
+      writeFileSync(script, '#!/bin/sh\necho hi\n');
+      chmodSync(script, 0o755);
+      const commands: string[] = [];
+      const local = new LocalShell();
+      const counting: HostExec = {
+        target: 'local',
+        exec: (cmd, opts) => {
+          commands.push(cmd.text);
+          return local.exec(cmd, opts);
+        },
+      };
+      const facts = await withExecModes(counting, profileOf([act.path('exec', script, 'execve')]), {
+        ...facts257(),
+        binaries: [],
+      });
+      const byPath = new Map(facts.binaries!.map((b) => [b.path, b]));
+      const sh = byPath.get('/bin/sh')!;
+      expect(byPath.get(script)).toMatchObject({ interpreter: '/bin/sh' });
+      expect(sh.interpreter).toMatch(/ld-linux/);
+      expect(byPath.get(sh.interpreter!)).toMatchObject({ interpreter: '' });
+      // /usr/bin/app (profileOf's own exec) and the script, then /bin/sh, then the loader.
+      expect(commands).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads no head from what is not a regular file (a FIFO would block)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hush-fifo-'));
+    try {
+      const fifo = path.join(dir, 'fifo');
+      spawnSync('mkfifo', [fifo]);
+      const facts = await withExecModes(
+        new LocalShell(),
+        profileOf([act.path('exec', fifo, 'execve')]),
+        facts257(),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const entry = facts.binaries!.find((b) => b.path === fifo)!;
+      expect(entry.mode! & 0o170000).toBe(0o010000); // S_IFIFO: stat'ed, never opened
+      expect(entry.interpreter).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('withExecModesOrUnknown', () => {
   // The real local shell runs the probe; a host whose every command fails stands in for a broken one.
   const failing: HostExec = {
@@ -173,6 +232,10 @@ describe('withExecModesOrUnknown', () => {
     expect(warnings).toEqual([]);
     expect(probed.binaries.find((b) => b.path === '/bin/sh')).toMatchObject({ executedOnly: true });
     expect(probed.binaries.find((b) => b.path === '/bin/sh')!.mode).toEqual(expect.any(Number));
+    // /bin/sh is a dynamic ELF: its loader's entry holds what the host says (a static ELF: '').
+    const loader = probed.binaries.find((b) => b.path === '/bin/sh')!.interpreter!;
+    expect(loader).toMatch(/^\/.*ld-linux/);
+    expect(probed.binaries.find((b) => b.path === loader)).toMatchObject({ interpreter: '' });
 
     const kept = await withExecModesOrUnknown(failing, profile, facts, (m) => warnings.push(m));
     expect(kept).toBe(facts);

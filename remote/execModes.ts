@@ -1,19 +1,29 @@
 /**
- * File mode and file capabilities of every program a profile executed, probed on the host in one
- * round trip after the trace. They let the resolver prove NoNewPrivileges=yes harmless
- * (core/systemd/options.ts `privilegedExec`): a program run during the window (pg_ctlcluster →
- * pg_ctl → postgres, a helper script) must be neither setuid/setgid nor, for a non-root unit,
- * carry file capabilities. The host probe (remote/probe.ts) knows only the unit's Exec binaries and
- * no modes; anything left unknown here keeps NoNewPrivileges off.
+ * File mode, file capabilities and interpreter of every program a profile executed, probed on the
+ * host after the trace (one round trip, plus one per level of interpreters not yet known). Modes
+ * and capabilities let the resolver prove NoNewPrivileges=yes harmless (core/systemd/options.ts
+ * `privilegedExec`): a program run during the window (pg_ctlcluster → pg_ctl → postgres, a helper
+ * script) must be neither setuid/setgid nor, for a non-root unit, carry file capabilities. The
+ * interpreter (ELF PT_INTERP or `#!`, remote/elfInterpreter.ts) is what NoExecPaths= must leave
+ * executable although no trace shows it. The host probe (remote/probe.ts) knows only the unit's
+ * Exec binaries and none of this; anything left unknown keeps those options off. `hush profile`
+ * runs it over SSH, `hush run` on this machine (LocalShell): one code path for both.
  *
- *   const facts2 = await withExecModes(conn, profile, facts);
+ *   const facts2 = await withExecModes(host, profile, facts);
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ExecBinary, HostFacts } from '../core/profile/hostFacts';
 import type { Profile } from '../core/profile/schema';
+import { interpreterOfHead } from './elfInterpreter';
 import type { HostExec } from './host';
 import { sh, type ShellCommand } from './shell';
+
+/** Bytes of each file's head sent back: the ELF program headers and PT_INTERP string sit in the first KiB. */
+export const HEAD_BYTES = 4096;
+
+/** Levels of interpreters followed (a script's interpreter is itself dynamically linked). */
+const MAX_INTERPRETER_DEPTH = 4;
 
 /**
  * Paths that need a mode: every program the trace shows executed (the same actions `privilegedExec`
@@ -31,16 +41,23 @@ export function pathsNeedingModes(profile: Profile, binaries: readonly ExecBinar
     .filter((p) => p.startsWith('/') && !p.includes('\0'))
     .filter((p) => {
       const b = known.get(p);
-      return b === undefined || b.mode === undefined || b.fileCapabilities === undefined;
+      return (
+        b === undefined ||
+        b.mode === undefined ||
+        b.fileCapabilities === undefined ||
+        b.interpreter === undefined
+      );
     })
     .sort();
 }
 
 /**
  * One command for all paths. Each path is reported by its index (never echoed back), so a path
- * with tabs or newlines cannot confuse the reply: `<marker>\t<i>\t<mode hex>\t<caps state>\t<caps>`.
+ * with tabs or newlines cannot confuse the reply:
+ * `<marker>\t<i>\t<mode hex>\t<caps state>\t<caps>\t<head base64>`.
  * Caps state: `k` known (caps empty when none), `u` unknown (no getcap, or getcap failed).
- * A path stat cannot read prints `-` as its mode. `getcap PATH` prints `PATH caps` (libcap >= 2.4x)
+ * A path stat cannot read prints `-` as its mode. The head (first HEAD_BYTES, base64) is read only
+ * from a regular file (a FIFO or device put there since the trace would block or never end). `getcap PATH` prints `PATH caps` (libcap >= 2.4x)
  * or `PATH = caps` (older); the path prefix is cut in the shell with a quoted (literal) pattern.
  */
 export function execModesCommand(paths: readonly string[], marker: string): ShellCommand {
@@ -50,7 +67,8 @@ for p in ${paths}; do
   mode=$(stat -L -c %f -- "$p" 2>/dev/null) || mode=-
   cs=u; c=
   if [ "$mode" != - ] && [ -n "$g" ] && c=$(getcap "$p" 2>/dev/null); then cs=k; c=\${c#"$p"}; c=\${c# }; c=\${c#= }; fi
-  printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$m" "$i" "$mode" "$cs" "$(printf %s "$c" | tr '\\n\\t' '  ')"
+  h=; if [ -f "$p" ]; then h=$(head -c ${HEAD_BYTES} -- "$p" 2>/dev/null | base64 2>/dev/null | tr -d '\\n'); fi
+  printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$m" "$i" "$mode" "$cs" "$(printf %s "$c" | tr '\\n\\t' '  ')" "$h"
   i=$((i+1))
 done`;
 }
@@ -61,6 +79,7 @@ const ReplyLine = z.tuple([
   z.union([z.literal('-'), z.string().regex(/^[0-9a-f]{1,8}$/)]),
   z.enum(['k', 'u']),
   z.string(),
+  z.string().regex(/^[A-Za-z0-9+/=]*$/),
 ]);
 
 /** The reply → ExecBinary entries for the paths that could be stat'ed (pure). */
@@ -70,13 +89,15 @@ export function parseExecModesReply(text: string, paths: readonly string[], mark
     if (!line.startsWith(marker + '\t')) continue;
     const parsed = ReplyLine.safeParse(line.split('\t'));
     if (!parsed.success) continue;
-    const [, index, mode, capsState, caps] = parsed.data;
+    const [, index, mode, capsState, caps, head] = parsed.data;
     const path = paths[Number(index)];
     if (path === undefined || mode === '-') continue;
+    const interpreter = head === '' ? undefined : interpreterOfHead(Buffer.from(head, 'base64'));
     out.set(path, {
       path,
       mode: parseInt(mode, 16),
       ...(capsState === 'k' ? { fileCapabilities: caps.trim() } : {}),
+      ...(interpreter !== undefined ? { interpreter } : {}),
     });
   }
   return [...out.values()];
@@ -84,7 +105,7 @@ export function parseExecModesReply(text: string, paths: readonly string[], mark
 
 /**
  * Adds the probed facts to the binaries (pure). An existing entry keeps everything it has; only
- * its missing mode or file capabilities are filled in. New entries are marked `executedOnly`:
+ * its missing mode, file capabilities or interpreter are filled in. New entries are marked `executedOnly`:
  * they are not the unit's Exec binaries and stay out of the re-profile fingerprint (a refresh
  * probes only those).
  */
@@ -100,6 +121,7 @@ export function mergeExecModes(binaries: readonly ExecBinary[], probed: readonly
       ...(b.fileCapabilities === undefined && p.fileCapabilities !== undefined
         ? { fileCapabilities: p.fileCapabilities }
         : {}),
+      ...(b.interpreter === undefined && p.interpreter !== undefined ? { interpreter: p.interpreter } : {}),
     };
   });
   for (const p of [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
@@ -108,26 +130,43 @@ export function mergeExecModes(binaries: readonly ExecBinary[], probed: readonly
   return out;
 }
 
-/** Probes the modes the profile needs (one round trip) and returns the facts with them merged in. */
+/**
+ * Probes what the profile needs (one round trip) and returns the facts with it merged in; then the
+ * interpreters found that are not known yet (a script's /bin/sh, the dynamic loader), a few levels.
+ */
 export async function withExecModes(
-  conn: HostExec,
+  host: HostExec,
   profile: Profile,
   facts: HostFacts,
   opts: { timeoutMs?: number } = {},
 ): Promise<HostFacts> {
-  const paths = pathsNeedingModes(profile, facts.binaries ?? []);
+  let binaries = facts.binaries ?? [];
+  let paths = pathsNeedingModes(profile, binaries);
   if (paths.length === 0) return facts;
+  for (let depth = 0; paths.length > 0 && depth <= MAX_INTERPRETER_DEPTH; depth++) {
+    const probed = await probeExecModes(host, paths, opts.timeoutMs ?? 60_000);
+    binaries = mergeExecModes(binaries, probed);
+    const known = new Set(binaries.map((b) => b.path));
+    paths = [...new Set(probed.map((b) => b.interpreter ?? ''))]
+      .filter((p) => p.startsWith('/') && !known.has(p))
+      .sort();
+  }
+  return { ...facts, binaries };
+}
+
+async function probeExecModes(
+  host: HostExec,
+  paths: readonly string[],
+  timeoutMs: number,
+): Promise<ExecBinary[]> {
   const marker = `@@hush-modes-${randomBytes(6).toString('hex')}@@`;
-  const r = await conn.exec(execModesCommand(paths, marker), { timeoutMs: opts.timeoutMs ?? 60_000 });
+  const r = await host.exec(execModesCommand(paths, marker), { timeoutMs });
   if (r.code !== 0) {
     throw new Error(
-      `probing file modes failed on ${conn.target} (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
+      `probing file modes failed on ${host.target} (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
     );
   }
-  return {
-    ...facts,
-    binaries: mergeExecModes(facts.binaries ?? [], parseExecModesReply(r.stdout, paths, marker)),
-  };
+  return parseExecModesReply(r.stdout, paths, marker);
 }
 
 /**
@@ -135,13 +174,13 @@ export async function withExecModes(
  * NoNewPrivileges stays unproven), said through `warn`. Profiling and `apply --profile` both use it.
  */
 export async function withExecModesOrUnknown(
-  conn: HostExec,
+  host: HostExec,
   profile: Profile,
   facts: HostFacts,
   warn: (message: string) => void,
 ): Promise<HostFacts> {
   try {
-    return await withExecModes(conn, profile, facts);
+    return await withExecModes(host, profile, facts);
   } catch (err) {
     warn(`file mode probe failed (NoNewPrivileges stays unproven): ${(err as Error).message}`);
     return facts;

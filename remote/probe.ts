@@ -22,6 +22,7 @@ import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
 import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
 import { parseUnitName } from './unitName';
+import { validateUnitName } from '../core/systemd/unitName';
 import { EXEC_DIRECTIVES, isExecDirective } from '../core/systemd/execLines';
 import { parseSystemctlVersion } from '../core/systemd/version';
 
@@ -58,7 +59,8 @@ export function straceFlagsFromHelp(help: string): string[] {
 }
 
 /**
- * The probe script. Arguments: $1 unit (validated, quoted by the caller), $2 section marker.
+ * The probe script. Arguments: $1 unit (validated, quoted by the caller; empty: host sections
+ * only, unit sections empty), $2 section marker.
  * The slow parts (each tool start is ~0.3-1.3 s under TCG) run in parallel into a temp
  * directory, then the sections are printed in order, each after a line `<marker><name>`.
  */
@@ -76,8 +78,12 @@ if command -v strace >/dev/null 2>&1; then
 else
   : >"$d/strace"; : >"$d/stracehelp"
 fi
-{ systemctl cat --no-pager -- "$unit" 2>/dev/null; echo $? >"$d/catrc"; } >"$d/cat" &
 { systemd-analyze syscall-filter --no-pager 2>/dev/null; } >"$d/syscallfilter" &
+# Without a unit (this machine, for hush run): the host sections only.
+if [ -z "$unit" ]; then
+  echo 1 >"$d/catrc"; touch "$d/show" "$d/cat" "$d/binpaths" "$d/binsha" "$d/binalias" "$d/bindpkg" "$d/binver"
+else
+{ systemctl cat --no-pager -- "$unit" 2>/dev/null; echo $? >"$d/catrc"; } >"$d/cat" &
 # The unit's properties, then its Exec binaries: one sha256sum, one dpkg -S and one dpkg-query for all of them (dpkg -S reads
 # the whole file database: about a second per call under TCG).
 {
@@ -107,6 +113,7 @@ fi
   fi
   touch "$d/binpaths" "$d/binsha" "$d/binalias" "$d/bindpkg" "$d/binver"
 } &
+fi
 wait
 for s in systemd kernel arch cgroupfs strace stracehelp show cat catrc binpaths binsha binalias bindpkg binver syscallfilter; do
   printf '\n%s%s\n' "$m" "$s"
@@ -135,6 +142,9 @@ const ProbeSections = z.object({
   end: z.literal(''),
 });
 type ProbeSections = z.infer<typeof ProbeSections>;
+
+/** This machine may have no systemd (a container, a CI runner): its version is then unknown (0). */
+const LocalSections = ProbeSections.extend({ systemd: z.string() });
 
 export class ProbeError extends Error {
   constructor(message: string) {
@@ -208,26 +218,14 @@ export function parseProbeOutput(
     throw new ProbeError(`unexpected host probe output (${why})`);
   }
   const s: ProbeSections = parsed.data;
-  // ProbeSections checked the first line reads `systemd N`.
-  const systemd = parseSystemctlVersion(s.systemd) as NonNullable<ReturnType<typeof parseSystemctlVersion>>;
   const properties = parseShow(s.show);
   const loadState = properties.LoadState;
   const dropIns = (properties.DropInPaths ?? '').split(/\s+/).filter(Boolean);
   const catText = s.catrc === '0' ? s.cat : undefined;
   const unitFiles = catText !== undefined ? splitCatText(catText, [properties.FragmentPath, ...dropIns]) : [];
-  const syscallGroups = parseGroups(s.syscallfilter, opts);
 
   const facts = HostFacts.parse({
-    systemdVersion: systemd.version,
-    systemdVersionText: systemd.line,
-    kernelRelease: s.kernel.trim(),
-    arch: s.arch.trim(),
-    straceVersion: /version (\S+)/.exec(s.strace)?.[1],
-    straceFlags: s.strace.trim() === '' ? [] : straceFlagsFromHelp(s.stracehelp),
-    cgroupVersion: s.cgroupfs.trim() === 'cgroup2fs' ? 2 : s.cgroupfs.trim() === 'tmpfs' ? 1 : undefined,
-    bpfFramework: systemd.bpfFramework,
-    syscallGroups,
-    systemInstance: true,
+    ...hostLevelFacts(s, opts),
     unit: {
       name: unit,
       properties: stableProperties(properties),
@@ -241,6 +239,53 @@ export function parseProbeOutput(
     binaries: parseBinaries(s),
   });
   return { facts, syscallFilterText: s.syscallfilter, unitFiles };
+}
+
+/** The facts of the host itself, shared by both probes (pure): versions, kernel, cgroups, strace. */
+function hostLevelFacts(s: Omit<ProbeSections, 'systemd'> & { systemd: string }, opts: ProbeOptions) {
+  const systemd = parseSystemctlVersion(s.systemd);
+  const cgroupfs = s.cgroupfs.trim();
+  return {
+    systemdVersion: systemd?.version ?? 0,
+    systemdVersionText: systemd?.line,
+    kernelRelease: s.kernel.trim(),
+    arch: s.arch.trim(),
+    straceVersion: /version (\S+)/.exec(s.strace)?.[1],
+    straceFlags: s.strace.trim() === '' ? [] : straceFlagsFromHelp(s.stracehelp),
+    cgroupVersion: cgroupfs === 'cgroup2fs' ? 2 : cgroupfs === 'tmpfs' ? 1 : undefined,
+    bpfFramework: systemd?.bpfFramework,
+    syscallGroups: parseGroups(s.syscallfilter, opts),
+    systemInstance: true,
+  };
+}
+
+/**
+ * Facts of the machine `host` runs on as if a traced command were a system service named `unit`
+ * run by `user` (root: no User=): what `hush run` and `hush resolve` of a bare log use. The same
+ * script and parser as `probe`, without the unit sections; every fact may be unknown (no systemd,
+ * no strace), and the resolver under-hardens on unknown facts.
+ */
+export async function probeLocal(
+  host: HostExec,
+  unit: string,
+  user: { uid: number; username: string },
+  opts: ProbeOptions = {},
+): Promise<HostFacts> {
+  const nonce = `@@hush-probe-${randomBytes(8).toString('hex')}@@`;
+  const r = await host.exec(sh`set -- '' ${nonce}; ${trustedScript(PROBE_SCRIPT)}`, { timeoutMs: 120_000 });
+  const parsed = LocalSections.safeParse(splitSections(r.stdout, nonce));
+  if (r.code !== 0 || !parsed.success) {
+    throw new ProbeError(`probing ${host.target} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}`);
+  }
+  return HostFacts.parse({
+    ...hostLevelFacts(parsed.data, opts),
+    unit: {
+      name: validateUnitName(unit),
+      properties: user.uid === 0 ? {} : { User: user.username },
+      dropIns: [],
+    },
+    binaries: [],
+  });
 }
 
 /** `systemctl show` output → properties (first `=` splits; later duplicates win, as systemctl prints one each). */

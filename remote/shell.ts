@@ -153,3 +153,16 @@ export function timeLimited(cmd: ShellCommand, timeoutMs: number | undefined): S
     ? cmd
     : sh`exec timeout -k 5 ${Math.max(1, Math.ceil(timeoutMs / 1000))} sh -c ${cmd.text}`;
 }
+
+/**
+ * Writes stdin to `path` atomically: a temp file in the same directory, fsync, rename over the
+ * target, fsync of the directory. Readers see the old or the new content, never a mix, and a
+ * crash leaves at most a `*.hush-tmp.*` file (which systemd ignores: it is not `*.conf`).
+ * Creates missing parent directories (mode 0755). Both Hosts write files with it.
+ */
+export function atomicWriteCommand(path: string, mode = 0o644): ShellCommand {
+  const octal = mode.toString(8);
+  if (!/^[0-7]{3,4}$/.test(octal)) throw new Error(`invalid file mode ${octal}`);
+  const tmpl = `${path}.hush-tmp.XXXXXX`;
+  return sh`set -e; umask 022; d=$(dirname -- ${path}); mkdir -p -- "$d"; t=$(mktemp ${tmpl}); trap 'rm -f -- "$t"' EXIT; cat > "$t"; chmod ${octal} "$t"; sync -- "$t"; mv -f -- "$t" ${path}; trap - EXIT; sync -- "$d"`;
+}

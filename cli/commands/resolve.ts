@@ -11,7 +11,9 @@ import { resolve } from '../../core/resolve';
 import { InvalidUnitNameError, validateUnitName } from '../../core/systemd/unitName';
 import { UsageError, type CliCommand } from '../command';
 import { InputError, readProfileOrLog } from '../input';
-import { execBinaries, localHostFacts } from '../localHost';
+import { withExecModes } from '../../remote/execModes';
+import { LocalShell } from '../../remote/host';
+import { RUN_UNIT } from './run';
 import { formatPlan, HARDENING_FLAGS, HARDENING_USAGE, PositiveInt, settingsFromFlags } from '../planOutput';
 
 const usage = `usage: hush resolve [FLAGS] PROFILE|STRACE_LOG…   (- reads stdin)
@@ -76,7 +78,8 @@ export const command: CliCommand = {
     let facts = values.facts ? readFacts(values.facts) : profile!.host;
     if (!facts) {
       // A bare log: assume it was captured on this machine.
-      facts = { ...localHostFacts(unit), binaries: execBinaries(profile!) };
+      const local = new LocalShell();
+      facts = await withExecModes(local, profile!, await local.facts(unit ?? RUN_UNIT));
       io.stderr.write("hush resolve: no host facts in the input; using this machine's\n");
     }
     if (values['systemd-version'] !== undefined) {

@@ -14,9 +14,13 @@ import { fileChunks } from '../../core/strace/fileChunks';
 import { parseStraceVersion, straceArgs, STRACE_ENV } from '../../core/strace/invocation';
 import { childEnv } from '../../remote/shell';
 import { UsageError, type CliCommand } from '../command';
-import { execBinaries, localHostFacts } from '../localHost';
+import { withExecModes } from '../../remote/execModes';
+import { LocalShell } from '../../remote/host';
 import { formatPlan, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
 import { profileFromStraceLog } from '../traceProfile';
+
+/** The unit name `hush run` profiles a command as (its facts: a system service of the current user). */
+export const RUN_UNIT = 'hush-run.service';
 
 const usage = `usage: hush run [FLAGS] -- COMMAND [ARGS…]
 
@@ -117,8 +121,9 @@ export const command: CliCommand = {
       }
       if (exitCode !== 0)
         io.stderr.write(`hush run: ${cmd[0]} exited with status ${exitCode}; the profile covers that run\n`);
-      const facts = localHostFacts();
-      const hostFacts = { ...facts, binaries: execBinaries(traced) };
+      // The same probe and exec-mode code as `hush profile`, on this machine.
+      const local = new LocalShell();
+      const hostFacts = await withExecModes(local, traced, await local.facts(RUN_UNIT));
       const profile = { ...traced, host: hostFacts };
       if (values.profile) writeFileSync(values.profile, JSON.stringify(profile, null, 2) + '\n');
       const plan = resolve(profile, hostFacts, settings);

@@ -14,7 +14,7 @@ import { resolve } from '../../core/resolve';
 import type { HardeningMode, Plan } from '../../core/resolve/plan';
 import { parseStraceVersion, straceArgs } from '../../core/strace/invocation';
 import { parseSyscallFilterOutput } from '../../core/systemd/syscallFilter';
-import { interpreterOf } from '../../cli/localHost';
+import { interpreterOfHead } from '../../remote/elfInterpreter';
 import { parseSystemctlVersion } from '../../core/systemd/version';
 import { profileFromStraceLog } from '../../cli/traceProfile';
 import { argv, shQuote } from '../../remote/shell';
@@ -219,7 +219,7 @@ async function binariesOn(host: TestHost, paths: string[]): Promise<ExecBinary[]
   for (const line of r.stdout.split('\n').filter(Boolean)) {
     const [path, modeHex, caps, b64] = line.split('\t');
     const head = Buffer.from(b64 ?? '', 'base64');
-    const interpreter = interpreterOf((o, n) => head.subarray(o, o + n));
+    const interpreter = interpreterOfHead(head);
     out.push({
       path: path!,
       mode: parseInt(modeHex!, 16),
