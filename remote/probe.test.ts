@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { execCommandsFromCat } from '../core/systemd/execLines';
 import {
   execLinesFromUnitFiles,
   parseBinaries,
@@ -141,6 +142,19 @@ describe('probe pieces', () => {
       ['ExecStartPost', ':-', ['/bin/post']],
       ['ExecStop', '', ['/bin/stop']],
     ]);
+  });
+
+  it('reads the same Exec lines as the wrapper plan (one reader: systemd line grammar, | prefix)', () => {
+    const text =
+      '# /x.service\n[Service]\r\nExecStart=|/bin/login-shell a \\\n  b\rExecReload=/bin/kill -HUP $MAINPID\n';
+    const probed = execLinesFromUnitFiles([{ path: '/x.service', text }]);
+    expect(probed.map((e) => [e.directive, e.prefixes, e.command])).toEqual([
+      ['ExecStart', '|', '/bin/login-shell a    b'],
+      ['ExecReload', '', '/bin/kill -HUP $MAINPID'],
+    ]);
+    expect(execCommandsFromCat(text).map((c) => [c.directive, c.prefixes, c.command])).toEqual(
+      probed.map((e) => [e.directive, e.prefixes, e.command]),
+    );
   });
 
   it('drops volatile properties and exec run state', () => {

@@ -15,7 +15,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseDropIn } from '../core/dropin/parse';
 import { splitWords } from '../core/dropin/quote';
 import { parseSyscallFilterOutput } from '../core/systemd';
 import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
@@ -23,7 +22,7 @@ import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
 import { parseUnitName } from './unitName';
 import { validateUnitName } from '../core/systemd/unitName';
-import { EXEC_DIRECTIVES, isExecDirective } from '../core/systemd/execLines';
+import { EXEC_DIRECTIVES, execCommandsFromFiles } from '../core/systemd/execLines';
 import { parseSystemctlVersion } from '../core/systemd/version';
 
 /**
@@ -348,31 +347,17 @@ export function splitCatText(text: string, knownPaths: readonly (string | undefi
   return files;
 }
 
-/** Every Exec* command in effect after all files, honouring `X=` resets (pure). */
+/** Every Exec* command in effect after all files, honouring `X=` resets, split into words (pure). */
 export function execLinesFromUnitFiles(files: readonly UnitFileText[]): ExecLine[] {
-  const lists = new Map<string, ExecLine[]>();
-  for (const file of files) {
-    for (const a of parseDropIn(file.text).assignments) {
-      if (a.section !== 'Service' || !isExecDirective(a.option)) continue;
-      if (a.value === '') {
-        lists.set(a.option, []);
-        continue;
-      }
-      const m = /^([-@:+!|]*)(.*)$/s.exec(a.value) as RegExpExecArray;
-      const prefixes = m[1] as string;
-      const command = (m[2] as string).trim();
-      let argv: string[];
-      try {
-        argv = splitWords(command);
-      } catch {
-        argv = [];
-      }
-      const list = lists.get(a.option) ?? [];
-      list.push(ExecLine.parse({ directive: a.option, prefixes, command, argv, source: file.path }));
-      lists.set(a.option, list);
+  return execCommandsFromFiles(files).map(({ directive, prefixes, command, source }) => {
+    let argv: string[];
+    try {
+      argv = splitWords(command);
+    } catch {
+      argv = [];
     }
-  }
-  return EXEC_DIRECTIVES.flatMap((d) => lists.get(d) ?? []);
+    return ExecLine.parse({ directive, prefixes, command, argv, source });
+  });
 }
 
 /** The binaries sections (paths, sha256sum, aliases, dpkg -S, dpkg-query) → ExecBinary[] (pure). */

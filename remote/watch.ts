@@ -28,6 +28,7 @@ import {
 import { parseDropIn } from '../core/dropin/parse';
 import type { Profile } from '../core/profile/schema';
 import { HardeningMode, type Assignment } from '../core/resolve/plan';
+import { EXEC_DIRECTIVES } from '../core/systemd/execLines';
 import type { Connection } from './connection';
 import { readDropInState } from './hardeningState';
 import { probe } from './probe';
@@ -105,7 +106,7 @@ printf '%s\\n' "$m"
 cg=$(systemctl show -P ControlGroup -- "$u" 2>/dev/null)
 [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ] && find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
 printf '%s\\n' "$m"
-systemctl show -p ExecStart -p ExecStartPre -p ExecStartPost -p ExecReload -p ExecStop -- "$u" 2>/dev/null | grep -o 'path=[^ ;]*' | sed 's/^path=//' | sort -u
+systemctl show ${EXEC_DIRECTIVES.flatMap((d) => ['-p', d])} -- "$u" 2>/dev/null | grep -o 'path=[^ ;]*' | sed 's/^path=//' | sort -u
 true`;
 }
 

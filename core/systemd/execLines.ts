@@ -1,12 +1,16 @@
 /**
  * The unit's effective Exec* command lists, as written in its unit files (prefixes, systemd
- * quoting, `%` specifiers and `$VARS` intact), derived from `systemctl cat` output.
+ * quoting, `%` specifiers and `$VARS` intact), derived from the unit's files (`systemctl cat`
+ * output, whole or split per file). The one reader of Exec lines: the host probe
+ * (remote/probe.ts) and the wrapper plan (core/profiling) both use it.
  *
  * Why the raw text and not `systemctl show -p ExecStart`: `show` prints argv joined by spaces, so
  * quoting is lost (`-g "daemon on; master_process on;"` cannot be told from four words), and it
  * has already resolved specifiers. Re-emitting the text as written keeps every word, specifier
  * and variable exactly as systemd would have parsed it for the original unit.
  */
+
+import { parseDropIn } from '../dropin/parse';
 
 /** Every directive that runs a command. All of them run inside the unit's sandbox (unless `+`). */
 export const EXEC_DIRECTIVES = [
@@ -30,18 +34,20 @@ export interface ExecCommand {
   /** Position in its directive's effective list (0-based). */
   index: number;
   /**
-   * The prefix characters exactly as written (`-`, `@`, `:`, `+`, `!`, `!!` in any order systemd
-   * accepts), e.g. `-@`. Empty when none.
+   * The prefix characters exactly as written (`-`, `@`, `:`, `+`, `!`, `!!`, `|` in any order
+   * systemd accepts), e.g. `-@`. Empty when none.
    */
   prefixes: string;
   /** The command after the prefixes: executable word, then arguments, systemd quoting intact. */
   command: string;
+  /** The file that set it, when the text was read per file. */
+  source?: string;
 }
 
 /** Splits the leading prefix characters off an Exec value (systemd's exec_command parsing). */
 export function splitExecPrefixes(value: string): { prefixes: string; command: string } {
   const trimmed = value.replace(/^\s+/, '');
-  const m = /^[-@:+!]*/.exec(trimmed);
+  const m = /^[-@:+!|]*/.exec(trimmed);
   const prefixes = m ? m[0] : '';
   return { prefixes, command: trimmed.slice(prefixes.length).replace(/^\s+/, '') };
 }
@@ -72,35 +78,30 @@ export function parseExecPrefixes(prefixes: string): ExecPrefixFlags {
   };
 }
 
+/** One of a unit's files: its path (when known) and text. */
+export interface UnitFileText {
+  path?: string;
+  text: string;
+}
+
 /**
- * The effective Exec* lists of a unit from `systemctl cat UNIT` output: the fragment, then its
- * drop-ins in the order systemd applies them. Each file starts with a `# /path` header line. An
- * empty assignment (`ExecStart=`) resets the list, as systemd does.
+ * The effective Exec* lists of a unit from its files, the fragment first, then its drop-ins in the
+ * order systemd applies them (systemd's line grammar: core/dropin/parse). An empty assignment
+ * (`ExecStart=`) resets the list, as systemd does.
  */
-export function execCommandsFromCat(catText: string): ExecCommand[] {
-  const lists = new Map<ExecDirective, { prefixes: string; command: string }[]>();
-  let section = '';
-  for (const logical of logicalLines(catText)) {
-    const line = logical.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const sec = /^\[([^\]]+)\]$/.exec(line);
-    if (sec) {
-      section = sec[1] ?? '';
-      continue;
+export function execCommandsFromFiles(files: readonly UnitFileText[]): ExecCommand[] {
+  const lists = new Map<ExecDirective, Omit<ExecCommand, 'directive' | 'index'>[]>();
+  for (const file of files) {
+    for (const a of parseDropIn(file.text).assignments) {
+      if (a.section !== 'Service' || !isExecDirective(a.option)) continue;
+      if (a.value === '') {
+        lists.set(a.option, []);
+        continue;
+      }
+      const list = lists.get(a.option) ?? [];
+      list.push({ ...splitExecPrefixes(a.value), ...(file.path !== undefined ? { source: file.path } : {}) });
+      lists.set(a.option, list);
     }
-    if (section !== 'Service') continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    if (!isExecDirective(key)) continue;
-    const value = line.slice(eq + 1).trim();
-    if (value === '') {
-      lists.set(key, []);
-      continue;
-    }
-    const list = lists.get(key) ?? [];
-    list.push(splitExecPrefixes(value));
-    lists.set(key, list);
   }
   const out: ExecCommand[] = [];
   for (const directive of EXEC_DIRECTIVES) {
@@ -110,30 +111,9 @@ export function execCommandsFromCat(catText: string): ExecCommand[] {
 }
 
 /**
- * Joins continuation lines (a trailing backslash) the way systemd's config parser does: the
- * backslash is replaced by a space, and comment lines inside a continuation are skipped.
+ * The effective Exec* lists from `systemctl cat UNIT` output read as one text (each file starts
+ * with a `# /path` comment line and its own section header).
  */
-function* logicalLines(text: string): Generator<string> {
-  let pending: string | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (pending !== undefined) {
-      const t = line.trimStart();
-      if (t.startsWith('#') || t.startsWith(';')) continue;
-      if (line.endsWith('\\')) {
-        pending += ' ' + line.slice(0, -1);
-        continue;
-      }
-      yield pending + ' ' + line;
-      pending = undefined;
-      continue;
-    }
-    const t = line.trimStart();
-    if (!t.startsWith('#') && !t.startsWith(';') && line.endsWith('\\')) {
-      pending = line.slice(0, -1);
-      continue;
-    }
-    yield line;
-  }
-  if (pending !== undefined) yield pending;
+export function execCommandsFromCat(catText: string): ExecCommand[] {
+  return execCommandsFromFiles([{ text: catText }]);
 }
