@@ -656,16 +656,12 @@ export class LazyStruct {
 }
 
 /**
- * A decorated fd (`3</etc/passwd>`) whose path is decoded when first read: most handlers need
- * only some of the paths (a relative path needs its dirfd's, an absolute one does not).
+ * A decoration (`3</etc/passwd>`, `AT_FDCWD</srv>`) whose path is decoded when first read: most
+ * handlers need only some of the paths (a relative path needs its dirfd's, an absolute one does not).
  */
-export class LazyFd {
-  readonly t = 'fd' as const;
+abstract class LazyDecoration {
   private decodedPath: string | undefined = undefined;
-  constructor(
-    readonly fd: number,
-    private text: string,
-  ) {}
+  constructor(private text: string) {}
 
   get path(): string {
     if (this.decodedPath === undefined) {
@@ -673,6 +669,17 @@ export class LazyFd {
       this.text = '';
     }
     return this.decodedPath;
+  }
+}
+
+/** A decorated fd (`3</etc/passwd>`), its path decoded when first read. */
+export class LazyFd extends LazyDecoration {
+  readonly t = 'fd' as const;
+  constructor(
+    readonly fd: number,
+    text: string,
+  ) {
+    super(text);
   }
 
   toJSON(): Arg {
@@ -681,20 +688,13 @@ export class LazyFd {
 }
 
 /** A decorated symbolic fd (`AT_FDCWD</srv>`), its path decoded when first read. */
-export class LazySym {
+export class LazySym extends LazyDecoration {
   readonly t = 'sym' as const;
-  private decodedPath: string | undefined = undefined;
   constructor(
     readonly name: string,
-    private text: string,
-  ) {}
-
-  get path(): string {
-    if (this.decodedPath === undefined) {
-      this.decodedPath = decodeDecorationText(this.text);
-      this.text = '';
-    }
-    return this.decodedPath;
+    text: string,
+  ) {
+    super(text);
   }
 
   toJSON(): Arg {

@@ -8,6 +8,7 @@
  * reuses the previous call's head and tail when everything but the name formats the same.
  */
 import type { Arg, Syscall } from '../strace/types';
+import { ENTRY_CHANGING_CALLS } from './success';
 
 const MAX_EVIDENCE_TEXT = 200;
 
@@ -35,7 +36,6 @@ const EVIDENCE_STRINGS: Readonly<Record<string, readonly number[] | 'all'>> = {
       'open',
       'openat',
       'openat2',
-      'creat',
       'name_to_handle_at',
       'stat',
       'lstat',
@@ -49,20 +49,7 @@ const EVIDENCE_STRINGS: Readonly<Record<string, readonly number[] | 'all'>> = {
       'readlink',
       'readlinkat',
       'inotify_add_watch',
-      'mkdir',
-      'mkdirat',
-      'mknod',
-      'mknodat',
-      'unlink',
-      'unlinkat',
-      'rmdir',
-      'rename',
-      'renameat',
-      'renameat2',
-      'link',
-      'linkat',
-      'symlink',
-      'symlinkat',
+      ...ENTRY_CHANGING_CALLS,
       'truncate',
       'chmod',
       'fchmodat',
