@@ -8,6 +8,7 @@
  * MIN_BYTES: replay FILE until at least that many bytes went through (the 2 GB memory check
  * streams a repeated log rather than storing one). Prints one JSON line: WorkerResult.
  */
+import { createHash } from 'node:crypto';
 import { fileChunks, parseStraceBatches, newStats } from '../core/strace';
 import { createSummarizer, HANDLED_SYSCALLS } from '../core/summary';
 
@@ -31,7 +32,15 @@ export interface WorkerResult {
   unparsed: number;
   /** A digest of the result so the work cannot be optimised away (and to compare runs). */
   check: string;
+  /**
+   * parse+summarize: sha256 of the profile's JSON, taken after the measurement (its time and
+   * memory are not counted), so two builds can be shown to give byte-identical profiles.
+   */
+  digest?: string;
 }
+
+/** The profile of the last summarize run, digested once the measurement is over. */
+let lastProfile: unknown;
 
 /** Peak RSS at the end of the first pass of a replayed run (see WorkerResult.firstPassMaxRss). */
 let firstPassMaxRss: number | undefined;
@@ -103,6 +112,7 @@ async function parse(
   if (summarizer) {
     const profile = summarizer.finish({ lines: stats.lines, unparsable: stats.unparsed });
     check = `${profile.actions.length} actions, ${Object.keys(profile.syscalls).length} syscall names`;
+    lastProfile = profile;
   }
   return { lines: stats.lines, bytes: stats.bytes, events, unparsed: stats.unparsed, check };
 }
@@ -115,7 +125,11 @@ export async function runWorker(mode: WorkerMode, file: string, minBytes: number
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  return { mode, seconds, cpuSeconds, maxRss, ...(minBytes > 0 ? { firstPassMaxRss } : {}), ...r };
+  const digest =
+    lastProfile === undefined
+      ? {}
+      : { digest: createHash('sha256').update(JSON.stringify(lastProfile)).digest('hex') };
+  return { mode, seconds, cpuSeconds, maxRss, ...(minBytes > 0 ? { firstPassMaxRss } : {}), ...r, ...digest };
 }
 
 if (require.main === module) {

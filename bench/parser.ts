@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { WorkerMode, WorkerResult } from './parser-worker';
+import { compareBuilds, type Stage } from './parserCompare';
 
 const REPEATS = Number(process.env.HUSH_BENCH_REPEATS ?? 3);
 const BIG_BYTES = Number(process.env.HUSH_BENCH_BIG_BYTES ?? 2 * 1024 ** 3);
@@ -60,8 +61,13 @@ export function ensureBenchLog(kind: LogKind = 'files', log = benchLogPath(kind)
   return log;
 }
 
-function runWorker(mode: WorkerMode, file: string, minBytes = 0, nodeFlags: string[] = []): WorkerResult {
-  const worker = path.join(__dirname, 'parser-worker.js');
+function runWorker(
+  mode: WorkerMode,
+  file: string,
+  minBytes = 0,
+  nodeFlags: string[] = [],
+  worker = path.join(__dirname, 'parser-worker.js'),
+): WorkerResult {
   const out = execFileSync(process.execPath, [...nodeFlags, worker, mode, file, String(minBytes)], {
     encoding: 'utf8',
     maxBuffer: 1024 * 1024,
@@ -192,4 +198,33 @@ export async function runParserBench(print: (line: string) => void): Promise<Par
       `low-memory flags ${verdict(bigSummarizeCapped.maxRss <= TARGET_RSS)} (${mbBoth(bigSummarizeCapped.maxRss)})`,
   );
   return { logs, bigParse, bigSummarize, bigSummarizeCapped };
+}
+
+/**
+ * `HUSH_BENCH_BASELINE=DIR npm run bench`: this build against the build in DIR (a `dist`
+ * directory, e.g. main's, built in another checkout), interleaved in one run (parserCompare.ts).
+ * HUSH_BENCH_ROUNDS (5) rounds; HUSH_BENCH_STAGES picks stages (default all:
+ * files-parse,files-summarize,files-capped,service-parse,service-summarize,service-capped).
+ */
+export function runParserComparison(baselineDist: string, print: (line: string) => void): void {
+  const rounds = Number(process.env.HUSH_BENCH_ROUNDS ?? 5);
+  const all: Stage[] = (['files', 'service'] as const).flatMap((kind) => [
+    { kind, mode: 'parse' as const, flags: [], label: 'parse' },
+    { kind, mode: 'summarize' as const, flags: [], label: 'parse+summarize' },
+    { kind, mode: 'summarize' as const, flags: LOW_MEMORY_FLAGS, label: 'parse+summarize, low-mem flags' },
+  ]);
+  const key = (st: Stage): string =>
+    `${st.kind}-${st.mode === 'parse' ? 'parse' : st.flags.length ? 'capped' : 'summarize'}`;
+  const wanted = process.env.HUSH_BENCH_STAGES?.split(',');
+  const stages = wanted ? all.filter((st) => wanted.includes(key(st))) : all;
+  const logs = { files: ensureBenchLog('files'), service: ensureBenchLog('service') };
+  compareBuilds(
+    { label: 'baseline', dist: baselineDist },
+    { label: 'this', dist: path.resolve(__dirname, '..') },
+    stages,
+    logs,
+    rounds,
+    (worker, mode, file, flags) => runWorker(mode, file, 0, flags, worker),
+    print,
+  );
 }

@@ -2,10 +2,13 @@
  * `npm run bench`: hush's performance figures, each against a baseline measured in the same run.
  * Not a test: nothing here fails a build; it prints numbers for people to read.
  */
-import { runParserBench } from './parser';
+import { runParserBench, runParserComparison } from './parser';
 
 async function main(): Promise<void> {
-  await runParserBench((line) => process.stdout.write(line + '\n'));
+  const print = (line: string): void => void process.stdout.write(line + '\n');
+  const baseline = process.env.HUSH_BENCH_BASELINE;
+  if (baseline) runParserComparison(baseline, print);
+  else await runParserBench(print);
 }
 
 if (require.main === module) {
