@@ -9,12 +9,14 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * The stages of core/, lowest first. A stage imports only from stages below it; stages sharing a
- * slot may import each other. core/summary and core/profile share one: the summarizer builds the
- * Profile document core/profile defines, out of the Actions core/summary defines.
+ * slot may import each other (none do today). core/profile sits below core/summary: the summarizer
+ * builds the Profile document core/profile defines, and core/profile names Actions only through
+ * core/summary/actions.ts, a vocabulary leaf.
  */
 const CORE_STAGES = [
   ['strace'],
-  ['summary', 'profile'],
+  ['profile'],
+  ['summary'],
   ['systemd'],
   ['resolve'],
   ['dropin'],
