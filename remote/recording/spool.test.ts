@@ -73,7 +73,7 @@ describe('the slot writer (sh, awk, gzip on this machine)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(capBytes: number, writes: string[]): Promise<void> {
+  async function run(capBytes: number, writes: string[], whileRunning?: () => void): Promise<void> {
     const p = {
       ...recordingPaths('x.service', 'x-1'),
       dir,
@@ -97,6 +97,7 @@ describe('the slot writer (sh, awk, gzip on this machine)', () => {
       writeFileSync(`${dir}/fifo`, w);
       await new Promise((r) => setTimeout(r, 500));
     }
+    whileRunning?.();
     writeFileSync(`${dir}/stop`, '');
     // the wake-up: an O_RDWR open counts as a writer, so the blocked cat returns
     execFileSync('sh', ['-c', `: 1<>"${dir}/fifo"`]);
@@ -114,6 +115,14 @@ describe('the slot writer (sh, awk, gzip on this machine)', () => {
       newSegment: () => straceSegment(undefined),
     });
     expect(segs.filter((s) => s.complete).map((s) => s.lines)).toEqual([2, 1]);
+  });
+
+  test("a session's count is written as soon as it ends, not when the writer stops (awk may buffer a pipe)", async () => {
+    let seen = '';
+    await run(64 * 1024 * 1024, ['1 getpid() = 1\n', '2 getpid() = 2\n3 getuid() = 0\n'], () => {
+      seen = readFileSync(`${dir}/count/ExecStart-0`, 'utf8');
+    });
+    expect(parseCount(seen)).toEqual({ lines: 3, sessions: 2 });
   });
 
   test('at the cap the file is cut, the flag set, and the rest drained (the writer never blocks the tracee)', async () => {

@@ -88,10 +88,16 @@ export function spoolFile(p: RecordingPaths, slot: string): string {
 /**
  * The writer for one slot, as a shell pipeline: copy the FIFO once per strace session and mark its
  * end, while no stop flag exists and the FIFO is still there (restore.sh removes the session
- * directory), count trace lines and non-empty sessions (at each session's end and every 4096
- * lines), gzip -1, and cut the file at the cap while still draining. The copier's pid is kept so
- * that the writer's stop can end a copier blocked in open() (writer.sh). `endMarker` is
- * remote/profile/collect.ts END_OF_TRACE.
+ * directory), count trace lines and non-empty sessions, gzip -1, and cut the file at the cap while
+ * still draining. The copier's pid is kept so that the writer's stop can end a copier blocked in
+ * open() (writer.sh). `endMarker` is remote/profile/collect.ts END_OF_TRACE.
+ *
+ * The counter is one awk per strace session, fed by that session's copier alone: it sees the end
+ * of its input when strace closes the FIFO, so the count file is right as soon as a session ends.
+ * One awk over the whole slot could not know that: Debian's awk (mawk) fills its input buffer from
+ * a pipe before it handles a line, so a short session (an ExecReload) and its end marker sat unread
+ * until more trace came, and `status` counted no session. Each awk starts from the totals the
+ * previous one wrote, and rewrites them every 4096 lines and at the session's end.
  */
 export function slotWriter(
   p: RecordingPaths,
@@ -103,11 +109,12 @@ export function slotWriter(
   const count = `${p.countDir}/${a.slot}`;
   const pidFile = copierPidFile(p, a.slot);
   const running = and(...a.stopFlags.map((f) => sh`[ ! -e ${f} ]`), sh`[ -p ${a.fifo} ]`);
-  const loop = sh`while ${running}; do cat -- ${a.fifo} & echo "$!" > ${pidFile}; wait "$!"; printf '%s\\n' ${a.endMarker}; done`;
-  // awk: -v takes the marker and the count file as data; the program text is constant
-  const counter = sh`awk -v m=${a.endMarker} -v c=${count} 'function w() { printf "lines=%d sessions=%d\\n", n, s > c; close(c) } { print } $0 == m { if (k > 0) s++; k = 0; w(); next } { n++; k++ } n % 4096 == 0 { w() } END { w() }'`;
+  // awk: -v takes the count file as data; the program text is constant
+  const counter = sh`awk -v c=${count} 'function w() { printf "lines=%d sessions=%d\\n", n, s > c; close(c) } BEGIN { if ((getline t < c) > 0) { split(t, f, /[= ]/); n = f[2] + 0; s = f[4] + 0 } close(c) } { print; n++; k++ } n % 4096 == 0 { w() } END { if (k > 0) s++; w() }'`;
+  const session = sh`{ cat -- ${a.fifo} & echo "$!" > ${pidFile}; wait "$!"; } | ${counter}`;
+  const loop = sh`while ${running}; do ${session}; printf '%s\\n' ${a.endMarker}; done`;
   const cut = sh`{ head -c ${String(a.capBytes)} > ${file}; if [ -n "$(head -c 1)" ]; then touch -- ${p.cappedFlag}; cat > /dev/null; fi; }`;
-  return sh`${loop} | ${counter} | gzip -1 | ${cut}`;
+  return sh`${loop} | gzip -1 | ${cut}`;
 }
 
 /** Where a slot's writer keeps the pid of its current `cat` (writer.sh ends a blocked one). */
