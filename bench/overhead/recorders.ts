@@ -25,6 +25,8 @@ export type RecorderName =
   | 'hush decisions'
   | 'hush full'
   | 'hush ebpf'
+  /** the in-kernel recorder built from another revision (HUSH_OVERHEAD_EBPF_BASELINE): before/after in one run */
+  | 'hush ebpf baseline'
   /** bpftrace-prototype.ts: the cost of in-kernel recording, not a hush recorder */
   | 'bpftrace prototype'
   | 'shh';

@@ -4,6 +4,7 @@
  *   bash bench/overhead/setup.sh      # once: Debian's nginx, redis, wrk, bpftrace; tracefs
  *   npm run bench:overhead            # HUSH_OVERHEAD_ROUNDS (5), HUSH_OVERHEAD_SECONDS (8),
  *                                     # HUSH_OVERHEAD_SERVICES (nginx,redis), HUSH_OVERHEAD_RECORDERS
+ *                                     # ('hush ebpf baseline': HUSH_OVERHEAD_EBPF_BASELINE=BINARY)
  *
  * Each round runs every recorder once per service, in an order rotated round by round, so that
  * the shared machine's load drifts over all of them alike: the service unprofiled, under hush's
@@ -181,8 +182,12 @@ async function startBpftracePrototype(service: BenchService, cg: string): Promis
  * (sigLines), its stream drained into this process. Its kernel side runs in the service's own
  * syscalls (charged to the cgroup); its user-space side is outside the cgroup and added per run.
  */
-async function startHushEbpf(service: BenchService, cg: string, scratch: string): Promise<Started> {
-  const binary = localRecorderBinary();
+async function startHushEbpf(
+  service: BenchService,
+  cg: string,
+  scratch: string,
+  binary: string | undefined,
+): Promise<Started> {
   if (!binary)
     throw new Error('hush ebpf: the recorder is not built (npm run build; native/recorder/build.sh)');
   const sigs = path.join(scratch, 'recorder.sigs');
@@ -243,7 +248,14 @@ async function startRecorder(
 ): Promise<Started> {
   const command = service.execStart.split(' ');
   if (recorder === 'bpftrace prototype') return startBpftracePrototype(service, cg);
-  if (recorder === 'hush ebpf') return startHushEbpf(service, cg, scratch);
+  if (recorder === 'hush ebpf') return startHushEbpf(service, cg, scratch, localRecorderBinary());
+  if (recorder === 'hush ebpf baseline') {
+    // another build of native/recorder (e.g. main's, before a change), run in the same rounds
+    const baseline = process.env.HUSH_OVERHEAD_EBPF_BASELINE;
+    if (!baseline || !fs.existsSync(baseline))
+      throw new Error('hush ebpf baseline: set HUSH_OVERHEAD_EBPF_BASELINE to a hush-recorder binary');
+    return startHushEbpf(service, cg, scratch, baseline);
+  }
   if (recorder === 'unprofiled') {
     const p = spawnIn(cg, command, { stdio: 'ignore' });
     return { waitFor: [p], traceBytes: () => 0, output: () => '', note: '' };

@@ -202,9 +202,8 @@ int main(int argc, char **argv) {
   snprintf(dir, sizeof(dir), "%s%s", root, cgroup);
   struct stat st;
   if (stat(dir, &st) == 0) {
-    u64 id = st.st_ino;
-    u8 one = 1;
-    bpf_map_update_elem(bpf_map__fd(skel->maps.cgroups), &id, &one, BPF_ANY);
+    /* slot 0 of the kernel side's cgroup ids is the loader's; cgroup_mkdir fills the others */
+    skel->bss->unit_cgids[0] = st.st_ino;
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);

@@ -27,6 +27,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define CGROUP_PATH_MAX 256
+#define NEAR 64 /* per-thread identity cache slots (a power of two) */
+#define FAST_CGROUPS 8 /* cgroup ids checked without a map lookup */
 
 /* Set by the loader before load. */
 const volatile char unit_cgroup[CGROUP_PATH_MAX] = {};
@@ -35,6 +37,17 @@ const volatile u64 seed = 0;
 
 /* Records the ring buffer had no room for, and decoded calls without per-task storage. */
 u64 lost = 0;
+
+/*
+ * The unit's cgroup ids, compared without a map lookup: every system call on the host passes
+ * in_unit(), so its cost is paid by every process, not only the unit's. Slot 0 is the loader's
+ * (the unit's cgroup when the recording starts); cgroup_mkdir fills the others (a restart's new
+ * cgroup, a delegated sub-cgroup) and, once they are full, the `cgroups` map, flagged by
+ * cgroups_spilled so that the map is only looked up when it holds anything.
+ */
+u64 unit_cgids[FAST_CGROUPS] = {};
+u32 cgids_used = 0;
+u32 cgroups_spilled = 0;
 
 struct pending {
   struct record rec;
@@ -46,6 +59,15 @@ struct pending {
   u8 walked;
   u8 prestart; /* an exec by a process that had not started: counted at exit if it started it */
   u8 slack[264]; /* keeps masked copies inside the value (the verifier's bounds) */
+  /*
+   * This thread's last identities, direct-mapped by their low bits (stored | 1, so an empty slot
+   * never matches): entry identities whose decorations were walked, exit identities recorded. A
+   * hit is an identity the shared LRU maps below have already seen, so it is skipped without
+   * their lookup; a miss falls through to them. A request loop repeats the same few calls, so
+   * nearly every repeat stops here.
+   */
+  u64 near_in[NEAR];
+  u64 near_out[NEAR];
 };
 
 struct {
@@ -92,12 +114,18 @@ struct {
  * systemd-executor (the kernel's name for the executed file, at sched_process_exec, whatever path
  * the exec named); its children inherit that. A started process never stops counting, so nothing
  * the service executes later hides it.
+ *
+ * One byte per pid (the kernel's global tgid, below PID_MAX_LIMIT), eight to an array element: an
+ * array lookup is inlined by the verifier, where a hash lookup cost every system call of the unit
+ * two helper calls (entry and exit). 4 MiB. Each byte is written alone (a byte store), so two
+ * processes sharing an element never overwrite each other.
  */
+#define PID_MAX_LIMIT (4 * 1024 * 1024)
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, PID_MAX_LIMIT / 8);
   __type(key, u32);
-  __type(value, u8);
+  __type(value, u64);
 } started SEC(".maps");
 
 /* Identities of calls whose fd decorations were walked (at entry) and of records emitted. */
@@ -122,11 +150,27 @@ struct {
 
 static __always_inline bool in_unit(void) {
   u64 cg = bpf_get_current_cgroup_id();
+#pragma unroll
+  for (int i = 0; i < FAST_CGROUPS; i++)
+    if (unit_cgids[i] == cg) return true;
+  if (!cgroups_spilled) return false;
   return bpf_map_lookup_elem(&cgroups, &cg) != 0;
 }
 
+static __always_inline volatile u8 *started_byte(u32 tgid) {
+  u32 k = tgid >> 3;
+  u64 *v = bpf_map_lookup_elem(&started, &k);
+  return v ? (volatile u8 *)v + (tgid & 7) : 0;
+}
+
 static __always_inline bool is_started(u32 tgid) {
-  return bpf_map_lookup_elem(&started, &tgid) != 0;
+  volatile u8 *b = started_byte(tgid);
+  return b && *b;
+}
+
+static __always_inline void set_started(u32 tgid, u8 on) {
+  volatile u8 *b = started_byte(tgid);
+  if (b) *b = on;
 }
 
 static __always_inline u64 mix(u64 h, u64 v) {
@@ -156,36 +200,32 @@ static __always_inline u64 mix_object(u64 h, struct path *path) {
 /* ------------------------------------------------------------------ hashing byte strings */
 
 
-struct hash_ctx {
-  const u8 *buf;
-  u32 len;
-  u64 h;
-};
-
-static long hash_word(u32 i, struct hash_ctx *c) {
-  u32 at = i * 8;
-  if (at >= c->len) return 1;
-  u64 w = 0;
-  bpf_probe_read_kernel(&w, 8, c->buf + (at & (STR_MAX * 2 - 1)));
-  u32 left = c->len - at;
-  if (left < 8) w &= (1ULL << (left * 8)) - 1;
-  c->h = mix(c->h, w);
-  return 0;
-}
-
+/*
+ * `buf` is a field of the per-task `pending` value (map memory): read in place, a word at a time,
+ * bytes past `len` masked off. (Each word is a direct load: the first version read every word with
+ * a helper call from a bpf_loop callback, the largest part of a decoded call's cost.) `max` is a
+ * power of two the field's size; the mask keeps every load inside it for the verifier.
+ */
 static __always_inline u64 hash_bytes(u64 h, const u8 *buf, u32 len, u32 max) {
-  struct hash_ctx c = {.buf = buf, .len = len > max ? max : len, .h = mix(h, len)};
-  bpf_loop((max + 7) / 8, hash_word, &c, 0);
-  return c.h;
+  if (len > max) len = max;
+  h = mix(h, len);
+  for (u32 at = 0; at < max; at += 8) {
+    if (at >= len) break;
+    u64 w = *(const u64 *)(buf + (at & (max - 8)));
+    u32 left = len - at;
+    if (left < 8) w &= (1ULL << (left * 8)) - 1;
+    h = mix(h, w);
+  }
+  return h;
 }
 
 /* ------------------------------------------------------------------ fds and their paths */
 
 static __always_inline struct file *fd_file(struct task_struct *task, s64 fd) {
   if (fd < 0) return 0;
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  struct fdtable *fdt = task->files->fdt;
   if (!fdt) return 0;
-  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  unsigned int max = fdt->max_fds;
   if ((u64)fd >= max) return 0;
   struct file **arr = BPF_CORE_READ(fdt, fd);
   struct file *f = 0;
@@ -295,8 +335,16 @@ int BPF_PROG(on_cgroup_mkdir, struct cgroup *cgrp, const char *path) {
   char next = buf[len & (CGROUP_PATH_MAX - 1)];
   if (next != 0 && next != '/') return 0;
   u64 id = BPF_CORE_READ(cgrp, kn, id);
+  /* cgroup_mkdir fires under the kernel's cgroup_mutex: no two run at once, no atomic needed */
+  u32 slot = 1 + cgids_used;
+  if (slot < FAST_CGROUPS) {
+    unit_cgids[slot] = id;
+    cgids_used = slot;
+    return 0;
+  }
   u8 one = 1;
   bpf_map_update_elem(&cgroups, &id, &one, BPF_ANY);
+  cgroups_spilled = 1;
   return 0;
 }
 
@@ -352,8 +400,7 @@ int BPF_PROG(on_exec, struct task_struct *task, int old_pid, struct linux_binprm
       if (name[i] != executor[i]) same = false;
     if (same) return 0;
   }
-  u8 one = 1;
-  bpf_map_update_elem(&started, &tgid, &one, BPF_ANY);
+  set_started(tgid, 1);
   return 0;
 }
 
@@ -363,8 +410,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
   u32 cpid = BPF_CORE_READ(child, pid);
   u32 ctgid = BPF_CORE_READ(child, tgid);
   if (cpid != ctgid || !is_started(ptgid)) return 0;
-  u8 one = 1;
-  bpf_map_update_elem(&started, &cpid, &one, BPF_ANY);
+  set_started(cpid, 1);
   return 0;
 }
 
@@ -372,7 +418,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task) {
   u32 pid = BPF_CORE_READ(task, pid);
   u32 tgid = BPF_CORE_READ(task, tgid);
-  if (pid == tgid) bpf_map_delete_elem(&started, &tgid);
+  if (pid == tgid) set_started(tgid, 0);
   return 0;
 }
 
@@ -391,13 +437,14 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   }
   struct sig *s = bpf_map_lookup_elem(&sigs, &nr);
   if (!s || !(s->flags & SIG_DECODE)) return 0;
+  /* regs is a BTF pointer (tp_btf): direct loads, no helper call per register */
   u64 a[6];
-  a[0] = BPF_CORE_READ(regs, di);
-  a[1] = BPF_CORE_READ(regs, si);
-  a[2] = BPF_CORE_READ(regs, dx);
-  a[3] = BPF_CORE_READ(regs, r10);
-  a[4] = BPF_CORE_READ(regs, r8);
-  a[5] = BPF_CORE_READ(regs, r9);
+  a[0] = regs->di;
+  a[1] = regs->si;
+  a[2] = regs->dx;
+  a[3] = regs->r10;
+  a[4] = regs->r8;
+  a[5] = regs->r9;
   /* setsockopt: only IPV6_V6ONLY carries a decision */
   if (s->special == SP_V6ONLY && (a[1] != 41 || a[2] != 26)) return 0;
   /* fcntl: only the dup commands change the fd table the summary keeps */
@@ -463,9 +510,26 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
     if (at >= 6) continue;
     s64 fd = (s32)a[at];
     if (fd == AT_FDCWD) {
-      p->fdpath[j].mnt = BPF_CORE_READ(task, fs, pwd.mnt);
-      p->fdpath[j].dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+      /*
+       * The cwd's dentry is reached from the task (a BTF pointer): its identity is read with
+       * direct loads here (mix_object reads a file's with helper calls: the fd table gives plain
+       * addresses), the same fields in the same order.
+       */
+      struct fs_struct *fs = task->fs;
+      struct dentry *cwd = fs->pwd.dentry;
+      p->fdpath[j].mnt = fs->pwd.mnt;
+      p->fdpath[j].dentry = cwd;
       p->fdstate[j] = 2;
+      h = mix(h, 2);
+      /* the addresses as numbers: read back from the map value (the verifier forbids pointer math) */
+      h = mix(h, *(volatile u64 *)&p->fdpath[j].dentry);
+      h = mix(h, *(volatile u64 *)&p->fdpath[j].mnt);
+      if (cwd) {
+        h = mix(h, cwd->d_name.hash_len);
+        struct inode *ino = cwd->d_inode;
+        h = mix(h, ino ? ino->i_ino : 0);
+      }
+      continue;
     } else {
       struct file *f = fd_file(task, fd);
       if (!f) {
@@ -483,12 +547,16 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
   }
   p->k1 = h;
   /* Decorations are read at entry, as strace reads them, the first time this identity is seen. */
-  if (!bpf_map_lookup_elem(&seen_in, &h)) {
-    u8 one = 1;
-    bpf_map_update_elem(&seen_in, &h, &one, BPF_ANY);
-    if (p->fdstate[0] == 1 || p->fdstate[0] == 2) decorate(p, 0, task, &p->fdpath[0], p->fdfile[0]);
-    if (p->fdstate[1] == 1 || p->fdstate[1] == 2) decorate(p, 1, task, &p->fdpath[1], p->fdfile[1]);
-    p->walked = 1;
+  u64 *near = &p->near_in[h & (NEAR - 1)];
+  if (*near != (h | 1)) {
+    if (!bpf_map_lookup_elem(&seen_in, &h)) {
+      u8 one = 1;
+      bpf_map_update_elem(&seen_in, &h, &one, BPF_ANY);
+      if (p->fdstate[0] == 1 || p->fdstate[0] == 2) decorate(p, 0, task, &p->fdpath[0], p->fdfile[0]);
+      if (p->fdstate[1] == 1 || p->fdstate[1] == 2) decorate(p, 1, task, &p->fdpath[1], p->fdfile[1]);
+      p->walked = 1;
+    }
+    *near = h | 1;
   }
   p->active = 1;
   return 0;
@@ -497,7 +565,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id) {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
   if (!in_unit()) return 0;
-  u32 nr = (u32)BPF_CORE_READ(regs, orig_ax);
+  u32 nr = (u32)regs->orig_ax;
   if (nr >= NR_MAX) return 0;
   if (!is_started(bpf_get_current_pid_tgid() >> 32)) return 0;
   struct task_struct *task = bpf_get_current_task_btf();
@@ -562,6 +630,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret) {
     }
   }
   if (!(s->flags & SIG_NO_DEDUP)) {
+    u64 *near = &p->near_out[h & (NEAR - 1)];
+    if (*near == (h | 1)) return 0;
+    *near = h | 1;
     if (bpf_map_lookup_elem(&seen, &h)) return 0;
     u8 one = 1;
     bpf_map_update_elem(&seen, &h, &one, BPF_ANY);
