@@ -17,8 +17,18 @@ export class Interner {
   private readonly keys: (string | undefined)[];
   private readonly mask: number;
   private size = 0;
+  /**
+   * The table slot of the string the last `intern` returned, or -1 when it has none (too long, or
+   * the table full): a caller may keep per-string data in an array indexed by it.
+   */
+  slot = -1;
 
   /** `bits`: the table has 2^bits slots, of which at most half are used. */
+  /** The number of slots (a bound for {@link slot}). */
+  get capacity(): number {
+    return this.keys.length;
+  }
+
   constructor(bits = 10) {
     this.keys = new Array<string | undefined>(1 << bits).fill(undefined);
     this.mask = (1 << bits) - 1;
@@ -27,6 +37,7 @@ export class Interner {
   /** The one string equal to `s[start, end)`: the stored copy when seen before, else a new one. */
   intern(s: string, start: number, end: number): string {
     const len = end - start;
+    this.slot = -1;
     if (len > MAX_INTERNED_LENGTH) return s.slice(start, end);
     // FNV-1a over the char codes: names are short, a multiply per char is cheap
     let h = 0x811c9dc5 ^ len;
@@ -35,13 +46,17 @@ export class Interner {
     for (;;) {
       const k = this.keys[slot];
       if (k === undefined) break;
-      if (k.length === len && s.startsWith(k, start)) return k;
+      if (k.length === len && s.startsWith(k, start)) {
+        this.slot = slot;
+        return k;
+      }
       slot = (slot + 1) & this.mask;
     }
     const own = ownCopy(s.slice(start, end));
     if (this.size * 2 < this.keys.length) {
       this.keys[slot] = own;
       this.size++;
+      this.slot = slot;
     }
     return own;
   }
