@@ -1,6 +1,12 @@
 import type { HostFacts } from '../core/profile/hostFacts';
-import type { Connection } from './connection';
-import { dropInAssignments, parseRound, roundCommand, watchUnit, WatchIncompleteError } from './watch';
+import {
+  dropInAssignments,
+  parseRound,
+  roundCommand,
+  watchUnit,
+  WatchIncompleteError,
+  type WatchLink,
+} from './watch';
 
 const text = (c: ReturnType<typeof roundCommand>) => c.text;
 
@@ -38,16 +44,15 @@ describe('a watch that cannot read the journal is not a quiet window', () => {
   const relax = { dropIn: [], facts: {} as HostFacts };
   const unreachable = () => Promise.reject(new Error('Timed out while waiting for handshake'));
   /** A host whose journal is empty: every round succeeds with nothing to report. */
-  const quietHost = (): Connection =>
-    ({
-      closed: false,
-      target: 'root@test',
-      exec: (_cmd: unknown) => {
-        const m = /m='?(@@hush-watch-[0-9a-f]+@@)/.exec(String((_cmd as { text: string }).text))?.[1] ?? '';
-        return Promise.resolve({ code: 0, stdout: `${m}\n12\n${m}\n/usr/sbin/nginx\n`, stderr: '' });
-      },
-      close: () => Promise.resolve(),
-    }) as unknown as Connection;
+  const quietHost = (): WatchLink => ({
+    closed: false,
+    target: 'root@test',
+    exec: (cmd) => {
+      const m = /m='?(@@hush-watch-[0-9a-f]+@@)/.exec(cmd.text)?.[1] ?? '';
+      return Promise.resolve({ code: 0, stdout: `${m}\n12\n${m}\n/usr/sbin/nginx\n`, stderr: '' });
+    },
+    close: () => Promise.resolve(),
+  });
 
   test('every read failing (an overloaded host refusing handshakes) throws WatchIncompleteError', async () => {
     const log: string[] = [];

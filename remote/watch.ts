@@ -29,7 +29,7 @@ import { parseDropIn } from '../core/dropin/parse';
 import type { Profile } from '../core/profile/schema';
 import { HardeningMode, type Assignment } from '../core/resolve/plan';
 import { EXEC_DIRECTIVES } from '../core/systemd/execLines';
-import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { readDropInState } from './hardeningState';
 import { probe } from './probe';
 import { sh, type ShellCommand } from './shell';
@@ -39,9 +39,15 @@ import { parseRunnableUnitName } from './unitName';
 /** Where a watch starts: a journal cursor (taken before an apply), or a time (µs since the epoch). */
 export type WatchStart = { cursor: string } | { sinceUs: bigint } | 'now';
 
+/** What a watch needs of its connection: commands, and to know and end the session (a Connection is one). */
+export interface WatchLink extends HostExec {
+  readonly closed: boolean;
+  close(): Promise<void>;
+}
+
 export interface WatchOptions {
   /** Opens a connection; called again after a cut. */
-  connect: () => Promise<Connection>;
+  connect: () => Promise<WatchLink>;
   unit: string;
   durationMs: number;
   since?: WatchStart;
@@ -76,7 +82,7 @@ export interface WatchResult {
 const ROUND_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The journal's current end, to start a watch at (cursor of no entry yet). */
-export async function journalCursor(conn: Connection): Promise<string> {
+export async function journalCursor(conn: HostExec): Promise<string> {
   const r = await conn.exec(sh`journalctl -n 0 --show-cursor -q --no-pager`, {
     check: true,
     timeoutMs: 60_000,
@@ -185,7 +191,7 @@ export async function watchUnit(opts: WatchOptions): Promise<WatchResult> {
   const denials: Denial[] = [];
   const seen = new Set<string>();
   let start: WatchStart = opts.since ?? 'now';
-  let conn: Connection | undefined;
+  let conn: WatchLink | undefined;
   let reconnects = 0;
   let rounds = 0;
   let entries = 0;
@@ -275,7 +281,7 @@ export function dropInAssignments(text: string | null): { dropIn: Assignment[]; 
  * drop-in. Two round trips (the probe, the drop-in read).
  */
 export async function relaxContextFor(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   profile?: Profile,
 ): Promise<RelaxContext & { programs: string[] }> {
