@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { ApplyError, applyResultOf, checkDropInText } from './apply';
 import {
   enforceSessionPolicy,
+  keepCgroupScopedOptions,
   parseSessionReach,
   profileSessionEvidence,
   restrictPlanToSessionSafe,
@@ -260,6 +261,10 @@ describe('session units', () => {
     expect(() => restrictPlanToSessionSafe({ ...plan, chosen: [plan.chosen[0]!] }, reach)).toThrow(
       /the profile allows none of them/,
     );
+    // Declared rather than detected (a caller without a connection, e.g. the Pulumi component): the
+    // same filter, whatever the host; the apply checks the host afterwards.
+    expect(keepCgroupScopedOptions(plan, 'ssh.service')).toEqual(kept);
+    expect(keepCgroupScopedOptions({ ...plan, chosen: [plan.chosen[0]!] }, 'ssh.service').chosen).toEqual([]);
   });
 
   it('at rest (nobody logged in, no job running): a unit whose program opens PAM sessions', () => {

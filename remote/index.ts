@@ -65,6 +65,7 @@ export {
   enforceSessionPolicy,
   restrictPlanToSessionSafe,
   sessionSafeOptions,
+  keepCgroupScopedOptions,
   SessionUnitError,
   SessionUnitPolicy,
   CGROUP_SCOPED_OPTIONS,

@@ -282,21 +282,32 @@ export function enforceSessionPolicy(
 export function restrictPlanToSessionSafe(plan: Plan, reach: SessionReach): Plan {
   if (reach.evidence.length === 0) return plan;
   enforceSessionPolicy(reach, 'session-safe');
-  const safe = sessionSafeOptions(reach);
-  const kept = plan.chosen.filter((d) => safe.has(d.option));
-  if (kept.length === 0) {
+  const kept = keepCgroupScopedOptions(plan, reach.unit);
+  if (kept.chosen.length === 0) {
     throw new SessionUnitError(
       reach,
       'session-safe',
-      `${why(reach)}. --session-safe keeps ${[...safe].join(', ')} only, and the profile allows none of them.`,
+      `${why(reach)}. --session-safe keeps ${[...CGROUP_SCOPED_OPTIONS].join(', ')} only, and the profile allows none of them.`,
     );
   }
+  return kept;
+}
+
+/**
+ * The plan with only the options on the unit's own cgroup (CGROUP_SCOPED_OPTIONS); the others move
+ * to `rejected`. Pure, and without looking at the host: for a caller that was TOLD the unit starts
+ * sessions (a declared `sessionUnit: 'session-safe'`, e.g. the Pulumi component, which resolves
+ * without a connection). The apply that follows still checks the host (applyDropIn enforces the
+ * policy there, and refuses where sessions stay in the unit's cgroup).
+ */
+export function keepCgroupScopedOptions(plan: Plan, unit: string): Plan {
+  const kept = plan.chosen.filter((d) => CGROUP_SCOPED_OPTIONS.has(d.option));
   const dropped = plan.chosen
-    .filter((d) => !safe.has(d.option))
+    .filter((d) => !CGROUP_SCOPED_OPTIONS.has(d.option))
     .map((d) => ({
       option: d.option,
       value: Array.isArray(d.value) ? d.value.join(' ') : d.value,
-      why: `--session-safe: ${reach.unit}'s sessions would inherit it`,
+      why: `--session-safe: ${unit}'s sessions would inherit it`,
     }));
   return { ...plan, chosen: kept, rejected: [...plan.rejected, ...dropped] };
 }

@@ -216,6 +216,7 @@ export const command: CliCommand = {
           ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
           ...(tracing !== undefined ? { tracing } : {}),
           ...(recorder !== undefined ? { recorder } : {}),
+          sessionUnit,
           log,
         });
         for (const w of r.warnings) log(`warning: ${w}`);

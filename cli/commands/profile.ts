@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { profileNotes } from '../../core/profile';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
-import { detectSessionReach, enforceSessionPolicy } from '../../remote/sessionUnits';
 import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { SESSION_FLAGS, SESSION_USAGE, sessionPolicyFromFlags } from '../sessionFlags';
@@ -104,15 +103,6 @@ export const command: CliCommand = {
     const untilStopped =
       durationMs === undefined && values.workload === undefined && values['workload-local'] === undefined;
 
-    // A unit that starts login sessions is refused before it is restarted under strace (which
-    // would trace every login of the window): apply would refuse its hardening anyway.
-    const probeConn = await connectFromFlags(values, io, 'profile');
-    try {
-      enforceSessionPolicy(await detectSessionReach(probeConn, unit), sessionUnit);
-    } finally {
-      await probeConn.close();
-    }
-
     const stop = new AbortController();
     const interrupts = onInterrupt(io, stop, untilStopped, watchdogTimeoutSec ?? 60);
     let result: ProfileServiceResult;
@@ -128,6 +118,8 @@ export const command: CliCommand = {
         compress: values.compress === true,
         ...(tracing !== undefined ? { tracing } : {}),
         ...(recorder !== undefined ? { recorder } : {}),
+        // a unit that starts login sessions is refused before it is restarted under strace
+        sessionUnit,
         signal: stop.signal,
         log,
       });

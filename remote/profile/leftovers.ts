@@ -11,9 +11,10 @@ import { parseRunnableUnitName } from '../unitName';
 import { DEFAULT_WATCHDOG_TIMEOUT_SEC } from '../../core/profiling/timeouts';
 import { disarmWatchdogCommand } from './deadline';
 import { sessionPaths } from './layout';
-import { restoreScript } from './restore';
+import { restoreScript, throwIfNotUndone } from './restore';
 import { MIN_GUARD_SEC, setAsidePaths } from './setAside';
 import { parseState } from './state';
+import { ProfilingError } from '../../core/profiling/errors';
 
 /** A live profiling session holds the unit: another operation must not tear it down. */
 export class ProfilingInProgressError extends Error {
@@ -109,9 +110,16 @@ export async function clearLeftovers(
   opts.log?.(`clearing leftovers of an earlier profiling session of ${name}: ${found.join(', ')}`);
   // The script is regenerated rather than read from the host: same text, and it also works when
   // the session directory (and its restore.sh) is already gone.
-  const out = await conn.exec(sh`sh -c ${restoreScript(p)} hush-restore; ${disarmWatchdogCommand(p)}`, {
-    check: true,
-    timeoutMs: 300_000,
-  });
+  const out = await conn.exec(
+    sh`sh -c ${restoreScript(p)} hush-restore; rc=$?; ${disarmWatchdogCommand(p)}; exit $rc`,
+    {
+      timeoutMs: 300_000,
+    },
+  );
+  throwIfNotUndone(name, out.stdout);
+  if (out.code !== 0)
+    throw new ProfilingError(
+      `clearing leftovers of ${name} failed (exit ${out.code}): ${(out.stderr || out.stdout).trim().slice(-400)}`,
+    );
   return { cleared: true, found, output: (out.stdout + out.stderr).trim() };
 }

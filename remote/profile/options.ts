@@ -3,6 +3,7 @@ import type { Profile } from '../../core/profile/schema';
 import type { Slot } from '../../core/profiling/wrapper';
 import type { Tracing } from '../../core/tracing';
 import type { Connection } from '../connection';
+import type { SessionUnitPolicy } from '../sessionUnits';
 
 export type RecorderChoice = 'auto' | 'ebpf' | 'strace';
 
@@ -11,6 +12,12 @@ export interface ProfileServiceOptions {
   unit: string;
   /** Opens a connection; called again to re-dial after a cut. */
   connect: () => Promise<Connection>;
+  /**
+   * Units whose children are login sessions or other people's jobs (remote/sessionUnits.ts): the
+   * plan step refuses them before anything is touched (default `refuse`), since the restart under
+   * the recorder would trace every login of the window and the hardening would reach every session.
+   */
+  sessionUnit?: SessionUnitPolicy;
   /** Window length. With workloads too, the window lasts until both are done. */
   durationMs?: number;
   /** Shell command run on the host (as root) during the window, e.g. a curl loop. */

@@ -18,6 +18,7 @@ import { isActive, unitCwd } from '../../core/profiling/unitInfo';
 import { planWrapper, refuseUnprofilable } from '../../core/profiling/wrapperPlan';
 import type { Connection } from '../connection';
 import { probe } from '../probe';
+import { detectSessionReach, enforceSessionPolicy } from '../sessionUnits';
 import { parseRunnableUnitName } from '../unitName';
 import { fifoPath, sessionPaths, type SessionPaths } from './layout';
 import { clearLeftovers } from './leftovers';
@@ -39,6 +40,8 @@ export async function planSession(
   const unit = parseRunnableUnitName(opts.unit).unit;
   const paths = sessionPaths(unit);
   const conn = await link.get();
+  // Look before touching: a unit whose children are login sessions is refused with the reason.
+  enforceSessionPolicy(await detectSessionReach(conn, unit), opts.sessionUnit ?? 'refuse');
   await clearLeftovers(conn, unit, { log });
   const watchdogSec = watchdogTimeoutSec(opts.watchdogTimeoutSec);
   const setAside = await setAsideForSession(conn, unit, 2 * watchdogSec);

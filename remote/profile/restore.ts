@@ -20,6 +20,7 @@ import type { SessionPaths } from './layout';
 import type { Link } from './link';
 import type { SessionPlan } from './state';
 import { undoUnitChanges } from './unitChanges';
+import { undoFailures } from './undo';
 import { readUnitInfo } from './unitInfo';
 import { activeStateOf, journalTail, waitActive } from './unitState';
 
@@ -35,6 +36,7 @@ export function restoreScript(p: SessionPaths): string {
     'was_active=yes',
     'if [ -r "$root/state" ]; then v=$(sed -n "s/^was_active=//p" "$root/state"); [ -n "$v" ] && was_active=$v; fi',
     'changed=no',
+    'undofailed=no',
     ...undoUnitChanges(p).map((c) => c.text),
     'touch -- "$root/stop" 2>/dev/null',
     stopRecorderCommand(p).text,
@@ -47,6 +49,8 @@ export function restoreScript(p: SessionPaths): string {
     'for f in "$root"/fifo/*; do [ -p "$f" ] && : 1<>"$f"; done',
     'rm -rf -- "$root"',
     `systemctl stop -- ${q(p.watchdogUnit + '.timer')} 2>/dev/null`,
+    // a change that could not be undone (undo.ts printed its path): the unit is not back
+    '[ "$undofailed" = yes ] && exit 1',
     'exit 0',
     '',
   ].join('\n');
@@ -62,8 +66,18 @@ export async function restoreOnHost(
 ): Promise<void> {
   log(`restoring ${p.unit} (${why})`);
   const conn = await link.get();
-  await conn.exec(sh`sh -c ${restoreScript(p)} hush-restore`, { timeoutMs });
+  const r = await conn.exec(sh`sh -c ${restoreScript(p)} hush-restore`, { timeoutMs });
   await disarmWatchdog(conn, p);
+  throwIfNotUndone(p.unit, r.stdout);
+}
+
+/** A restore whose output names a change it could not undo: the unit is not back. */
+export function throwIfNotUndone(unit: string, output: string): void {
+  const failed = undoFailures(output);
+  if (failed.length > 0)
+    throw new ProfilingError(
+      `${unit} is NOT back on its own configuration: ${failed.join('; ')}. Remove it as root, then \`systemctl daemon-reload\` and restart ${unit}`,
+    );
 }
 
 export interface UnitRestore {
@@ -76,7 +90,8 @@ export interface UnitRestore {
 /**
  * Ends the window on the unit: stops it under the recorder (ExecStop*= are traced too), undoes
  * the session's changes, daemon-reload, starts it again if it ran before, waits for it.
- * Problems are warnings: the trace collected so far is still worth keeping.
+ * Problems are warnings (the trace collected so far is still worth keeping), except a change that
+ * could not be undone (a file that cannot be removed): a ProfilingError naming it.
  */
 export async function restoreUnit(
   conn: Connection,
@@ -94,6 +109,7 @@ export async function restoreUnit(
   const back = await conn.exec(sh`${seq(...undoUnitChanges(p))}; systemctl daemon-reload && ${start}`, {
     timeoutMs: plan.restartTimeoutMs,
   });
+  throwIfNotUndone(unit, back.stdout);
   const activeState = wasActive
     ? await waitActive(conn, unit, plan.settleTimeoutMs)
     : await activeStateOf(conn, unit);

@@ -32,6 +32,8 @@ import {
 } from '../paths';
 import type { Connection } from '../connection';
 import { argv, sh, shQuote, type ShellCommand } from '../shell';
+import { ProfilingError } from '../../core/profiling/errors';
+import { removeOrReport, undoFailures } from './undo';
 
 /**
  * The directory that outranks /etc/systemd/system (`systemctl set-property --runtime` writes there
@@ -81,7 +83,7 @@ export function setAsidePaths(unit: string): SetAsidePaths {
  */
 export function undoSetAsideCommand(unit: string): ShellCommand {
   const p = setAsidePaths(unit);
-  return sh`if [ -L ${p.mask} ] && [ "$(readlink -- ${p.mask})" = /dev/null ]; then rm -f -- ${p.mask}; rmdir -- ${p.dir} 2>/dev/null; changed=yes; fi; systemctl stop -- ${p.guardUnit + '.timer'} 2>/dev/null; rm -f -- ${p.guardScript}`;
+  return sh`if [ -L ${p.mask} ] && [ "$(readlink -- ${p.mask})" = /dev/null ]; then ${removeOrReport(p.mask, p.dir)}; fi; systemctl stop -- ${p.guardUnit + '.timer'} 2>/dev/null; rm -f -- ${p.guardScript}`;
 }
 
 /**
@@ -165,13 +167,16 @@ export async function setAsideForSession(
 
 /** Puts the drop-in back in force now (a refusal after the set-aside, before any session exists). */
 export async function undoSetAside(conn: Connection, unit: string): Promise<void> {
-  await conn.exec(
+  const r = await conn.exec(
     sh`changed=no; ${undoSetAsideCommand(unit)}; if [ "$changed" = yes ]; then systemctl daemon-reload; fi`,
     {
       check: true,
       timeoutMs: 5 * 60_000,
     },
   );
+  const failed = undoFailures(r.stdout);
+  if (failed.length > 0)
+    throw new ProfilingError(`hush's hardening of ${unit} is still set aside: ${failed.join('; ')}`);
 }
 
 /** Whether the mask is in place, as a command printing `aside` or nothing. */

@@ -8,13 +8,15 @@
  * Undo lines are written for restore.sh (restore.ts), which runs them all, whatever the session
  * changed: the watchdog runs it with no controller, and clearLeftovers regenerates it when the
  * session directory is already gone. So every undo line looks for its own evidence on the host,
- * is idempotent, and sets `changed=yes` when it undid something (restore.sh then restarts the unit).
+ * is idempotent, and sets `changed=yes` when it undid something (restore.sh then restarts the unit);
+ * a removal that fails is reported with its path (undo.ts), never skipped.
  */
 import type { Connection } from '../connection';
 import { sh, type ShellCommand } from '../shell';
 import type { SessionPaths } from './layout';
 import { maskCommand, undoSetAsideCommand } from './setAside';
 import type { SessionPlan } from './state';
+import { removeOrReport } from './undo';
 
 /** One change, ready to be made. */
 export interface UnitChange {
@@ -34,7 +36,7 @@ export interface UnitChangeKind {
 export const wrapperDropIn = {
   what: 'the wrapper drop-in',
   undo: (p: SessionPaths): ShellCommand =>
-    sh`if [ -e ${p.dropIn} ]; then rm -f -- ${p.dropIn}; rmdir -- ${p.dropInDir} 2>/dev/null; changed=yes; fi`,
+    sh`if [ -e ${p.dropIn} ] || [ -L ${p.dropIn} ]; then ${removeOrReport(p.dropIn, p.dropInDir)}; fi`,
   change: (text: string): UnitChange => ({
     what: 'the wrapper drop-in',
     apply: (conn, p) => conn.writeFileAtomic(p.dropIn, text, { mode: 0o644 }),
