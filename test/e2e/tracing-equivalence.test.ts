@@ -47,8 +47,8 @@ interface Case {
   unit: string;
   /**
    * Also profiled with the in-kernel recorder (a third session, compared with the same full
-   * trace). On the services it has been proven on over SSH (nginx, debian-13; redis only locally so
-   * far); HUSH_TRACING_EBPF=all extends it to every case.
+   * trace). On the services it has been proven on over SSH (nginx; redis with HUSH_TRACING_EBPF=all,
+   * debian-13, restarts included); HUSH_TRACING_EBPF=all extends it to every case.
    */
   ebpf?: boolean;
 }
