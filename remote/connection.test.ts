@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Server, utils } from 'ssh2';
 import { ConnectionConfigError, connect, parseConnectionArgs, redact } from './connection';
 
@@ -144,6 +144,40 @@ describe('host keys against a real SSH handshake (an in-process ssh2 server on l
     await expect(
       connect({ ...base(), hostKey: `otherhost ${publicLine}` }, { skipPrivilegeCheck: true }),
     ).rejects.toThrow(/no pin for \[127\.0\.0\.1\]:\d+: every known_hosts line names other hosts/);
+  });
+
+  it("a connection the server drops before its banner (sshd's MaxStartups) is dialed again", async () => {
+    // a front that closes its first two connections at once, as sshd past MaxStartups does
+    let dropped = 0;
+    const open = new Set<net.Socket>();
+    const front = net.createServer((sock) => {
+      open.add(sock);
+      if (dropped < 2) {
+        dropped++;
+        sock.end();
+        return;
+      }
+      const back = net.connect(port, '127.0.0.1');
+      open.add(back);
+      sock.pipe(back).pipe(sock);
+      back.on('error', () => sock.destroy());
+      sock.on('error', () => back.destroy());
+    });
+    await new Promise<void>((done) => front.listen(0, '127.0.0.1', done));
+    const frontPort = (front.address() as AddressInfo).port;
+    const attempts: string[] = [];
+    try {
+      const conn = await connect(
+        { ...base(), port: frontPort, dialErrorLimit: 3, insecureAcceptAnyHostKey: true },
+        { skipPrivilegeCheck: true, warn: () => undefined, log: (l) => attempts.push(l) },
+      );
+      await conn.close();
+      expect(dropped).toBe(2);
+      expect(attempts.filter((l) => /connecting to/.test(l))).toHaveLength(3);
+    } finally {
+      for (const s of open) s.destroy();
+      await new Promise<void>((done) => front.close(() => done()));
+    }
   });
 
   it('a @revoked line refuses the key even when another line pins it', async () => {

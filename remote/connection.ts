@@ -294,6 +294,12 @@ export async function connect(
 }
 
 const RETRYABLE_LEVELS = new Set(['client-socket', 'client-timeout', 'client-dns']);
+/**
+ * The server closed the TCP connection before its SSH banner: sshd does that to connections past
+ * its MaxStartups (random early drop while too many handshakes are in flight, e.g. a fleet of
+ * sessions against one host) and while it re-executes itself on reload. Transient: dial again.
+ */
+const DROPPED_BEFORE_HANDSHAKE = /^Connection lost before handshake$/;
 
 async function dialWithRetries(
   hop: HopConfig,
@@ -314,6 +320,7 @@ async function dialWithRetries(
       const retryable =
         !sock && // a forwarded channel cannot be re-dialed; the proxy connection's own retries cover it
         (RETRYABLE_LEVELS.has(level ?? '') ||
+          DROPPED_BEFORE_HANDSHAKE.test((err as Error).message ?? '') ||
           code === 'ECONNREFUSED' ||
           code === 'ECONNRESET' ||
           code === 'ETIMEDOUT');
