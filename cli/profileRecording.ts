@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { profileNotes } from '../core/profile';
-import { parseSize, parseUntil } from '../remote/recording/spool';
+import { DEFAULT_MAX_TRACE, parseSize, parseUntil } from '../remote/recording/spool';
 import {
   cancelRecording,
   finishRecording,
@@ -29,7 +29,6 @@ export const RECORDING_VERBS = ['start', 'status', 'finish', 'cancel'] as const;
 export type RecordingVerb = (typeof RECORDING_VERBS)[number];
 
 /** The default cap of the compressed spool. */
-export const DEFAULT_MAX_TRACE = '1G';
 
 export const RECORDING_USAGE = `detached recording (the controller does not stay connected):
   hush profile start UNIT --until D|TIME [--max-trace SIZE] [--tracing MODE]

@@ -15,6 +15,10 @@
  * unchanged profile and settings give the same options and no update. Several HardenedServices
  * in one stack (a fleet) run in parallel: the engine schedules independent resources concurrently.
  *
+ * With `window.record` the profile comes from a detached recording (ServiceProfile's recording
+ * phase): while it records, the drop-in child declares no content, so the host is left as it is
+ * (no drop-in is written); the `up` that finishes the recording resolves and applies in the same run.
+ *
  * One implementation, two homes: this class (children through the dynamic provider, in the
  * program's process) and the provider plugin's `construct` (children through the plugin), both
  * built by `buildHardenedService` with their own kinds of children.
@@ -29,7 +33,7 @@ import { ServiceProfile } from '../provider/serviceProfile';
 import { HardeningDropIn } from '../provider/hardeningDropIn';
 import { HardenedServiceSettings } from '../provider/inputs';
 import type { HardenedServiceArgs, HardeningDropInArgs, ServiceProfileArgs } from '../provider/args';
-import type { ProfileStats } from '../provider/state';
+import type { ProfilePhase, ProfileStats, RecordingInfo } from '../provider/state';
 
 export type { HardenedServiceArgs } from '../provider/args';
 
@@ -64,8 +68,11 @@ export function hardeningFor(
 /** What the component needs of a ServiceProfile, whichever provider serves it. */
 export interface ProfileResource extends pulumi.Resource {
   readonly unit: pulumi.Output<string>;
-  readonly profile: pulumi.Output<string>;
-  readonly stats: pulumi.Output<ProfileStats>;
+  readonly phase: pulumi.Output<ProfilePhase>;
+  /** Undefined while the profile is still being recorded. */
+  readonly profile: pulumi.Output<string | undefined>;
+  readonly stats: pulumi.Output<ProfileStats | undefined>;
+  readonly recording: pulumi.Output<RecordingInfo | undefined>;
   readonly reprofileReasons: pulumi.Output<string[]>;
   readonly warnings: pulumi.Output<string[]>;
 }
@@ -73,7 +80,7 @@ export interface ProfileResource extends pulumi.Resource {
 /** What the component needs of a HardeningDropIn, whichever provider serves it. */
 export interface DropInResource extends pulumi.Resource {
   readonly path: pulumi.Output<string>;
-  readonly content: pulumi.Output<string>;
+  readonly content: pulumi.Output<string | null>;
   readonly exposureBefore: pulumi.Output<number | null>;
   readonly exposureAfter: pulumi.Output<number | null>;
   readonly warnings: pulumi.Output<string[]>;
@@ -88,7 +95,8 @@ export interface ChildKinds<P extends ProfileResource, D extends DropInResource>
 /** The component's outputs (also its registered outputs). */
 export interface HardenedServiceOutputs {
   dropInPath: pulumi.Output<string>;
-  dropInText: pulumi.Output<string>;
+  /** The drop-in as written (null while the profile is still being recorded). */
+  dropInText: pulumi.Output<string | null>;
   /** Each chosen option with its reasons. */
   chosen: pulumi.Output<Decision[]>;
   /** Each stricter value not chosen, with the action and strace evidence that blocked it. */
@@ -96,12 +104,16 @@ export interface HardenedServiceOutputs {
   /** `systemd-analyze security` on the host, before hush and with the drop-in. */
   exposureBefore: pulumi.Output<number | null>;
   exposureAfter: pulumi.Output<number | null>;
-  /** The profiling session's figures (none when the profile was given). */
+  /** The profiling session's figures (none when the profile was given, or while recording). */
   profileStats: pulumi.Output<ProfileStats | undefined>;
+  /** `recording` while a detached recording runs (`window.record`), else `profiled`. */
+  phase: pulumi.Output<ProfilePhase>;
+  /** The detached recording and its progress (`window.record`), else undefined. */
+  recording: pulumi.Output<RecordingInfo | undefined>;
   /** Non-empty after a refresh that found the host changed since profiling. */
   reprofileReasons: pulumi.Output<string[]>;
   /** The profile the drop-in was resolved from (JSON): feed it to another stack's `profile`. */
-  profileJson: pulumi.Output<string>;
+  profileJson: pulumi.Output<string | undefined>;
   /** Warnings of the profile's and the drop-in's last operations. */
   warnings: pulumi.Output<string[]>;
 }
@@ -118,7 +130,7 @@ export function buildHardenedService<P extends ProfileResource, D extends DropIn
 ): { profile: P | undefined; dropIn: D; outputs: HardenedServiceOutputs } {
   const child = { parent };
   let profile: P | undefined;
-  let source: { json: pulumi.Output<string>; unit: pulumi.Output<string> };
+  let source: { json: pulumi.Output<string | undefined>; unit: pulumi.Output<string> };
   if (args.profile !== undefined) {
     // A profile taken elsewhere: nothing to profile here.
     source = { json: pulumi.output(args.profile), unit: pulumi.output(args.unit) };
@@ -133,6 +145,7 @@ export function buildHardenedService<P extends ProfileResource, D extends DropIn
         window: args.window,
         ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
         ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
+        ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
       },
       child,
     );
@@ -146,6 +159,8 @@ export function buildHardenedService<P extends ProfileResource, D extends DropIn
         throw new Error(
           `HardenedService ${name}: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
+      // Still recording: nothing to resolve yet, and the drop-in declares nothing.
+      if (profileJson === undefined) return { text: undefined, chosen: [], rejected: [] };
       return hardeningFor(profileJson, unit, settings.data.mode, settings.data.overrides);
     });
   const dropIn = kinds.dropIn(
@@ -156,6 +171,7 @@ export function buildHardenedService<P extends ProfileResource, D extends DropIn
       content: hardening.text,
       ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
       ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
+      ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
     },
     child,
   );
@@ -171,6 +187,8 @@ export function buildHardenedService<P extends ProfileResource, D extends DropIn
       exposureBefore: dropIn.exposureBefore,
       exposureAfter: dropIn.exposureAfter,
       profileStats: profile ? profile.stats : none(undefined),
+      phase: profile ? profile.phase : none('profiled' as const),
+      recording: profile ? profile.recording : none(undefined),
       reprofileReasons: profile ? profile.reprofileReasons : none([]),
       profileJson: source.json,
       warnings: pulumi
@@ -191,14 +209,16 @@ export class HardenedService extends pulumi.ComponentResource implements Hardene
   readonly profile: ServiceProfile | undefined;
   readonly dropIn: HardeningDropIn;
   readonly dropInPath: pulumi.Output<string>;
-  readonly dropInText: pulumi.Output<string>;
+  readonly dropInText: pulumi.Output<string | null>;
   readonly chosen: pulumi.Output<Decision[]>;
   readonly rejected: pulumi.Output<Rejection[]>;
   readonly exposureBefore: pulumi.Output<number | null>;
   readonly exposureAfter: pulumi.Output<number | null>;
   readonly profileStats: pulumi.Output<ProfileStats | undefined>;
+  readonly phase: pulumi.Output<ProfilePhase>;
+  readonly recording: pulumi.Output<RecordingInfo | undefined>;
   readonly reprofileReasons: pulumi.Output<string[]>;
-  readonly profileJson: pulumi.Output<string>;
+  readonly profileJson: pulumi.Output<string | undefined>;
   readonly warnings: pulumi.Output<string[]>;
 
   constructor(name: string, args: HardenedServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -213,6 +233,8 @@ export class HardenedService extends pulumi.ComponentResource implements Hardene
     this.exposureBefore = built.outputs.exposureBefore;
     this.exposureAfter = built.outputs.exposureAfter;
     this.profileStats = built.outputs.profileStats;
+    this.phase = built.outputs.phase;
+    this.recording = built.outputs.recording;
     this.reprofileReasons = built.outputs.reprofileReasons;
     this.profileJson = built.outputs.profileJson;
     this.warnings = built.outputs.warnings;

@@ -10,6 +10,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { HardeningMode } from '../core/resolve/plan';
 import type { Tracing } from '../core/tracing';
+import type { SessionUnitPolicy } from '../remote/sessionUnits';
 
 /** How to reach a bastion host (the fields of {@link ConnectionArgs} without `proxy`). */
 export interface ProxyConnectionArgs {
@@ -58,8 +59,8 @@ export interface ConnectionArgs extends ProxyConnectionArgs {
 
 /**
  * The profiling window: how long, and under what load, the service is watched. At least one of
- * the three must be given; with workloads, the window lasts until they are done (and at least
- * `durationSeconds`).
+ * the fields must be given; with workloads, the window lasts until they are done (and at least
+ * `durationSeconds`); `record` goes alone.
  */
 export interface ProfileWindowArgs {
   /** Seconds to watch the service (1 to 86400). */
@@ -72,6 +73,25 @@ export interface ProfileWindowArgs {
   workload?: pulumi.Input<string>;
   /** A shell command run on the controller (where Pulumi runs) during the window. May be a secret. */
   localWorkload?: pulumi.Input<string>;
+  /**
+   * A detached recording instead of an inline window (goes alone): the first `up` starts it and
+   * returns at once; the host keeps the trace and restores the unit at the deadline on its own;
+   * `preview` and `refresh` show its progress; the first `up` after the deadline finishes it and
+   * the drop-in is resolved and applied in that same `up`. `destroy` cancels a running one.
+   */
+  record?: pulumi.Input<RecordWindowArgs>;
+}
+
+/** A detached recording's deadline and cap (see {@link ProfileWindowArgs.record}). */
+export interface RecordWindowArgs {
+  /**
+   * When the recording ends: a duration from its start (`30m`, `6h`, `2d`) or an ISO 8601 time
+   * with a zone (`2026-12-24T06:00:00Z`); at least a minute and at most 30 days after the start.
+   * A change starts a new recording (the running one is cancelled).
+   */
+  until: pulumi.Input<string>;
+  /** Cap of the compressed spool (`500M`, `2G`; at least 1M; default 1G): the recording ends there. */
+  maxTrace?: pulumi.Input<string>;
 }
 
 /** Options forced, forbidden or widened, whatever the profile says. */
@@ -104,6 +124,13 @@ export interface ServiceProfileArgs {
   tracing?: pulumi.Input<Tracing>;
   /** Any values; a change re-profiles (like `@pulumi/command`'s `triggers`). */
   triggers?: pulumi.Input<pulumi.Input<unknown>[]>;
+  /**
+   * A unit whose children are login sessions or other users' jobs (sshd, getty, cron…, detected on
+   * the host): `refuse` (default: every session would inherit the sandbox), `session-safe` (only
+   * options on the unit's own cgroup, which sessions leave behind) or `sandbox-sessions` (harden
+   * it fully; every session inherits it: a bastion host). Never re-profiles.
+   */
+  sessionUnit?: pulumi.Input<SessionUnitPolicy>;
 }
 
 /** Inputs of `HardeningDropIn`: hush's drop-in of one unit on one host, as a resource. */
@@ -115,9 +142,10 @@ export interface HardeningDropInArgs {
   /**
    * The drop-in text (`[Service]` and options), as `HardenedService` resolves it. Comment lines
    * (hush's header with its version) are not compared: only a change of the options rewrites the
-   * file and restarts the unit.
+   * file and restarts the unit. Absent (or resolving to undefined): nothing declared yet, as while
+   * a HardenedService's profile is still recording; the host is left as it is.
    */
-  content: pulumi.Input<string>;
+  content?: pulumi.Input<string | undefined>;
   /**
    * A shell command run on the host, as root, after the restart; a non-zero exit rolls the drop-in
    * back. May be a secret: it is sent on standard input and kept encrypted in the state.
@@ -125,6 +153,13 @@ export interface HardeningDropInArgs {
   healthCommand?: pulumi.Input<string>;
   /** Seconds the unit must stay active after the restart before it counts as healthy (0-600, default 5). */
   settleSeconds?: pulumi.Input<number>;
+  /**
+   * A unit whose children are login sessions or other users' jobs (sshd, getty, cron…, detected on
+   * the host): `refuse` (default: every session would inherit the sandbox), `session-safe` (only
+   * options on the unit's own cgroup, which sessions leave behind) or `sandbox-sessions` (harden
+   * it fully; every session inherits it: a bastion host). Never re-profiles.
+   */
+  sessionUnit?: pulumi.Input<SessionUnitPolicy>;
 }
 
 /** Inputs of the `HardenedService` component: profile, resolve, apply. */
@@ -156,4 +191,6 @@ export interface HardenedServiceArgs {
   healthCommand?: pulumi.Input<string>;
   /** See {@link HardeningDropInArgs.settleSeconds}. */
   settleSeconds?: pulumi.Input<number>;
+  /** See {@link HardeningDropInArgs.sessionUnit}: checked before profiling and at the apply. */
+  sessionUnit?: pulumi.Input<SessionUnitPolicy>;
 }

@@ -7,8 +7,44 @@ import { ConnectionArgs } from '../remote/connection';
 import { HardeningMode } from '../core/resolve/plan';
 import { OptionOverrides } from '../core/resolve/settings';
 import type { Tracing } from '../core/tracing';
+import { parseSize } from '../remote/recording/spool';
+import { SessionUnitPolicy } from '../remote/sessionUnits';
 
-/** How long, and with what load, a service is watched. At least one of the two must be given. */
+/** `until` of a recording: a duration from its start (30m, 6h, 2d) or an ISO 8601 time with a zone. */
+const RECORD_UNTIL =
+  /^(\d+(\.\d+)?(s|m|h|d)|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))$/;
+
+/**
+ * A detached recording (issue 14; `hush profile start`): the first `up` starts it and returns;
+ * the host keeps the trace and restores the unit at the deadline on its own; the first `up` after
+ * the deadline finishes it (fetch, summarize) and the profile is taken from it.
+ */
+export const RecordWindow = z.strictObject({
+  /**
+   * When the recording ends: a duration from its start (`30m`, `6h`, `2d`) or an ISO 8601 time
+   * with a zone. At least a minute and at most 30 days after the start (checked when it starts).
+   */
+  until: z.string().regex(RECORD_UNTIL, 'must be a duration (30m, 6h, 2d) or an ISO 8601 time with a zone'),
+  /** The compressed spool's cap (`500M`, `2G`; at least 1M, default 1G): the recording ends there. */
+  maxTrace: z
+    .string()
+    .refine((t) => {
+      try {
+        parseSize(t, 'maxTrace');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a size like 500M or 2G, at least 1M')
+    .optional(),
+});
+export type RecordWindow = z.infer<typeof RecordWindow>;
+
+/**
+ * How long, and with what load, a service is watched: an inline window (`durationSeconds` and/or
+ * workloads: one `up` profiles) or a detached recording (`record`: one `up` starts it, a later
+ * one finishes it). At least one field; `record` goes alone.
+ */
 export const ProfileWindow = z
   .strictObject({
     /** Seconds to watch the service (with a workload: at least this long). */
@@ -17,11 +53,25 @@ export const ProfileWindow = z
     workload: z.string().min(1).optional(),
     /** A shell command run on the controller (where Pulumi runs) during the window. */
     localWorkload: z.string().min(1).optional(),
+    /** A detached recording instead of an inline window (RecordWindow). */
+    record: RecordWindow.optional(),
   })
   .refine(
-    (w) => w.durationSeconds !== undefined || w.workload !== undefined || w.localWorkload !== undefined,
+    (w) =>
+      w.durationSeconds !== undefined ||
+      w.workload !== undefined ||
+      w.localWorkload !== undefined ||
+      w.record !== undefined,
+    { message: 'needs durationSeconds, workload, localWorkload or record' },
+  )
+  .refine(
+    (w) =>
+      w.record === undefined ||
+      (w.durationSeconds === undefined && w.workload === undefined && w.localWorkload === undefined),
     {
-      message: 'needs durationSeconds, workload or localWorkload',
+      message:
+        'record goes alone: a recording watches real traffic until its deadline (no duration or workload)',
+      path: ['record'],
     },
   );
 export type ProfileWindow = z.infer<typeof ProfileWindow>;
@@ -50,18 +100,26 @@ export const ServiceProfileInputs = z.strictObject({
   tracing: TracingInput.optional(),
   /** Any values: a change re-profiles the service (like @pulumi/command's triggers). */
   triggers: z.array(z.unknown()).optional(),
+  /** Units whose children are sessions (remote/sessionUnits.ts): checked before profiling. */
+  sessionUnit: SessionUnitPolicy.optional(),
 });
 export type ServiceProfileInputs = z.input<typeof ServiceProfileInputs>;
 
 export const HardeningDropInInputs = z.strictObject({
   connection: ConnectionArgs,
   unit: z.string().min(1),
-  /** The drop-in text (core/dropin renderDropIn output). */
-  content: z.string().min(1),
+  /**
+   * The drop-in text (core/dropin renderDropIn output). Absent: nothing declared yet (a
+   * HardenedService whose profile is still recording): hush writes nothing and leaves the host's
+   * file as it is.
+   */
+  content: z.string().min(1).optional(),
   /** A shell command run on the host after the restart; non-zero exit rolls the drop-in back. */
   healthCommand: z.string().min(1).optional(),
   /** Seconds the unit must stay active after the restart before it counts as healthy. */
   settleSeconds: z.number().min(0).max(600).optional(),
+  /** Units whose children are sessions (remote/sessionUnits.ts): checked against the drop-in. */
+  sessionUnit: SessionUnitPolicy.optional(),
 });
 export type HardeningDropInInputs = z.input<typeof HardeningDropInInputs>;
 

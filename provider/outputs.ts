@@ -5,30 +5,38 @@
  * and registers the names below as its (unknown until the engine answers) output properties.
  */
 import * as pulumi from '@pulumi/pulumi';
-import type { ExistingHardening, ProfileStats } from './state';
+import type { ExistingHardening, ProfilePhase, ProfileStats, RecordingInfo } from './state';
 
 export interface ServiceProfileOutputs {
   readonly unit: pulumi.Output<string>;
-  /** Where the profile is: `profiled`. */
-  readonly phase: pulumi.Output<string>;
-  /** The Profile document (core/profile schema) as canonical JSON. */
-  readonly profile: pulumi.Output<string>;
+  /**
+   * Where the profile is: `profiled`, or `recording` (`window.record`: a detached recording runs
+   * on the host; the first `up` after its deadline finishes it).
+   */
+  readonly phase: pulumi.Output<ProfilePhase>;
+  /** The Profile document (core/profile schema) as canonical JSON. Undefined while recording. */
+  readonly profile: pulumi.Output<string | undefined>;
   /** What the profile depends on, when it was taken (core/profile fingerprint()). */
-  readonly profiledFingerprint: pulumi.Output<{ digest: string }>;
+  readonly profiledFingerprint: pulumi.Output<{ digest: string } | undefined>;
   /** The fingerprint digest seen by the last create or refresh. */
-  readonly currentFingerprint: pulumi.Output<string>;
+  readonly currentFingerprint: pulumi.Output<string | undefined>;
   /** Why a re-profile is due (empty while the host matches the profile). */
   readonly reprofileReasons: pulumi.Output<string[]>;
-  /** What the session saw, how strace traced and where the time went. */
-  readonly stats: pulumi.Output<ProfileStats>;
+  /** What the session saw, how strace traced and where the time went. Undefined while recording. */
+  readonly stats: pulumi.Output<ProfileStats | undefined>;
+  /**
+   * The detached recording (`window.record`): session, deadline, cap, and the progress the host
+   * reported at the last create, refresh or finish (events, spool size, restarts, time left).
+   */
+  readonly recording: pulumi.Output<RecordingInfo | undefined>;
   /** Warnings of the last operation (also shown by the engine as it ran). */
   readonly warnings: pulumi.Output<string[]>;
 }
 
 export interface HardeningDropInOutputs {
   readonly unit: pulumi.Output<string>;
-  /** hush's drop-in as it was last written or adopted. */
-  readonly content: pulumi.Output<string>;
+  /** hush's drop-in as it was last written or adopted (null: none yet). */
+  readonly content: pulumi.Output<string | null>;
   /** Absolute path of the drop-in on the host. */
   readonly path: pulumi.Output<string>;
   /** Set by refresh when the host no longer matches: `edited`, `deleted` or `unit-changed`. */
@@ -50,6 +58,7 @@ const SERVICE_PROFILE_OUTPUTS = [
   'currentFingerprint',
   'reprofileReasons',
   'stats',
+  'recording',
   'warnings',
 ] as const satisfies readonly (keyof ServiceProfileOutputs)[];
 const HARDENING_DROPIN_OUTPUTS = [

@@ -50,7 +50,7 @@ function dynamicMethods(kind: AnyResourceKind) {
       return failures.length ? { inputs: news, failures } : { inputs: news };
     },
     async diff(_id: string, olds: Raw, news: Raw): Promise<pulumi.dynamic.DiffResult> {
-      return kind.diff(state(olds), userInputs(news));
+      return kind.diff(state(olds), userInputs(news), context());
     },
     async create(inputs: Raw): Promise<pulumi.dynamic.CreateResult> {
       const { id, state: outs } = await kind.create(args(inputs), context());

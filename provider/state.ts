@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConnectionArgs } from '../remote/connection';
+import { SessionUnitPolicy } from '../remote/sessionUnits';
 import { ProfileWindow, TracingInput } from './inputs';
 
 /** What a profile depends on (core/profile `Fingerprint`). */
@@ -34,34 +35,81 @@ export const ProfileStats = z.object({
   windowSeconds: z.number(),
   tracing: TracingInput,
   setupSeconds: z.number(),
-  wrappedRestartSeconds: z.number(),
+  /** Absent for a recording: its start (`setupSeconds`) includes the wrapped restart. */
+  wrappedRestartSeconds: z.number().optional(),
   finishSeconds: z.number(),
   totalSeconds: z.number(),
 });
 export type ProfileStats = z.infer<typeof ProfileStats>;
 
 /**
- * Where a ServiceProfile is in its life. Only `profiled` exists today (create profiles inline,
- * within one `pulumi up`); a detached recording (started by one `up`, finished by a later one)
- * adds its phases here, with `profile` empty until it is `profiled`.
+ * Where a ServiceProfile is in its life: `profiled` (the profile is in the state: inline
+ * profiling, or a finished recording) or `recording` (a detached recording runs on the host,
+ * started by one `up` and finished by the first `up` after its deadline; no profile yet).
  */
-export const ProfilePhase = z.enum(['profiled']);
+export const ProfilePhase = z.enum(['recording', 'profiled']);
+export type ProfilePhase = z.infer<typeof ProfilePhase>;
 
-export const ServiceProfileState = z.object({
-  connection: ConnectionArgs,
-  unit: z.string(),
-  window: ProfileWindow,
-  tracing: TracingInput.optional(),
-  triggers: z.array(z.unknown()).optional(),
-  phase: ProfilePhase.default('profiled'),
-  /** The Profile document (core/profile schema) as canonical JSON. */
-  profile: z.string(),
-  profiledFingerprint: FingerprintState,
-  currentFingerprint: z.string(),
-  reprofileReasons: z.array(z.string()).default([]),
-  stats: ProfileStats,
-  warnings: z.array(z.string()).default([]),
+/** What the host said of a recording when it was last asked (create, preview, refresh). */
+export const RecordingProgress = z.object({
+  /** `running`, how it ended on the host (deadline, cap, disk, reboot, lost…), or `missing`. */
+  state: z.string(),
+  /** Compressed bytes in the spool. */
+  spoolBytes: z.number(),
+  /** Trace lines written so far (events). */
+  lines: z.number(),
+  restartsSeen: z.number(),
+  secondsLeft: z.number(),
+  /** When it ended on the host (ISO 8601), once it did. */
+  endedAt: z.string().optional(),
+  /** When the host was asked (ISO 8601). */
+  checkedAt: z.string(),
 });
+export type RecordingProgress = z.infer<typeof RecordingProgress>;
+
+/** The detached recording a ServiceProfile started (phase `recording`). */
+export const RecordingInfo = z.object({
+  session: z.string(),
+  startedAt: z.string(),
+  /** The host ends the recording at this time on its own (ISO 8601). */
+  deadline: z.string(),
+  capBytes: z.number(),
+  /** The traced Exec commands (one spool file each). */
+  slots: z.array(z.string()),
+  /** Seconds the start took (plan, wrapper, the wrapped restart, the hand-over to the host). */
+  startSeconds: z.number(),
+  progress: RecordingProgress.optional(),
+});
+export type RecordingInfo = z.infer<typeof RecordingInfo>;
+
+export const ServiceProfileState = z
+  .object({
+    connection: ConnectionArgs,
+    unit: z.string(),
+    window: ProfileWindow,
+    tracing: TracingInput.optional(),
+    triggers: z.array(z.unknown()).optional(),
+    sessionUnit: SessionUnitPolicy.optional(),
+    phase: ProfilePhase.default('profiled'),
+    /** The Profile document (core/profile schema) as canonical JSON. Absent while recording. */
+    profile: z.string().optional(),
+    profiledFingerprint: FingerprintState.optional(),
+    currentFingerprint: z.string().optional(),
+    reprofileReasons: z.array(z.string()).default([]),
+    stats: ProfileStats.optional(),
+    /** The detached recording (phase `recording`; kept after the finish as a record of it). */
+    recording: RecordingInfo.optional(),
+    warnings: z.array(z.string()).default([]),
+  })
+  .superRefine((s, ctx) => {
+    const need =
+      s.phase === 'profiled'
+        ? (['profile', 'profiledFingerprint', 'currentFingerprint', 'stats'] as const)
+        : (['recording'] as const);
+    for (const k of need)
+      if (s[k] === undefined)
+        ctx.addIssue({ code: 'custom', path: [k], message: `is required in phase ${s.phase}` });
+  });
 export type ServiceProfileState = z.infer<typeof ServiceProfileState>;
 
 export const Drift = z.enum(['edited', 'deleted', 'unit-changed']);
@@ -86,6 +134,7 @@ export const HardeningDropInState = z.object({
   content: z.string().nullable(),
   healthCommand: z.string().optional(),
   settleSeconds: z.number().optional(),
+  sessionUnit: SessionUnitPolicy.optional(),
   path: z.string(),
   /** sha256 of `systemctl cat` without hush's file (remote/hardeningState.ts). */
   unitDigest: z.string().optional(),

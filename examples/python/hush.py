@@ -27,6 +27,7 @@ _PYTHON_NAMES = {
     "profileJson": "profile_json",
     "healthCommand": "health_command",
     "settleSeconds": "settle_seconds",
+    "sessionUnit": "session_unit",
 }
 _SCHEMA_NAMES = {python: schema for schema, python in _PYTHON_NAMES.items()}
 
@@ -58,6 +59,8 @@ class HardenedService(_Names, pulumi.ComponentResource):
     exposure_before: pulumi.Output[Optional[float]]
     exposure_after: pulumi.Output[Optional[float]]
     profile_stats: pulumi.Output[dict]
+    phase: pulumi.Output[str]
+    recording: pulumi.Output[Optional[dict]]
     reprofile_reasons: pulumi.Output[list]
     profile_json: pulumi.Output[str]
     warnings: pulumi.Output[list]
@@ -76,12 +79,14 @@ class HardenedService(_Names, pulumi.ComponentResource):
         triggers: Optional[pulumi.Input[Sequence[Any]]] = None,
         health_command: Optional[pulumi.Input[str]] = None,
         settle_seconds: Optional[pulumi.Input[float]] = None,
+        session_unit: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         props = {
             "connection": pulumi.Output.secret(connection),
             "unit": unit,
             **_unset(
+                session_unit=session_unit,
                 window=window,
                 profile=profile,
                 tracing=tracing,
@@ -104,6 +109,8 @@ _COMPONENT_OUTPUTS = [
     "exposure_before",
     "exposure_after",
     "profile_stats",
+    "phase",
+    "recording",
     "reprofile_reasons",
     "profile_json",
     "warnings",
@@ -137,9 +144,10 @@ class HardeningDropIn(_Names, pulumi.CustomResource):
         *,
         connection: pulumi.Input[Connection],
         unit: pulumi.Input[str],
-        content: pulumi.Input[str],
+        content: Optional[pulumi.Input[str]] = None,
         health_command: Optional[pulumi.Input[str]] = None,
         settle_seconds: Optional[pulumi.Input[float]] = None,
+        session_unit: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         props = {
@@ -147,7 +155,7 @@ class HardeningDropIn(_Names, pulumi.CustomResource):
             "connection": pulumi.Output.secret(connection),
             "unit": unit,
             "content": content,
-            **_unset(health_command=health_command, settle_seconds=settle_seconds),
+            **_unset(health_command=health_command, settle_seconds=settle_seconds, session_unit=session_unit),
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["connection"]))
         super().__init__("hush:index:HardeningDropIn", resource_name, props, opts)

@@ -81,6 +81,7 @@ const COMPONENT_FIELDS = new Set([
   'triggers',
   'healthCommand',
   'settleSeconds',
+  'sessionUnit',
 ]);
 
 /**
@@ -110,6 +111,7 @@ export function hardenedServiceArgs(inputs: pulumi.Inputs): HardenedServiceArgs 
     triggers,
     healthCommand,
     settleSeconds,
+    sessionUnit,
   } = inputs;
   return {
     connection,
@@ -122,6 +124,7 @@ export function hardenedServiceArgs(inputs: pulumi.Inputs): HardenedServiceArgs 
     ...(triggers !== undefined ? { triggers } : {}),
     ...(healthCommand !== undefined ? { healthCommand } : {}),
     ...(settleSeconds !== undefined ? { settleSeconds } : {}),
+    ...(sessionUnit !== undefined ? { sessionUnit } : {}),
   };
 }
 
@@ -171,7 +174,7 @@ export class HushProvider implements provider.Provider {
   async diff(_id: string, urn: string, olds: unknown, news: unknown): Promise<provider.DiffResult> {
     const kind = kindOf(urn);
     const old = parseState(kind.state, kind.name, plainRecord(olds).plain);
-    return kind.diff(old, present(plainRecord(news).plain));
+    return kind.diff(old, present(plainRecord(news).plain), this.context(urn));
   }
 
   async create(urn: string, inputs: unknown): Promise<provider.CreateResult> {

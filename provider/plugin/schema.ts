@@ -58,15 +58,27 @@ const healthInput = str(
   'Shell command run on the host (as root) after the restart; a non-zero exit rolls the drop-in back. May be a secret.',
 );
 const settleInput = num('Seconds the unit must stay active after the restart (0-600, default 5).');
+const sessionUnitInput = str(
+  "Units whose children are login sessions or other users' jobs (sshd, getty, cron…, detected on the host): `refuse` (default), `session-safe` (only options on the unit's own cgroup, which sessions leave behind) or `sandbox-sessions` (every session inherits the sandbox). Never re-profiles.",
+);
 const warningsOutput = strings('Warnings of the last operation (also shown by the engine as it ran).');
 
+const recordingOutput = ref(
+  'RecordingInfo',
+  'The detached recording (window.record): session, deadline, cap, and the progress the host reported at the last create, refresh or finish.',
+);
+const phaseOutput = str(
+  '`profiled`, or `recording` while a detached recording (window.record) runs on the host; the first `up` after its deadline finishes it.',
+);
+
 const profileOutputs = (): Record<string, Prop> => ({
-  phase: str('Where the profile is: `profiled`.'),
-  profile: str('The Profile document (hush profile schema) as canonical JSON.'),
+  phase: phaseOutput,
+  profile: str('The Profile document (hush profile schema) as canonical JSON. Absent while recording.'),
   profiledFingerprint: ref('Fingerprint', 'What the profile depends on, when it was taken.'),
   currentFingerprint: str('The fingerprint digest seen by the last create or refresh.'),
   reprofileReasons: strings('Why a re-profile is due (empty while the host matches the profile).'),
-  stats: ref('ProfileStats', "The profiling session's figures."),
+  stats: ref('ProfileStats', "The profiling session's figures. Absent while recording."),
+  recording: recordingOutput,
   warnings: warningsOutput,
 });
 
@@ -122,7 +134,54 @@ export function packageSchema(version: string): Record<string, unknown> {
           localWorkload: str(
             'Shell command run where the provider runs, during the window. May be a secret.',
           ),
+          record: ref(
+            'RecordWindow',
+            'A detached recording instead of an inline window (goes alone): the first `up` starts it and returns; preview and refresh show its progress; the first `up` after the deadline finishes it and hardens from it; destroy cancels a running one.',
+          ),
         },
+      },
+      'hush:index:RecordWindow': {
+        type: 'object',
+        description: "A detached recording's deadline and cap.",
+        properties: {
+          until: str(
+            'When the recording ends: a duration from its start (`30m`, `6h`, `2d`) or an ISO 8601 time with a zone; 1 minute to 30 days after the start. A change starts a new recording.',
+          ),
+          maxTrace: str(
+            'Cap of the compressed spool (`500M`, `2G`; at least 1M; default 1G): the recording ends there.',
+          ),
+        },
+        required: ['until'],
+      },
+      'hush:index:RecordingProgress': {
+        type: 'object',
+        description: 'What the host said of a recording when it was last asked.',
+        properties: {
+          state: str(
+            '`running`, how it ended on the host (deadline, cap, disk, reboot, lost, finish), or `missing`.',
+          ),
+          spoolBytes: int('Compressed bytes in the spool.'),
+          lines: int('Trace lines written so far (events).'),
+          restartsSeen: int('Restarts of the unit seen under the recorder.'),
+          secondsLeft: int('Seconds until the deadline.'),
+          endedAt: str('When it ended on the host, once it did.'),
+          checkedAt: str('When the host was asked.'),
+        },
+        required: ['state', 'spoolBytes', 'lines', 'restartsSeen', 'secondsLeft', 'checkedAt'],
+      },
+      'hush:index:RecordingInfo': {
+        type: 'object',
+        description: 'A detached recording started by a ServiceProfile.',
+        properties: {
+          session: str('The profiling session on the host.'),
+          startedAt: str('When it started.'),
+          deadline: str('When the host ends it on its own.'),
+          capBytes: int('Cap of the compressed spool.'),
+          slots: strings('The traced Exec commands.'),
+          startSeconds: num('Seconds the start took.'),
+          progress: ref('RecordingProgress', 'The last progress the host reported.'),
+        },
+        required: ['session', 'startedAt', 'deadline', 'capBytes', 'slots', 'startSeconds'],
       },
       'hush:index:HardeningOverrides': {
         type: 'object',
@@ -166,7 +225,9 @@ export function packageSchema(version: string): Record<string, unknown> {
           windowSeconds: num('Length of the window.'),
           tracing: str('How strace traced: `decisions` or `full`.'),
           setupSeconds: num('From the start until the window opened.'),
-          wrappedRestartSeconds: num('daemon-reload and restart under strace.'),
+          wrappedRestartSeconds: num(
+            'daemon-reload and restart under strace (absent for a recording: part of setupSeconds).',
+          ),
           finishSeconds: num('Stop under strace, restore, start, drain.'),
           totalSeconds: num('The whole session.'),
         },
@@ -193,6 +254,7 @@ export function packageSchema(version: string): Record<string, unknown> {
           window: windowInput,
           tracing: tracingInput,
           triggers: triggersInput,
+          sessionUnit: sessionUnitInput,
         },
         requiredInputs: ['connection', 'unit', 'window'],
         properties: {
@@ -201,18 +263,10 @@ export function packageSchema(version: string): Record<string, unknown> {
           window: windowInput,
           tracing: tracingInput,
           triggers: triggersInput,
+          sessionUnit: sessionUnitInput,
           ...profileOutputs(),
         },
-        required: [
-          'connection',
-          'unit',
-          'window',
-          'phase',
-          'profile',
-          'reprofileReasons',
-          'stats',
-          'warnings',
-        ],
+        required: ['connection', 'unit', 'window', 'phase', 'reprofileReasons', 'warnings'],
       },
       'hush:index:HardeningDropIn': {
         description:
@@ -221,18 +275,20 @@ export function packageSchema(version: string): Record<string, unknown> {
           connection: connectionInput,
           unit: str('The systemd service. A change replaces the resource.'),
           content: str(
-            'The drop-in text. Only a change of its options rewrites the file (comments are not compared).',
+            'The drop-in text. Only a change of its options rewrites the file (comments are not compared). Absent: nothing declared yet (as while a profile records); the host is left as it is.',
           ),
           healthCommand: healthInput,
           settleSeconds: settleInput,
+          sessionUnit: sessionUnitInput,
         },
-        requiredInputs: ['connection', 'unit', 'content'],
+        requiredInputs: ['connection', 'unit'],
         properties: {
           connection: connectionInput,
           unit: str('The unit as systemd names it.'),
           content: str("hush's drop-in as it was last written or adopted (null: none yet)."),
           healthCommand: healthInput,
           settleSeconds: settleInput,
+          sessionUnit: sessionUnitInput,
           ...dropInOutputs(),
         },
         required: ['connection', 'unit', 'path', 'existingHardening', 'warnings'],
@@ -260,11 +316,12 @@ export function packageSchema(version: string): Record<string, unknown> {
           triggers: triggersInput,
           healthCommand: healthInput,
           settleSeconds: settleInput,
+          sessionUnit: sessionUnitInput,
         },
         requiredInputs: ['connection', 'unit'],
         properties: {
           dropInPath: str('Path of the drop-in on the host.'),
-          dropInText: str('The drop-in as written.'),
+          dropInText: str('The drop-in as written (absent while the profile records).'),
           chosen: {
             type: 'array',
             items: { $ref: 'pulumi.json#/Any' },
@@ -279,23 +336,17 @@ export function packageSchema(version: string): Record<string, unknown> {
           exposureAfter: num('systemd-analyze security exposure with the drop-in.'),
           profileStats: ref(
             'ProfileStats',
-            "The profiling session's figures (none when a profile was given).",
+            "The profiling session's figures (none when a profile was given, or while recording).",
           ),
+          phase: phaseOutput,
+          recording: recordingOutput,
           reprofileReasons: strings('Non-empty after a refresh found the host changed since profiling.'),
           profileJson: str(
             "The profile the drop-in was resolved from (JSON), e.g. for another stack's profile.",
           ),
           warnings: warningsOutput,
         },
-        required: [
-          'dropInPath',
-          'dropInText',
-          'chosen',
-          'rejected',
-          'profileJson',
-          'reprofileReasons',
-          'warnings',
-        ],
+        required: ['dropInPath', 'chosen', 'rejected', 'phase', 'reprofileReasons', 'warnings'],
       },
     },
   };

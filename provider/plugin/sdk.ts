@@ -12,7 +12,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { Decision, Rejection } from '../../core/resolve/plan';
 import type { HardenedServiceArgs, HardeningDropInArgs, ServiceProfileArgs } from '../args';
-import type { ProfileStats } from '../state';
+import type { ProfilePhase, ProfileStats, RecordingInfo } from '../state';
 import {
   hardeningDropInProps,
   serviceProfileProps,
@@ -96,7 +96,8 @@ export class HardeningDropIn extends pulumi.CustomResource {
  */
 export class HardenedService extends pulumi.ComponentResource {
   declare readonly dropInPath: pulumi.Output<string>;
-  declare readonly dropInText: pulumi.Output<string>;
+  /** The drop-in as written (null while the profile records). */
+  declare readonly dropInText: pulumi.Output<string | null>;
   /** Each chosen option with its reasons. */
   declare readonly chosen: pulumi.Output<Decision[]>;
   /** Each stricter value not chosen, with the action and strace evidence that blocked it. */
@@ -104,8 +105,12 @@ export class HardenedService extends pulumi.ComponentResource {
   declare readonly exposureBefore: pulumi.Output<number | null>;
   declare readonly exposureAfter: pulumi.Output<number | null>;
   declare readonly profileStats: pulumi.Output<ProfileStats | undefined>;
+  /** `recording` while a detached recording (window.record) runs, else `profiled`. */
+  declare readonly phase: pulumi.Output<ProfilePhase>;
+  /** The detached recording and the progress the host last reported. */
+  declare readonly recording: pulumi.Output<RecordingInfo | undefined>;
   declare readonly reprofileReasons: pulumi.Output<string[]>;
-  declare readonly profileJson: pulumi.Output<string>;
+  declare readonly profileJson: pulumi.Output<string | undefined>;
   declare readonly warnings: pulumi.Output<string[]>;
 
   constructor(name: string, args: HardenedServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -122,6 +127,8 @@ export class HardenedService extends pulumi.ComponentResource {
         exposureBefore: undefined,
         exposureAfter: undefined,
         profileStats: undefined,
+        phase: undefined,
+        recording: undefined,
         reprofileReasons: undefined,
         profileJson: undefined,
         warnings: undefined,

@@ -10,12 +10,16 @@
  *   has no hush file yet (hardened by hand, or not at all): its own hardening is recorded and
  *   never touched; the next update writes hush's file on top.
  * - delete removes hush's file only (remote/reset.ts): `systemctl cat` as it was before hush.
+ * - without `content` (a HardenedService whose profile is still recording) nothing is declared
+ *   yet: create and update leave the host alone (hush's file, if any, stays as it is), and delete
+ *   of a resource that never wrote a file touches nothing.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { compareDropIns } from '../../core/dropin';
 import { optionRegistry } from '../../core/systemd/options';
-import { ConnectionArgs, type Connection } from '../../remote/connection';
+import { ConnectionArgs, type Connection, type ConnectionConfig } from '../../remote/connection';
+import { parseRunnableUnitName } from '../../core/systemd/unitName';
 import { applyDropIn, type ApplyResult } from '../../remote/apply';
 import { reset } from '../../remote/reset';
 import {
@@ -31,6 +35,7 @@ import { HardeningDropInState, type Drift } from '../state';
 import { collectingWarnings, targetOf, withConnection, type OperationContext } from './context';
 import { connectionChange, type Diff, type RawInputs } from './diff';
 import { importCredentials, parseImportId } from './importId';
+import { inInputWords } from './sessionPolicy';
 
 export type HardeningDropInArgs = z.output<typeof HardeningDropInInputs>;
 
@@ -50,9 +55,13 @@ export function diffHardeningDropIn(olds: HardeningDropInState, news: RawInputs)
   if (connection === 'target') replaces.push('connection');
   const changed: string[] = [];
   const content = news.content;
-  if (content === UNKNOWN || typeof content !== 'string' || !sameOptions(olds.content, content))
+  // Absent content declares nothing (yet): not a change, the host keeps what it has.
+  if (
+    content !== undefined &&
+    (typeof content !== 'string' || content === UNKNOWN || !sameOptions(olds.content, content))
+  )
     changed.push('content');
-  for (const k of ['healthCommand', 'settleSeconds'] as const)
+  for (const k of ['healthCommand', 'settleSeconds', 'sessionUnit'] as const)
     if (!isDeepStrictEqual(olds[k] ?? null, news[k] ?? null)) changed.push(k);
   // Refresh found the host out of line with the state: an update puts the declared bytes back.
   if (olds.drift) changed.push('drift');
@@ -65,12 +74,19 @@ export function diffHardeningDropIn(olds: HardeningDropInState, news: RawInputs)
 }
 
 /** Applies (verify, roll back on failure) and measures the live exposure around it, on one connection. */
-async function applyAndMeasure(conn: Connection, args: HardeningDropInArgs, ctx: OperationContext) {
+async function applyAndMeasure(
+  conn: Connection,
+  args: HardeningDropInArgs & { content: string },
+  ctx: OperationContext,
+) {
   const exposureBefore = await liveExposure(conn, args.unit);
   const applied: ApplyResult = await applyDropIn(conn, args.unit, args.content, {
     ...(args.healthCommand !== undefined ? { health: args.healthCommand } : {}),
     ...(args.settleSeconds !== undefined ? { settleMs: args.settleSeconds * 1000 } : {}),
+    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
     log: (line) => ctx.info(line),
+  }).catch((err: unknown) => {
+    throw inInputWords(err);
   });
   if (applied.verdict === 'unverified')
     ctx.warn(
@@ -91,15 +107,18 @@ export async function createHardeningDropIn(
 ): Promise<{ id: string; state: HardeningDropInState }> {
   const { ctx, warnings } = collectingWarnings(outer);
   const connection = ConnectionArgs.parse(args.connection);
-  const r = await withConnection(connection, ctx, (conn) => applyAndMeasure(conn, args, ctx));
+  const content = args.content;
+  if (content === undefined) return pendingDropIn(args, connection, ctx);
+  const r = await withConnection(connection, ctx, (conn) => applyAndMeasure(conn, { ...args, content }, ctx));
   return {
     id: `${targetOf(connection)}${r.applied.path}`,
     state: {
       connection: args.connection,
       unit: r.applied.unit,
-      content: args.content,
+      content,
       ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
       ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
+      ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
       path: r.applied.path,
       unitDigest: r.state.unitDigest,
       drift: null,
@@ -107,6 +126,39 @@ export async function createHardeningDropIn(
       exposureAfter: r.exposureAfter,
       existingHardening: [],
       warnings,
+    },
+  };
+}
+
+/**
+ * A drop-in with nothing declared yet: the host is not touched (not even dialled); the state
+ * says no file of this resource exists (content null), so delete leaves the host alone too.
+ */
+function pendingDropIn(
+  args: HardeningDropInArgs,
+  connection: ConnectionConfig,
+  ctx: OperationContext,
+): { id: string; state: HardeningDropInState } {
+  const unit = parseRunnableUnitName(args.unit).unit;
+  const path = hardeningPaths(unit).file;
+  ctx.info(
+    `${unit}: no drop-in declared yet (its profile is still being recorded); the host is left as it is`,
+  );
+  return {
+    id: `${targetOf(connection)}${path}`,
+    state: {
+      connection: args.connection,
+      unit,
+      content: null,
+      ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
+      ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
+      ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
+      path,
+      drift: null,
+      exposureBefore: null,
+      exposureAfter: null,
+      existingHardening: [],
+      warnings: [],
     },
   };
 }
@@ -152,20 +204,22 @@ export async function updateHardeningDropIn(
     connection: args.connection,
     ...(args.healthCommand !== undefined ? { healthCommand: args.healthCommand } : {}),
     ...(args.settleSeconds !== undefined ? { settleSeconds: args.settleSeconds } : {}),
+    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
   };
-  if (!olds.drift && sameOptions(olds.content, args.content)) {
+  const content = args.content;
+  if (content === undefined || (!olds.drift && sameOptions(olds.content, content))) {
     // Same options (credentials, health command or settle time changed, or only hush's header
-    // would differ): the host keeps its file and the unit is not restarted.
-    const { healthCommand: _h, settleSeconds: _s, ...rest } = olds;
+    // would differ), or nothing declared: the host keeps its file and the unit is not restarted.
+    const { healthCommand: _h, settleSeconds: _s, sessionUnit: _p, ...rest } = olds;
     return { ...rest, ...settings, warnings };
   }
-  const r = await withConnection(connection, ctx, (conn) => applyAndMeasure(conn, args, ctx));
-  const { healthCommand: _h, settleSeconds: _s, ...rest } = olds;
+  const r = await withConnection(connection, ctx, (conn) => applyAndMeasure(conn, { ...args, content }, ctx));
+  const { healthCommand: _h, settleSeconds: _s, sessionUnit: _p, ...rest } = olds;
   return {
     ...rest,
     ...settings,
     unit: r.applied.unit,
-    content: args.content,
+    content,
     path: r.applied.path,
     unitDigest: r.state.unitDigest,
     drift: null,
@@ -181,6 +235,8 @@ export async function deleteHardeningDropIn(
   olds: HardeningDropInState,
   ctx: OperationContext,
 ): Promise<void> {
+  // Nothing was ever written or adopted (declared while its profile recorded): nothing to remove.
+  if (olds.content === null && olds.unitDigest === undefined) return;
   const connection = ConnectionArgs.parse(olds.connection);
   await withConnection(connection, ctx, async (conn) => {
     const r = await reset(conn, olds.unit, { log: (line) => ctx.info(line) });

@@ -18,6 +18,7 @@ import {
 } from './hardeningDropIn';
 import {
   createServiceProfile,
+  deleteServiceProfile,
   diffServiceProfile,
   readServiceProfile,
   SERVICE_PROFILE_IMPORT_REFUSAL,
@@ -29,7 +30,8 @@ export interface ResourceKind<I extends z.ZodType, S extends z.ZodType> {
   name: string;
   inputs: I;
   state: S;
-  diff(olds: z.output<S>, news: RawInputs): Diff;
+  /** May ask the host (a recording's progress, shown by preview): hence the context. */
+  diff(olds: z.output<S>, news: RawInputs, ctx: OperationContext): Diff | Promise<Diff>;
   create(args: z.output<I>, ctx: OperationContext): Promise<{ id: string; state: z.output<S> }>;
   /** Refresh: the state as the host shows it now. */
   read(olds: z.output<S>, ctx: OperationContext): Promise<z.output<S>>;
@@ -46,9 +48,10 @@ export const serviceProfileKind: ResourceKind<typeof ServiceProfileInputs, typeo
   diff: diffServiceProfile,
   create: createServiceProfile,
   read: readServiceProfile,
-  update: async (olds, args) => updateServiceProfile(olds, args),
-  // Profiling leaves nothing on the host (the session restored the unit): nothing to undo.
-  delete: async () => undefined,
+  update: updateServiceProfile,
+  // Inline profiling leaves nothing on the host (the session restored the unit); a recording
+  // still running is cancelled.
+  delete: deleteServiceProfile,
   import: async () => {
     throw new Error(SERVICE_PROFILE_IMPORT_REFUSAL);
   },

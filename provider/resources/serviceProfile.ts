@@ -3,7 +3,8 @@
  * as a resource. create profiles the unit (remote/profile.ts: wrap, window, restore) and keeps the
  * compact Profile and the host fingerprint; read re-probes the host and says why a re-profile is
  * due; only credentials update in place; delete leaves nothing to undo (the session restored the
- * unit when it ended).
+ * unit when it ended). With `window.record` the profile comes from a detached recording over
+ * several `up`s: the recording phase (recording.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
@@ -23,6 +24,15 @@ import {
   type OperationContext,
 } from './context';
 import { connectionChange, type Diff, type RawInputs } from './diff';
+import { checkSessionUnit } from './sessionPolicy';
+import {
+  cancelRecordingPhase,
+  finishDue,
+  progressForDiff,
+  readRecordingPhase,
+  startRecordingPhase,
+  updateRecordingPhase,
+} from './recording';
 
 export type ServiceProfileArgs = z.output<typeof ServiceProfileInputs>;
 
@@ -47,16 +57,37 @@ export function profileSessionOptions(args: ServiceProfileArgs): Omit<ProfileSer
 /** The workloads' own output is the service's business (and may echo a secret command's data). */
 const WORKLOAD_OUTPUT = /^\[(host )?workload\] /;
 
-export function diffServiceProfile(olds: ServiceProfileState, news: RawInputs): Diff {
+export async function diffServiceProfile(
+  olds: ServiceProfileState,
+  news: RawInputs,
+  ctx: OperationContext,
+): Promise<Diff> {
   const replaces: string[] = PROFILE_DEFINING.filter(
     (k) => !isDeepStrictEqual(olds[k] ?? null, news[k] ?? null),
   );
   const connection = connectionChange(olds.connection, news.connection);
   if (connection === 'target') replaces.push('connection');
+  // The session-unit policy is checked before profiling: a change updates the state only.
+  const policy = !isDeepStrictEqual(olds.sessionUnit ?? null, news.sessionUnit ?? null);
+  if (olds.phase === 'recording') {
+    let due = false;
+    if (replaces.length === 0) {
+      // Progress from the host (shown by preview), and whether this up finishes the recording.
+      const progress = await progressForDiff(olds, ctx);
+      if (progress?.state === 'missing') replaces.push('recording');
+      else due = finishDue(olds, progress, new Date());
+    }
+    return {
+      changes: replaces.length > 0 || due || policy || connection !== 'none',
+      replaces,
+      // One recording per unit on a host: the old one is cancelled before a new one starts.
+      deleteBeforeReplace: true,
+    };
+  }
   // Set by read (refresh) when the host's binaries/systemd/kernel no longer match the profile.
-  if (olds.currentFingerprint !== olds.profiledFingerprint.digest) replaces.push('hostFingerprint');
+  if (olds.currentFingerprint !== olds.profiledFingerprint?.digest) replaces.push('hostFingerprint');
   return {
-    changes: replaces.length > 0 || connection !== 'none',
+    changes: replaces.length > 0 || policy || connection !== 'none',
     replaces,
     deleteBeforeReplace: false,
   };
@@ -66,8 +97,10 @@ export async function createServiceProfile(
   args: ServiceProfileArgs,
   outer: OperationContext,
 ): Promise<{ id: string; state: ServiceProfileState }> {
+  if (args.window.record !== undefined) return startRecordingPhase(args, args.window.record, outer);
   const { ctx, warnings } = collectingWarnings(outer);
   const connection = ConnectionArgs.parse(args.connection);
+  await withConnection(connection, ctx, (conn) => checkSessionUnit(conn, args.unit, args.sessionUnit));
   checkDeadline(ctx);
   const result = await profileService({
     ...profileSessionOptions(args),
@@ -96,6 +129,7 @@ export async function createServiceProfile(
     window: args.window,
     ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
     ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
+    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
     phase: 'profiled',
     profile: canonicalJson(result.profile),
     profiledFingerprint: fp,
@@ -125,21 +159,40 @@ export async function readServiceProfile(
   olds: ServiceProfileState,
   outer: OperationContext,
 ): Promise<ServiceProfileState> {
+  if (olds.phase === 'recording') return readRecordingPhase(olds, outer);
+  const profiled = olds.profiledFingerprint;
+  if (!profiled) throw new Error(`the state of ${olds.unit}'s profile has no fingerprint`);
   const { ctx, warnings } = collectingWarnings(outer);
   const connection: ConnectionConfig = ConnectionArgs.parse(olds.connection);
   const facts = await withConnection(connection, ctx, (conn) => probe(conn, olds.unit));
   const now = fingerprint(facts);
-  const reasons = fingerprintChanges(olds.profiledFingerprint, now);
+  const reasons = fingerprintChanges(profiled, now);
   if (reasons.length) ctx.info(`${olds.unit} changed since it was profiled: ${reasons.join('; ')}`);
   return { ...olds, currentFingerprint: now.digest, reprofileReasons: reasons, warnings };
 }
 
-/** Only credentials reach here (everything else replaces): keep the profile, take the new inputs. */
-export function updateServiceProfile(
+/**
+ * While recording: finishes the recording when due (recording.ts). Otherwise only credentials
+ * reach here (everything else replaces): keep the profile, take the new inputs.
+ */
+export async function updateServiceProfile(
   olds: ServiceProfileState,
   news: ServiceProfileArgs,
-): ServiceProfileState {
-  return { ...olds, connection: news.connection };
+  ctx: OperationContext,
+): Promise<ServiceProfileState> {
+  const { sessionUnit: _old, ...rest } = olds;
+  const taken = {
+    ...rest,
+    connection: news.connection,
+    ...(news.sessionUnit !== undefined ? { sessionUnit: news.sessionUnit } : {}),
+  };
+  if (olds.phase === 'recording') return updateRecordingPhase(taken, news, ctx);
+  return taken;
+}
+
+/** A recording still on the host is cancelled; a profile leaves nothing on the host. */
+export async function deleteServiceProfile(olds: ServiceProfileState, ctx: OperationContext): Promise<void> {
+  if (olds.phase === 'recording') await cancelRecordingPhase(olds, ctx);
 }
 
 /** A profile lives only in the state: there is nothing on a host to adopt. */

@@ -233,6 +233,9 @@ export function parseCount(text: string): { lines: number; sessions: number } {
   return m ? { lines: Number(m[1]), sessions: Number(m[2]) } : { lines: 0, sessions: 0 };
 }
 
+/** The spool's cap when none is given (`--max-trace`, the provider's `window.record.maxTrace`). */
+export const DEFAULT_MAX_TRACE = '1G';
+
 /** `--max-trace SIZE`: 500M, 2G, 1048576 (bytes). At least 1 MiB. */
 export function parseSize(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(text.trim());
