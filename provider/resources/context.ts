@@ -103,5 +103,8 @@ export function deadlineError(ctx: OperationContext, cause?: unknown): Error {
   return new Error(`${what} passed${detail}`);
 }
 
+/** Progress lines that are a workload's own output (the service's business; may echo a secret command's data). */
+export const WORKLOAD_OUTPUT = /^\[(host )?workload\] /;
+
 /** Milliseconds as seconds with one decimal. */
 export const seconds = (ms: number): number => Math.round(ms / 100) / 10;

@@ -2,21 +2,15 @@
 // inputs, the state, when an `up` finishes a recording, what a preview says when the host does
 // not answer, and the drop-in that declares nothing while the profile records. The host side of
 // the whole cycle runs in test/e2e/pulumi-automation.test.ts.
-import { ConnectionArgs } from '../../remote/connection';
+import { unreachableConnection } from './testkit';
 import { checkFailures, HardeningDropInInputs, ServiceProfileInputs } from '../inputs';
 import { HardeningDropInState, ServiceProfileState } from '../state';
 import { createHardeningDropIn, deleteHardeningDropIn, diffHardeningDropIn } from './hardeningDropIn';
 import { finishDue, progressLine } from './recording';
 import { diffServiceProfile } from './serviceProfile';
 
-// Nothing listens on port 1, and one dial attempt: a host that never answers, at once.
-const connection = ConnectionArgs.parse({
-  host: '127.0.0.1',
-  port: 1,
-  hostKey: 'SHA256:' + 'A'.repeat(43),
-  privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
-  dialErrorLimit: 1,
-});
+// Connecting at all would fail (or, where a test says so, is meant to).
+const connection = unreachableConnection;
 
 function recordingState(deadline: Date, progress?: { state: string }) {
   return ServiceProfileState.parse({

@@ -36,16 +36,14 @@ import {
   seconds,
   targetOf,
   withConnection,
+  WORKLOAD_OUTPUT,
   type OperationContext,
 } from './context';
-import type { ServiceProfileArgs } from './serviceProfile';
+import { declaredInputs, type ServiceProfileArgs } from './serviceProfile';
 import { checkSessionUnit } from './sessionPolicy';
 
 /** How long a preview waits for the host's answer about a recording before deciding without it. */
 export const PROGRESS_TIMEOUT_MS = 60_000;
-
-/** The workloads' own output is the service's business (and may echo a secret command's data). */
-const WORKLOAD_OUTPUT = /^\[(host )?workload\] /;
 
 /** The CLI's wording of a flag, as the input's field. */
 const asField = (err: unknown, flag: string, field: string): Error =>
@@ -130,12 +128,7 @@ export async function startRecordingPhase(
       'the first `pulumi up` after it finishes the recording and hardens from it',
   );
   const state: ServiceProfileState = {
-    connection: args.connection,
-    unit: started.unit,
-    window: args.window,
-    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
-    ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
-    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
+    ...declaredInputs(args, started.unit),
     phase: 'recording',
     reprofileReasons: [],
     recording: {

@@ -21,6 +21,7 @@ import {
   seconds,
   targetOf,
   withConnection,
+  WORKLOAD_OUTPUT,
   type OperationContext,
 } from './context';
 import { connectionChange, type Diff, type RawInputs } from './diff';
@@ -53,9 +54,6 @@ export function profileSessionOptions(args: ServiceProfileArgs): Omit<ProfileSer
     ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
   };
 }
-
-/** The workloads' own output is the service's business (and may echo a secret command's data). */
-const WORKLOAD_OUTPUT = /^\[(host )?workload\] /;
 
 export async function diffServiceProfile(
   olds: ServiceProfileState,
@@ -93,6 +91,18 @@ export async function diffServiceProfile(
   };
 }
 
+/** The inputs a state keeps (what the next diff compares), with the unit as systemd names it. */
+export function declaredInputs(args: ServiceProfileArgs, unit: string) {
+  return {
+    connection: args.connection,
+    unit,
+    window: args.window,
+    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
+    ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
+    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
+  };
+}
+
 export async function createServiceProfile(
   args: ServiceProfileArgs,
   outer: OperationContext,
@@ -124,12 +134,7 @@ export async function createServiceProfile(
       `${result.profile.runs.length} run(s) in ${seconds(result.timings.totalMs)} s`,
   );
   const state: ServiceProfileState = {
-    connection: args.connection,
-    unit: result.unit,
-    window: args.window,
-    ...(args.tracing !== undefined ? { tracing: args.tracing } : {}),
-    ...(args.triggers !== undefined ? { triggers: args.triggers } : {}),
-    ...(args.sessionUnit !== undefined ? { sessionUnit: args.sessionUnit } : {}),
+    ...declaredInputs(args, result.unit),
     phase: 'profiled',
     profile: canonicalJson(result.profile),
     profiledFingerprint: fp,

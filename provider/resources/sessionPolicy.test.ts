@@ -1,19 +1,14 @@
 // The session-unit policy through Pulumi: the engine's refusal, worded with the `sessionUnit`
 // input instead of the CLI flags, and a change of the input that never re-profiles.
-import { ConnectionArgs } from '../../remote/connection';
+import { unreachableConnection } from './testkit';
 import { enforceSessionPolicy, type SessionReach } from '../../remote/sessionUnits';
 import { checkFailures, HardeningDropInInputs, ServiceProfileInputs } from '../inputs';
 import { ServiceProfileState } from '../state';
 import { inInputWords } from './sessionPolicy';
 import { diffServiceProfile } from './serviceProfile';
 
-const connection = ConnectionArgs.parse({
-  host: '127.0.0.1',
-  port: 1,
-  hostKey: 'SHA256:' + 'A'.repeat(43),
-  privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
-  dialErrorLimit: 1,
-});
+// Connecting at all would fail (or, where a test says so, is meant to).
+const connection = unreachableConnection;
 
 const sshd: SessionReach = {
   unit: 'ssh.service',
