@@ -13,8 +13,9 @@ import type {
   HardeningOverridesArgs,
   ProfileWindowArgs,
   ServiceProfileArgs,
+  SessionUnitPolicy,
 } from './args';
-import type { HardeningDropInInputs, ProfileWindow, ServiceProfileInputs } from './inputs';
+import type { HardeningDropInInputs, ProfileWindow, ServiceProfileInputs, SessionUnitInput } from './inputs';
 
 /** `T` with every `Input` unwrapped, recursively: what the provider finally receives. */
 type Plain<T> =
@@ -35,6 +36,7 @@ export type InSync = [
   Check<SameShape<Required<Plain<HardeningOverridesArgs>>, Required<z.input<typeof OptionOverrides>>>>,
   Check<SameShape<keyof ServiceProfileArgs, keyof z.input<typeof ServiceProfileInputs>>>,
   Check<SameShape<keyof HardeningDropInArgs, keyof z.input<typeof HardeningDropInInputs>>>,
+  Check<SameShape<SessionUnitPolicy, z.input<typeof SessionUnitInput>>>,
 ];
 
 /** Never called: it only has to compile (a @pulumi/command value as is, secrets at any depth). */

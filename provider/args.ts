@@ -10,7 +10,6 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { HardeningMode } from '../core/resolve/plan';
 import type { Tracing } from '../core/tracing';
-import type { SessionUnitPolicy } from '../remote/sessionUnits';
 
 /** How to reach a bastion host (the fields of {@link ConnectionArgs} without `proxy`). */
 export interface ProxyConnectionArgs {
@@ -81,6 +80,9 @@ export interface ProfileWindowArgs {
    */
   record?: pulumi.Input<RecordWindowArgs>;
 }
+
+/** Units whose children are sessions: see {@link HardeningDropInArgs.sessionUnit}. */
+export type SessionUnitPolicy = 'refuse' | 'session-safe' | 'sandbox-sessions';
 
 /** A detached recording's deadline and cap (see {@link ProfileWindowArgs.record}). */
 export interface RecordWindowArgs {

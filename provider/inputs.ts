@@ -8,7 +8,7 @@ import { HardeningMode } from '../core/resolve/plan';
 import { OptionOverrides } from '../core/resolve/settings';
 import type { Tracing } from '../core/tracing';
 import { parseSize } from '../remote/recording/spool';
-import { SessionUnitPolicy } from '../remote/sessionUnits';
+import type { SessionUnitPolicy } from '../remote/sessionUnits';
 
 /** `until` of a recording: a duration from its start (30m, 6h, 2d) or an ISO 8601 time with a zone. */
 const RECORD_UNTIL =
@@ -92,6 +92,22 @@ const tracingInSync: [Tracing, z.infer<typeof TracingInput>] extends [z.infer<ty
   : never = true;
 void tracingInSync;
 
+/**
+ * Units whose children are sessions (remote/sessionUnits.ts SessionUnitPolicy), spelled out here
+ * so that the public types do not reach the SSH layer's (ssh2's types are not a dependency).
+ */
+export const SessionUnitInput = z.enum(['refuse', 'session-safe', 'sandbox-sessions'], {
+  error: () => 'must be refuse, session-safe or sandbox-sessions',
+});
+// Fails to compile when the engine's policy gains or loses a value this input does not.
+const sessionUnitInSync: [SessionUnitPolicy, z.infer<typeof SessionUnitInput>] extends [
+  z.infer<typeof SessionUnitInput>,
+  SessionUnitPolicy,
+]
+  ? true
+  : never = true;
+void sessionUnitInSync;
+
 export const ServiceProfileInputs = z.strictObject({
   connection: ConnectionArgs,
   unit: z.string().min(1),
@@ -101,7 +117,7 @@ export const ServiceProfileInputs = z.strictObject({
   /** Any values: a change re-profiles the service (like @pulumi/command's triggers). */
   triggers: z.array(z.unknown()).optional(),
   /** Units whose children are sessions (remote/sessionUnits.ts): checked before profiling. */
-  sessionUnit: SessionUnitPolicy.optional(),
+  sessionUnit: SessionUnitInput.optional(),
 });
 export type ServiceProfileInputs = z.input<typeof ServiceProfileInputs>;
 
@@ -119,7 +135,7 @@ export const HardeningDropInInputs = z.strictObject({
   /** Seconds the unit must stay active after the restart before it counts as healthy. */
   settleSeconds: z.number().min(0).max(600).optional(),
   /** Units whose children are sessions (remote/sessionUnits.ts): checked against the drop-in. */
-  sessionUnit: SessionUnitPolicy.optional(),
+  sessionUnit: SessionUnitInput.optional(),
 });
 export type HardeningDropInInputs = z.input<typeof HardeningDropInInputs>;
 

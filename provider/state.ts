@@ -7,8 +7,7 @@
  */
 import { z } from 'zod';
 import { ConnectionArgs } from '../remote/connection';
-import { SessionUnitPolicy } from '../remote/sessionUnits';
-import { ProfileWindow, TracingInput } from './inputs';
+import { ProfileWindow, SessionUnitInput, TracingInput } from './inputs';
 
 /** What a profile depends on (core/profile `Fingerprint`). */
 export const FingerprintState = z.object({
@@ -89,7 +88,7 @@ export const ServiceProfileState = z
     window: ProfileWindow,
     tracing: TracingInput.optional(),
     triggers: z.array(z.unknown()).optional(),
-    sessionUnit: SessionUnitPolicy.optional(),
+    sessionUnit: SessionUnitInput.optional(),
     phase: ProfilePhase.default('profiled'),
     /** The Profile document (core/profile schema) as canonical JSON. Absent while recording. */
     profile: z.string().optional(),
@@ -134,7 +133,7 @@ export const HardeningDropInState = z.object({
   content: z.string().nullable(),
   healthCommand: z.string().optional(),
   settleSeconds: z.number().optional(),
-  sessionUnit: SessionUnitPolicy.optional(),
+  sessionUnit: SessionUnitInput.optional(),
   path: z.string(),
   /** sha256 of `systemctl cat` without hush's file (remote/hardeningState.ts). */
   unitDigest: z.string().optional(),
