@@ -9,19 +9,35 @@
  *    nginx's check (which follows the configured access log) passes. Before that, on the first
  *    hardened state, the set-aside's guard: a set-aside whose session never starts is undone by the
  *    host alone.
- * 2. Detached recording: `hush profile start` leaves nginx wrapped with nobody connected, `status`
- *    counts what the spool got, `finish -o` restores nginx (hush's drop-in back in force), fetches
- *    and summarizes the spool and removes it.
- * 3. `cancel`: nginx restored, the spool gone.
- * 4. The deadline with nobody connected: the host's timer restores nginx on its own, `status` says
- *    `ended: deadline`, and `hush apply --from-recording` hardens from what was recorded.
+ * 2. Detached recording, `cancel`: `hush profile start` leaves nginx wrapped with nobody connected;
+ *    meanwhile a second start and an apply are refused; `cancel` restores nginx (hush's drop-in
+ *    back in force) and removes the spool.
+ * 3. The deadline with nobody connected: `status` counts what the spool got (a reload is a session
+ *    of its own), the host's timer restores nginx on its own at a short deadline, `status` says
+ *    `deadline`, and `hush apply --from-recording` finishes (fetches and summarizes the spool,
+ *    removes it) and hardens from what was recorded.
+ *    Each recording case cancels whatever recording it leaves, passed or failed. Cases 2-3 run only
+ *    with HUSH_RUN_RECORDING_CASES=1 (see recordingTest).
+ * 4. A user unit (remote/userUnit.ts): a lingering user's manager, a drop-in applied as the user,
+ *    read back by the user's manager, and a breaking one rolled back.
  * Commands run in-process through cli/main with real SSH.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Profile } from '../../core/profile/schema';
+import { parseShow } from '../../remote/probe';
 import { setAsideForSessionCommand, setAsidePaths } from '../../remote/profile/setAside';
+import {
+  asUser,
+  locateUserManagerCommand,
+  parseUserApply,
+  parseUserManager,
+  userApplyCommand,
+  userDropInPaths,
+  userSystemctl,
+  type UserManager,
+} from '../../remote/userUnit';
 import { checkService, HOST_TEST_TIMEOUT_MS, hostOutput, withTestHost, type TestHost } from '../host';
 import { cliTargetFlags, runHush } from './profile-support';
 
@@ -140,13 +156,6 @@ interface StatusJson {
   restartsSeen: number;
   slots: { slot: string; lines: number; sessions: number }[];
 }
-/**
- * Cases 2-4 (detached recording) are not yet seen green on a VM: on debian-13 (19:31 UTC, load ~3)
- * `status` after a `systemctl reload` counted no ExecReload-0 session, and the failed case left its
- * recording behind, so every later start was refused. Until they pass they run only on request
- * (HUSH_RUN_RECORDING_CASES=1); case 1 runs in every `npm test`.
- */
-const recordingTest = process.env.HUSH_RUN_RECORDING_CASES === '1' ? test : test.skip;
 
 const status = async () => {
   const r = await hush(['profile', 'status', 'nginx.service', '--json']);
@@ -159,131 +168,231 @@ const nothingLeft = async () => ({
   mask: await exists(setAsidePaths('nginx.service').mask),
   recording: (await hostOutput(host, `ls -A ${RECORDING_DIR} 2>/dev/null || true`)).trim(),
   units: (
-    await hostOutput(host, "systemctl list-units --all --no-legend 'hush-*' | grep -v ' inactive ' || true")
+    await hostOutput(
+      host,
+      "systemctl list-units --all --no-legend 'hush-record-*' 'hush-profile-*' | grep -v ' inactive ' || true",
+    )
   ).trim(),
   deadlineFiles: (await hostOutput(host, 'ls /etc/systemd/system | grep ^hush-record || true')).trim(),
 });
 const NOTHING = { wrapper: false, mask: false, recording: '', units: '', deadlineFiles: '' };
 
-recordingTest(
-  'profile start leaves nginx recorded with nobody connected, status counts the spool, finish restores nginx, fetches and summarizes the spool and removes it',
-  async () => {
-    const catBefore = await hostOutput(host, 'systemctl cat nginx.service');
-    const start = await hush([
-      'profile',
-      'start',
-      'nginx.service',
-      '--until',
-      '30m',
-      '--max-trace',
-      '64M',
-      '--json',
-    ]);
-    expect(ok(start)).toEqual({ code: 0, stderr: '' });
-    lap('recording started');
-    // the controller is gone: nginx wrapped, hush's drop-in set aside, no heartbeat watchdog, the deadline timer enabled
-    expect(await exists(WRAPPER)).toBe(true);
-    expect(await exists(setAsidePaths('nginx.service').mask)).toBe(true);
-    expect(
+/**
+ * Runs a recording case and cancels whatever recording it leaves, passed or failed: a recording
+ * left behind would make every later start on this host refuse (rightly), hiding the next failure.
+ * The case's own error, if any, is what the test reports.
+ */
+/**
+ * The recording cases run only on request (HUSH_RUN_RECORDING_CASES=1) until seen green in one run.
+ * Seen on debian-13 (22:35-22:53 UTC, load 12-17, run with -t, so without case 1): the deadline
+ * case passed everything up to nothingLeft (status counted the reload's ExecReload-0 session once
+ * the counter ran one awk per session; the deadline restored nginx alone; apply --from-recording
+ * applied from a profile holding the access log), which failed only on the test's own unit pattern
+ * ('hush-*' also matched the image's hush-testsvc units; now hush-record-*, hush-profile-*); the
+ * cancel case failed on the set-aside mask, which exists only when case 1 left hush's drop-in
+ * (now asserted as such). Case 1 and the user-unit case run in every `npm test`.
+ */
+const recordingTest = process.env.HUSH_RUN_RECORDING_CASES === '1' ? test : test.skip;
+
+/** How long the first recording case's `profile start` took (the deadline case's --until follows it). */
+let startSeconds: number | undefined;
+
+async function recordingCase(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    // exit 1 "no recording of nginx.service" when the case ended it itself
+    await hush(['profile', 'cancel', 'nginx.service']);
+  }
+}
+
+describe('on the same host, after the re-profile', () => {
+  recordingTest(
+    'profile start records nginx with nobody connected; a second start and an apply are refused meanwhile; cancel restores nginx and removes the spool',
+    () =>
+      recordingCase(async () => {
+        const catBefore = await hostOutput(host, 'systemctl cat nginx.service');
+        const hushDropIn = await exists('/etc/systemd/system/nginx.service.d/zz-hush-hardening.conf');
+        const t = Date.now();
+        const start = await hush([
+          'profile',
+          'start',
+          'nginx.service',
+          '--until',
+          '30m',
+          '--max-trace',
+          '64M',
+        ]);
+        expect(ok(start)).toEqual({ code: 0, stderr: '' });
+        startSeconds = (Date.now() - t) / 1000;
+        lap('recording started');
+        // the controller is gone: nginx wrapped, hush's drop-in set aside, the deadline timer enabled
+        expect(await exists(WRAPPER)).toBe(true);
+        // hush's drop-in (case 1's) is set aside for the recording
+        expect(await exists(setAsidePaths('nginx.service').mask)).toBe(hushDropIn);
+        expect(
+          await hostOutput(
+            host,
+            "systemctl list-timers --all --no-legend 'hush-*' | awk '{ print $(NF-1) }' | sort",
+          ),
+        ).toMatch(
+          /^hush-record-nginx-[0-9a-f]+-deadline\.timer\nhush-record-nginx-[0-9a-f]+-monitor\.timer$/m,
+        );
+        expect((await host.exec(`stat -c '%a %U' ${RECORDING_DIR}`)).stdout.trim()).toBe('700 root');
+        // a second start, and any other operation on the unit, is refused while it records
+        const again = await hush(['profile', 'start', 'nginx.service', '--until', '30m']);
+        expect(again.code).toBe(1);
+        expect(again.stderr).toMatch(/already exists on the host/);
+        const apply = await hush(['apply', 'nginx.service', '--duration', '10s']);
+        expect(apply.code).not.toBe(0);
+        expect(apply.stderr).toMatch(/nginx\.service is being recorded/);
+        const cancel = await hush(['profile', 'cancel', 'nginx.service', '--json']);
+        expect(ok(cancel)).toEqual({ code: 0, stderr: '' });
+        expect(JSON.parse(cancel.stdout)).toMatchObject({ cancelled: true, activeState: 'active' });
+        expect(await hostOutput(host, 'systemctl cat nginx.service')).toBe(catBefore);
+        expect(await nothingLeft()).toEqual(NOTHING);
+        lap('recording cancelled');
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  recordingTest(
+    'status counts what the spool got (a reload is its own session), the deadline restores nginx with nobody connected, and apply --from-recording hardens from what was recorded and removes the spool',
+    () =>
+      recordingCase(async () => {
+        const catBefore = await hostOutput(host, 'systemctl cat nginx.service');
+        const accessLog = (
+          await hostOutput(
+            host,
+            "sed -n 's/^[[:space:]]*access_log \\([^ ;]*\\).*/\\1/p' /etc/nginx/nginx.conf",
+          )
+        ).trim();
+        expect(accessLog).toMatch(/^\/.*access\.log$/);
+        // short: the case waits for it; long enough for the start, the traffic, the reload and status
+        // (as long as the previous case's start took at this machine's load, and more)
+        const until = Math.max(150, Math.ceil(1.5 * (startSeconds ?? 200)) + 60);
+        const start = await hush(['profile', 'start', 'nginx.service', '--until', `${until}s`]);
+        expect(ok(start)).toEqual({ code: 0, stderr: '' });
+        lap('recording started');
+        await hostOutput(host, WORKLOAD);
+        await hostOutput(host, 'systemctl reload nginx.service && sleep 3'); // a traced ExecReload ends its trace
+        let s = await status();
+        expect(s.state).toBe('running');
+        expect(s.secondsLeft).toBeGreaterThan(0);
+        expect(s.slots.find((x) => x.slot === 'ExecReload-0')).toMatchObject({ sessions: 1 });
+        expect(s.lines).toBeGreaterThan(0);
+        for (let i = 0; i < 120 && s.state === 'running'; i++) {
+          await new Promise((r) => setTimeout(r, 5_000));
+          s = await status();
+        }
+        expect(s.state).toBe('deadline');
+        lap('deadline passed');
+        // restored by the host alone: the wrapper gone, hush's drop-in back in force, nginx serving
+        expect(await exists(WRAPPER)).toBe(false);
+        expect(await exists(setAsidePaths('nginx.service').mask)).toBe(false);
+        expect(await hostOutput(host, 'systemctl cat nginx.service')).toBe(catBefore);
+        expect((await hostOutput(host, 'ls /etc/systemd/system | grep ^hush-record || true')).trim()).toBe(
+          '',
+        );
+        expect((await host.exec('systemctl is-active nginx.service')).stdout.trim()).toBe('active');
+
+        const saved = path.join(dir, 'recorded.json');
+        const apply = await hush([
+          'apply',
+          'nginx.service',
+          '--from-recording',
+          '--save-profile',
+          saved,
+          '--json',
+        ]);
+        expect(ok(apply)).toEqual({ code: 0, stderr: '' });
+        expect(['applied', 'unchanged']).toContain(
+          (JSON.parse(apply.stdout) as { result: { verdict: string } }).result.verdict,
+        );
+        const profile = JSON.parse(readFileSync(saved, 'utf8')) as Profile;
+        // the traffic was recorded: nginx wrote its access log (under /home/weblogs after case 1)
+        expect(profile.actions.some((a) => a.action.kind === 'path' && a.action.path === accessLog)).toBe(
+          true,
+        );
+        expect(profile.runs.length).toBeGreaterThanOrEqual(2);
+        expect(await nothingLeft()).toEqual(NOTHING);
+        const check = await checkService(host, 'nginx');
+        expect({ ok: check.ok, output: check.ok ? '' : check.output }).toEqual({ ok: true, output: '' });
+        const none = await hush(['profile', 'status', 'nginx.service']);
+        expect(none.code).toBe(1);
+        expect(none.stderr).toMatch(/no recording of nginx\.service/);
+        lap('applied from the recording');
+      }),
+    HOST_TEST_TIMEOUT_MS,
+  );
+
+  /**
+   * User units (issue 14 part 4, the engine side: remote/userUnit.ts): a lingering user's manager,
+   * a user unit serving on loopback, a drop-in applied as the user and read back by the user's
+   * manager, then a drop-in that breaks the unit (no AF_INET) rolled back with the unit serving again.
+   */
+  test(
+    "user unit: the user's manager is found, a drop-in written as the user is applied and verified, a breaking one rolled back",
+    async () => {
+      const user = 'hushuser';
+      const unitText = '[Service]\nExecStart=/usr/bin/python3 -m http.server 8765 --bind 127.0.0.1\n';
       await hostOutput(
         host,
-        "systemctl list-timers --all --no-legend 'hush-*' | awk '{ print $(NF-1) }' | sort",
-      ),
-    ).toMatch(/^hush-record-nginx-[0-9a-f]+-deadline\.timer\nhush-record-nginx-[0-9a-f]+-monitor\.timer$/m);
-    expect((await host.exec(`stat -c '%a %U' ${RECORDING_DIR}`)).stdout.trim()).toBe('700 root');
-    await hostOutput(host, WORKLOAD);
-    await hostOutput(host, 'systemctl reload nginx.service && sleep 3'); // a traced ExecReload ends its trace
-    const s = await status();
-    expect(s.state).toBe('running');
-    expect(s.secondsLeft).toBeGreaterThan(20 * 60);
-    expect(s.slots.find((x) => x.slot === 'ExecReload-0')).toMatchObject({ sessions: 1 });
-    expect(s.lines).toBeGreaterThan(0);
+        `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/sh ${user}; loginctl enable-linger ${user}`,
+      );
+      const locate = async () => {
+        const r = await host.exec(locateUserManagerCommand(user).text);
+        return parseUserManager(user, r.stdout);
+      };
+      let m: UserManager | undefined;
+      for (let i = 0; i < 30 && !m; i++) {
+        m = await locate().catch(async (e: Error) => {
+          if (!/is not running/.test(e.message)) throw e;
+          await new Promise((r) => setTimeout(r, 2000));
+          return undefined;
+        });
+      }
+      if (!m) m = await locate(); // throws with the reason
+      const userCmd = (args: string[]) => userSystemctl(m!, args).text;
+      await hostOutput(
+        host,
+        `${asUser(m, ['sh', '-c', 'mkdir -p "$HOME/.config/systemd/user" && cat > "$HOME/.config/systemd/user/hush-demo.service"']).text} <<'EOF'\n${unitText}EOF\n${userCmd(['daemon-reload'])} && ${userCmd(['start', 'hush-demo.service'])}`,
+      );
+      const serving = async () =>
+        (await host.exec('curl -fsS -o /dev/null -m 5 http://127.0.0.1:8765/')).code === 0;
+      for (let i = 0; i < 10 && !(await serving()); i++) await new Promise((r) => setTimeout(r, 1000));
+      expect(await serving()).toBe(true);
 
-    const out = path.join(dir, 'recorded.json');
-    const fin = await hush(['profile', 'finish', 'nginx.service', '-o', out, '--json']);
-    expect(ok(fin)).toEqual({ code: 0, stderr: '' });
-    const report = JSON.parse(fin.stdout) as {
-      endedBy: string;
-      restored: { activeState: string; catIdentical: boolean };
-    };
-    expect(report).toMatchObject({
-      endedBy: 'finish',
-      restored: { activeState: 'active', catIdentical: true },
-    });
-    const profile = JSON.parse(readFileSync(out, 'utf8')) as Profile;
-    expect(
-      profile.actions.some((a) => a.action.kind === 'path' && a.action.path === '/home/weblogs/access.log'),
-    ).toBe(true);
-    expect(profile.runs.length).toBeGreaterThanOrEqual(3); // ExecStart, ExecReload, ExecStop at the restore
-    expect(await hostOutput(host, 'systemctl cat nginx.service')).toBe(catBefore);
-    expect(await nothingLeft()).toEqual(NOTHING);
-    const check = await checkService(host, 'nginx');
-    expect({ ok: check.ok, output: check.ok ? '' : check.output }).toEqual({ ok: true, output: '' });
-    const none = await hush(['profile', 'status', 'nginx.service']);
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no recording of nginx\.service/);
-    lap('recording finished');
-  },
-  HOST_TEST_TIMEOUT_MS,
-);
+      const apply = async (dropIn: string) => {
+        const r = await host.exec(userApplyCommand(m!, 'hush-demo.service', 3).text, { stdin: dropIn });
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+        return parseUserApply(r.stdout);
+      };
+      const good =
+        '[Service]\nNoNewPrivileges=yes\nLockPersonality=yes\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n';
+      const paths = userDropInPaths(m, 'hush-demo.service');
+      expect(await apply(good)).toBe('applied');
+      // the user's manager reads it, the file is the user's, the unit serves
+      const shown = parseShow(
+        await hostOutput(
+          host,
+          userCmd(['show', '-p', 'NoNewPrivileges,RestrictAddressFamilies,DropInPaths', 'hush-demo.service']),
+        ),
+      );
+      expect(shown.DropInPaths?.split(' ')).toContain(paths.file);
+      expect(shown.NoNewPrivileges).toBe('yes');
+      expect(shown.RestrictAddressFamilies?.split(' ').sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_UNIX']);
+      expect((await hostOutput(host, `stat -c %U ${paths.file}`)).trim()).toBe(user);
+      expect(await serving()).toBe(true);
 
-recordingTest(
-  'profile cancel restores nginx and removes the spool',
-  async () => {
-    const catBefore = await hostOutput(host, 'systemctl cat nginx.service');
-    expect(ok(await hush(['profile', 'start', 'nginx.service', '--until', '30m']))).toEqual({
-      code: 0,
-      stderr: '',
-    });
-    // a second start, and any other operation on the unit, is refused while it records
-    const again = await hush(['profile', 'start', 'nginx.service', '--until', '30m']);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already exists on the host/);
-    const apply = await hush(['apply', 'nginx.service', '--profile', path.join(dir, 'recorded.json')]);
-    expect(apply.code).not.toBe(0);
-    expect(apply.stderr).toMatch(/nginx\.service is being recorded/);
-    const cancel = await hush(['profile', 'cancel', 'nginx.service', '--json']);
-    expect(ok(cancel)).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(cancel.stdout)).toMatchObject({ cancelled: true, activeState: 'active' });
-    expect(await hostOutput(host, 'systemctl cat nginx.service')).toBe(catBefore);
-    expect(await nothingLeft()).toEqual(NOTHING);
-    lap('recording cancelled');
-  },
-  HOST_TEST_TIMEOUT_MS,
-);
-
-recordingTest(
-  'the deadline restores nginx with nobody connected, and apply --from-recording hardens from what was recorded',
-  async () => {
-    const catBefore = await hostOutput(host, 'systemctl cat nginx.service');
-    expect(ok(await hush(['profile', 'start', 'nginx.service', '--until', '4m']))).toEqual({
-      code: 0,
-      stderr: '',
-    });
-    await hostOutput(host, WORKLOAD);
-    let s = await status();
-    for (let i = 0; i < 48 && s.state === 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 10_000));
-      s = await status();
-    }
-    expect(s.state).toBe('deadline');
-    lap('deadline passed');
-    // restored by the host alone: the wrapper gone, hush's drop-in back in force, nginx serving
-    expect(await exists(WRAPPER)).toBe(false);
-    expect(await exists(setAsidePaths('nginx.service').mask)).toBe(false);
-    expect(await hostOutput(host, 'systemctl cat nginx.service')).toBe(catBefore);
-    expect((await hostOutput(host, 'ls /etc/systemd/system | grep ^hush-record || true')).trim()).toBe('');
-    expect((await host.exec('systemctl is-active nginx.service')).stdout.trim()).toBe('active');
-
-    const apply = await hush(['apply', 'nginx.service', '--from-recording', '--json']);
-    expect(ok(apply)).toEqual({ code: 0, stderr: '' });
-    expect(['applied', 'unchanged']).toContain(
-      (JSON.parse(apply.stdout) as { result: { verdict: string } }).result.verdict,
-    );
-    expect(await nothingLeft()).toEqual(NOTHING);
-    const check = await checkService(host, 'nginx');
-    expect({ ok: check.ok, output: check.ok ? '' : check.output }).toEqual({ ok: true, output: '' });
-    lap('applied from the recording');
-  },
-  HOST_TEST_TIMEOUT_MS,
-);
+      // without AF_INET the server cannot bind: the apply puts the previous drop-in back
+      expect(await apply('[Service]\nRestrictAddressFamilies=AF_UNIX\n')).toBe('rolled-back');
+      expect(await hostOutput(host, `cat ${paths.file}`)).toBe(good);
+      expect((await hostOutput(host, userCmd(['is-active', 'hush-demo.service']))).trim()).toBe('active');
+      expect(await serving()).toBe(true);
+      await hostOutput(host, `loginctl disable-linger ${user}`);
+      lap('user unit done');
+    },
+    HOST_TEST_TIMEOUT_MS,
+  );
+});
