@@ -2,17 +2,27 @@
  * Hostile programs under `hush run` on this machine (real strace): what a traced program does,
  * tries or names must not widen its own sandbox or inject into the drop-in. Each case runs the
  * issue's attack for real and reads the printed drop-in back the way systemd's parsers do
- * (core/dropin, ported from load-fragment.c); what systemd itself reads is asserted on the VM in
- * test/e2e/hostile.test.ts.
+ * (core/dropin, ported from load-fragment.c). The programs are test/hostile.ts; the same ones run
+ * as a service that `hush apply` profiles and hardens on a test host, where what systemd itself
+ * reads back is asserted (the VM case of issue 12).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseDropIn, readBindMounts, readPathItems, splitPathItem } from '../../core/dropin';
 import type { Plan } from '../../core/resolve/plan';
 import { main } from '../main';
+import {
+  COLON,
+  DOTDOT,
+  HOSTILE_TREE,
+  hostileArg,
+  NAMES_PROGRAM,
+  SYMLINK_GAME,
+  type HostileProgram,
+} from '../../test/hostile';
 
 jest.setTimeout(180_000);
 
@@ -93,9 +103,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hush-hostile-'));
   // under /srv, which aggressive mode hides behind an empty tmpfs with bind mounts of what is used
   srv = mkdtempSync('/srv/hush-hostile-');
-  mkdirSync(join(srv, 'x', 'a:', 'etc'), { recursive: true });
-  writeFileSync(join(srv, 'x', 'a:', 'etc', 'shadow'), 'not the real one\n');
-  mkdirSync(join(srv, 'x', 'b:', 'usr', 'bin'), { recursive: true });
+  execFileSync('python3', ['-c', HOSTILE_TREE, srv]);
 });
 
 afterAll(() => {
@@ -103,23 +111,16 @@ afterAll(() => {
   rmSync(srv, { recursive: true, force: true });
 });
 
-const py = (name: string, body: string): string => {
-  const p = join(dir, name);
-  writeFileSync(p, body);
-  return p;
+/** The argv that runs program `p` (written into the scratch directory) on this machine's tree. */
+const py = (p: HostileProgram): string[] => {
+  const file = join(dir, p.file);
+  writeFileSync(file, p.source);
+  return ['python3', file, ...hostileArg(p, srv, join(dir, 'game'))];
 };
 
 describe('hostile programs under hush run', () => {
   it('a ":" in a used path never becomes a bind mount destination (/etc/shadow, /usr/bin)', async () => {
-    const prog = py(
-      'colon.py',
-      `import os, sys
-base = sys.argv[1]
-open(base + '/x/a:/etc/shadow').read()
-with open(base + '/x/b:/usr/bin/tool', 'w') as f: f.write('x')
-`,
-    );
-    const r = await hushRun(['python3', prog, srv]);
+    const r = await hushRun(py(COLON));
     expect(r.code).toBe(0);
     const ro = pathsOf(r, 'BindReadOnlyPaths');
     const rw = pathsOf(r, 'BindPaths');
@@ -133,15 +134,7 @@ with open(base + '/x/b:/usr/bin/tool', 'w') as f: f.write('x')
   });
 
   it('failed creates through /nonexistent/.. widen nothing: no /etc/cron.d, no /dev/sda', async () => {
-    const prog = py(
-      'dotdot.py',
-      `import os
-for p in ['/nonexistent/../etc/cron.d/x', '/dev/nonexistent/../sd"a"', '/dev/nonexistent/../sda']:
-    try: os.open(p, os.O_CREAT | os.O_WRONLY, 0o644)
-    except OSError as e: print(p, e.strerror)
-`,
-    );
-    const r = await hushRun(['python3', prog]);
+    const r = await hushRun(py(DOTDOT));
     expect(r.code).toBe(0);
     expect(pathsOf(r, 'ReadWritePaths').filter((p) => p.startsWith('/etc'))).toEqual([]);
     expect(pathsOf(r, 'DeviceAllow').filter((p) => p.includes('sd'))).toEqual([]);
@@ -149,49 +142,16 @@ for p in ['/nonexistent/../etc/cron.d/x', '/dev/nonexistent/../sd"a"', '/dev/non
   });
 
   it('a symlink .. game (successful, through a link the program planted) gives no access outside', async () => {
-    const game = join(dir, 'game');
-    const prog = py(
-      'symlink.py',
-      `import os, sys
-g = sys.argv[1]
-os.makedirs(g + '/deep/a/b/c', exist_ok=True)
-os.makedirs(g + '/etc/cron.d', exist_ok=True)
-if not os.path.islink(g + '/link'): os.symlink(g + '/deep/a/b/c', g + '/link')
-# the kernel climbs from deep/a/b/c back to g (g/etc/cron.d); read as text, link/.. climbs g's
-# own components up to / and names /etc/cron.d
-depth = g.count('/')
-assert depth + 1 == 4, depth
-os.mkdir(g + '/link' + '/..' * (depth + 1) + '/etc/cron.d/evil-' + str(os.getpid()))
-`,
-    );
-    const r = await hushRun(['python3', prog, game]);
+    const r = await hushRun(py(SYMLINK_GAME));
     expect(r.code).toBe(0);
     expect(r.dropIn).not.toMatch(/cron\.d/);
     expect(r.plan.notes?.join(' ')).toMatch(/successful access(es)? through unresolvable paths ignored/);
   });
 
   it('names with tab, newline, CR, %, quotes and non-UTF-8 bytes never block the drop-in or inject a line', async () => {
-    const prog = py(
-      'names.py',
-      `import os, sys
-d = os.fsencode(sys.argv[1])
-for name in [b'bad/tab\\there', b'bad/new\\nline', b'bad/cr\\rExecStartPre=/bin/sh -c id', b'good/100%n', b'good/q"uote\\'s', b'bad/caf\\xe9', b'bad/\\xff\\xfe']:
-    with open(d + b'/' + name + b'/f', 'wb') as f: f.write(b'x')
-`,
-    );
+    // HOSTILE_TREE made the directories; the program creates a file in each (which needs it)
     const target = join(srv, 'names');
-    // the directories exist; the program creates a file in each (which needs that directory)
-    for (const name of [
-      'bad/tab\there',
-      'bad/new\nline',
-      'bad/cr\rExecStartPre=/bin/sh -c id',
-      'good/100%n',
-      `good/q"uote's`,
-    ])
-      mkdirSync(join(target, name), { recursive: true });
-    for (const raw of ['caf\xe9', '\xff\xfe'])
-      mkdirSync(Buffer.from(`${target}/bad/${raw}`, 'latin1'), { recursive: true });
-    const r = await hushRun(['python3', prog, target], {}, ['--threshold', '50']);
+    const r = await hushRun(py(NAMES_PROGRAM), {}, ['--threshold', '50']);
     expect(r.code).toBe(0);
     const parsed = parseDropIn(r.dropIn);
     // systemd reads every line we wrote as a comment, a section or an assignment: nothing ignored,
