@@ -21,6 +21,7 @@
  */
 import { z } from 'zod';
 import { parseUnitName } from '../core/systemd/unitName';
+import { keyValueLines } from './keyValueLines';
 import { argv, sh, trustedScript, type ShellCommand } from './shell';
 
 /** A login name as useradd accepts it by default (no shell or path metacharacters possible). */
@@ -56,11 +57,7 @@ export function locateUserManagerCommand(user: string): ShellCommand {
 
 /** Reads locateUserManagerCommand's output; refuses root and a manager that does not run. */
 export function parseUserManager(user: string, text: string): UserManager {
-  const kv = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
-  }
+  const kv = keyValueLines(text);
   const uidText = kv.get('uid') ?? '';
   if (!/^\d+$/.test(uidText)) throw new UserManagerError(`no uid for user ${user} on the host`);
   const uid = Number(uidText);

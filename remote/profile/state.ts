@@ -15,6 +15,7 @@ import { HostFacts } from '../../core/profile/hostFacts';
 import { UnitInfo } from '../../core/profiling/unitInfo';
 import { Slot } from '../../core/profiling/wrapper';
 import { ProfilingError } from '../../core/profiling/errors';
+import { keyValueLines } from '../keyValueLines';
 
 // ------------------------------------------------------------------------ key=value state
 
@@ -35,11 +36,7 @@ export function renderState(s: SessionState): string {
 }
 
 export function parseState(text: string): Partial<SessionState> {
-  const kv = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
-  }
+  const kv = keyValueLines(text);
   const out: Partial<SessionState> = {};
   const session = kv.get('session');
   if (session) out.session = session;

@@ -8,6 +8,7 @@ import type { UnitInfo } from '../../core/profiling/unitInfo';
 import { SECCOMP_BOOLEANS } from '../../core/profiling/wrapper';
 import { EXEC_DIRECTIVES } from '../../core/systemd/execLines';
 import type { Connection } from '../connection';
+import { keyValueLines } from '../keyValueLines';
 import { sh, trustedScript } from '../shell';
 
 export const SESSION_PROPERTIES = [
@@ -93,11 +94,7 @@ export function parseUnitInfo(text: string, marker: string): UnitInfo {
     const nl = part.indexOf('\n');
     sections[nl < 0 ? part : part.slice(0, nl)] = nl < 0 ? '' : part.slice(nl + 1);
   }
-  const properties: Record<string, string> = {};
-  for (const line of (sections.show ?? '').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) properties[line.slice(0, eq)] = line.slice(eq + 1);
-  }
+  const properties = Object.fromEntries(keyValueLines(sections.show ?? ''));
   const execCounts: Record<string, number> = {};
   for (const line of (sections.exec ?? '').split('\n')) {
     const eq = line.indexOf('=');
