@@ -14,6 +14,7 @@
  * for what existed before: the login and sudo.
  */
 import { SudoRequiredError, type Connection } from './connection';
+import type { HostExec } from './host';
 import { sh } from './shell';
 
 /** Created (mktemp), written, synced and removed by the session under test. */
@@ -58,7 +59,7 @@ export function parseAdminWrite(out: string, code: number): AdminWrite {
 }
 
 /** One round trip in `conn`'s own session: can it create a file under /etc? */
-export async function adminWrite(conn: Connection, timeoutMs = 60_000): Promise<AdminWrite> {
+export async function adminWrite(conn: HostExec, timeoutMs = 60_000): Promise<AdminWrite> {
   const r = await conn.exec(ADMIN_WRITE_CHECK, { timeoutMs });
   return parseAdminWrite(r.stdout + r.stderr, r.code);
 }

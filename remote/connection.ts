@@ -33,7 +33,7 @@ import {
   type HostKeyPin,
 } from './hostKey';
 import type { HostFacts } from '../core/profile/hostFacts';
-import type { Host } from './host';
+import type { SessionHost } from './host';
 import { probe } from './probe';
 import { asRoot, atomicWriteCommand, sh, ShellCommand, timeLimited, trustedScript } from './shell';
 
@@ -485,7 +485,7 @@ function sanitize(err: unknown, secrets: readonly string[]): Error {
 
 // ------------------------------------------------------------------------------- the session
 
-export class Connection implements Host {
+export class Connection implements SessionHost {
   readonly #config: ConnectionConfig;
   readonly #client: Client;
   readonly #proxy: Client | undefined;

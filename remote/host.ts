@@ -7,6 +7,11 @@
  * exec-mode and drop-in-state code is one code path for `hush profile` and `hush run`, tested
  * against a real shell instead of a cast.
  *
+ * `HostLink` is a host behind a connection that can be cut (the SSH Connection): whether the
+ * connection is gone (a profiling session's Link or a watch re-dials then) and ending it. A
+ * profiling or recording session's host is both, with its name (`SessionHost`); each step takes
+ * only the part it uses, so a step's test fakes that part, typed.
+ *
  *   const local = new LocalShell();
  *   const facts = await withExecModes(local, profile, await local.facts('hush-run.service'));
  */
@@ -39,6 +44,19 @@ export interface Host extends HostExec {
   writeFileAtomic(path: string, data: string | Buffer, opts?: { mode?: number }): Promise<void>;
   /** Host and unit facts (remote/probe.ts: one script for both hosts). */
   facts(unit: string): Promise<HostFacts>;
+}
+
+export interface HostLink extends HostExec {
+  /** The connection is gone: later commands fail (a Link dials a new one). */
+  readonly closed: boolean;
+  /** Ends the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a profiling or recording session works on: a whole Host over a link that can be cut. */
+export interface SessionHost extends Host, HostLink {
+  /** The host's name (a profile's source `unit:NAME@host`, messages). */
+  readonly host: string;
 }
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;

@@ -32,7 +32,7 @@ import { z } from 'zod';
 import { parseDropIn } from '../core/dropin/parse';
 import type { Profile } from '../core/profile/schema';
 import type { Plan } from '../core/resolve/plan';
-import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
 import { parseRunnableUnitName } from './unitName';
 
@@ -201,7 +201,7 @@ export function profileSessionEvidence(profile: Profile, shells: ReadonlySet<str
 
 /** One round trip: what on the host shows that the unit's children are sessions or jobs. */
 export async function detectSessionReach(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   profile?: Profile,
 ): Promise<SessionReach> {

@@ -1,12 +1,6 @@
 import type { HostFacts } from '../core/profile/hostFacts';
-import {
-  dropInAssignments,
-  parseRound,
-  roundCommand,
-  watchUnit,
-  WatchIncompleteError,
-  type WatchLink,
-} from './watch';
+import type { HostLink } from './host';
+import { dropInAssignments, parseRound, roundCommand, watchUnit, WatchIncompleteError } from './watch';
 
 const text = (c: ReturnType<typeof roundCommand>) => c.text;
 
@@ -44,7 +38,7 @@ describe('a watch that cannot read the journal is not a quiet window', () => {
   const relax = { dropIn: [], facts: {} as HostFacts };
   const unreachable = () => Promise.reject(new Error('Timed out while waiting for handshake'));
   /** A host whose journal is empty: every round succeeds with nothing to report. */
-  const quietHost = (): WatchLink => ({
+  const quietHost = (): HostLink => ({
     closed: false,
     target: 'root@test',
     exec: (cmd) => {

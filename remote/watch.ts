@@ -29,7 +29,7 @@ import { parseDropIn } from '../core/dropin/parse';
 import type { Profile } from '../core/profile/schema';
 import { HardeningMode, type Assignment } from '../core/resolve/plan';
 import { EXEC_DIRECTIVES } from '../core/systemd/execLines';
-import type { HostExec } from './host';
+import type { HostExec, HostLink } from './host';
 import { readDropInState } from './hardeningState';
 import { probe } from './probe';
 import { sh, type ShellCommand } from './shell';
@@ -39,15 +39,9 @@ import { parseRunnableUnitName } from './unitName';
 /** Where a watch starts: a journal cursor (taken before an apply), or a time (µs since the epoch). */
 export type WatchStart = { cursor: string } | { sinceUs: bigint } | 'now';
 
-/** What a watch needs of its connection: commands, and to know and end the session (a Connection is one). */
-export interface WatchLink extends HostExec {
-  readonly closed: boolean;
-  close(): Promise<void>;
-}
-
 export interface WatchOptions {
   /** Opens a connection; called again after a cut. */
-  connect: () => Promise<WatchLink>;
+  connect: () => Promise<HostLink>;
   unit: string;
   durationMs: number;
   since?: WatchStart;
@@ -191,7 +185,7 @@ export async function watchUnit(opts: WatchOptions): Promise<WatchResult> {
   const denials: Denial[] = [];
   const seen = new Set<string>();
   let start: WatchStart = opts.since ?? 'now';
-  let conn: WatchLink | undefined;
+  let conn: HostLink | undefined;
   let reconnects = 0;
   let rounds = 0;
   let entries = 0;

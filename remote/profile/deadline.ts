@@ -16,7 +16,7 @@
  * restored at a fixed time) is another check in watchdog.sh; the timer, restore.sh and the
  * leftover handling (leftovers.ts) stay the same.
  */
-import type { Connection } from '../connection';
+import type { HostExec } from '../host';
 import { argv, sh, shQuote, type ShellCommand } from '../shell';
 import type { SessionPaths } from './layout';
 
@@ -69,7 +69,7 @@ export function heartbeatCommand(p: SessionPaths): ShellCommand {
 }
 
 export async function armWatchdog(
-  conn: Connection,
+  conn: HostExec,
   p: SessionPaths,
   opts: { periodSec: number },
 ): Promise<void> {
@@ -80,11 +80,11 @@ export async function armWatchdog(
 }
 
 /** Touches the heartbeat. Returns false when the session directory is gone (watchdog fired, or cleared). */
-export async function heartbeat(conn: Connection, p: SessionPaths, timeoutMs = 30_000): Promise<boolean> {
+export async function heartbeat(conn: HostExec, p: SessionPaths, timeoutMs = 30_000): Promise<boolean> {
   const r = await conn.exec(heartbeatCommand(p), { timeoutMs });
   return r.code === 0;
 }
 
-export async function disarmWatchdog(conn: Connection, p: SessionPaths): Promise<void> {
+export async function disarmWatchdog(conn: HostExec, p: SessionPaths): Promise<void> {
   await conn.exec(disarmWatchdogCommand(p), { timeoutMs: 5 * 60_000 });
 }

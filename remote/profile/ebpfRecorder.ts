@@ -17,7 +17,7 @@ import path from 'node:path';
 import { ebpfSegment, sigLines } from '../../core/ebpf';
 import { HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
 import type { UnitInfo } from '../../core/profiling/unitInfo';
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import { sh, type ShellCommand } from '../shell';
 import type { SegmentParser } from './collect';
 import { fifoPath, type SessionPaths } from './layout';
@@ -59,7 +59,7 @@ export function unitCgroupPath(unit: string, slice: string | undefined): string 
  * state for the session, or why not. Never throws for a host that cannot: strace is the fallback.
  */
 export async function prepareEbpf(
-  conn: Connection,
+  conn: HostExec & Pick<Host, 'writeFileAtomic'>,
   unit: string,
   info: UnitInfo,
   log: (line: string) => void,

@@ -8,7 +8,7 @@ import { mergeProfiles } from '../../core/profile';
 import { PROFILE_SCHEMA, type Profile } from '../../core/profile/schema';
 import { ProfilingError } from '../../core/profiling/errors';
 import { DEFAULT_DRAIN_TIMEOUT_MS, HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import { withExecModesOrUnknown } from '../execModes';
 import { sh } from '../shell';
 import type { TraceSegment } from './collect';
@@ -85,7 +85,7 @@ export async function finishSession(link: Link, unit: string, opts: FinishOption
  * The plan the start step persisted. Its absence means the session was ended on the host (the
  * watchdog fired, or another hush operation cleared it) and the trace is incomplete.
  */
-async function loadPlan(conn: Connection, paths: SessionPaths): Promise<SessionPlan> {
+async function loadPlan(conn: Pick<Host, 'readFile'>, paths: SessionPaths): Promise<SessionPlan> {
   const text = await conn.readFile(paths.plan);
   if (text === undefined) {
     throw new ProfilingError(
@@ -96,7 +96,7 @@ async function loadPlan(conn: Connection, paths: SessionPaths): Promise<SessionP
   return parsePlan(text.toString('utf8'));
 }
 
-async function removeSession(conn: Connection, paths: SessionPaths): Promise<void> {
+async function removeSession(conn: HostExec, paths: SessionPaths): Promise<void> {
   await conn.exec(sh`systemctl stop -- ${paths.holdUnit} 2>/dev/null; rm -rf -- ${paths.root}`, {
     timeoutMs: HOST_CMD_TIMEOUT_MS,
   });

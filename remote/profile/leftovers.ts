@@ -5,7 +5,7 @@
  *
  *   const r = await clearLeftovers(conn, 'nginx.service');  // before apply/reset/profile
  */
-import type { Connection } from '../connection';
+import type { HostExec } from '../host';
 import { sh, trustedScript } from '../shell';
 import { parseRunnableUnitName } from '../unitName';
 import { DEFAULT_WATCHDOG_TIMEOUT_SEC } from '../../core/profiling/timeouts';
@@ -73,7 +73,7 @@ true
  * another controller's heartbeat is fresh. apply/reset/profile call this first.
  */
 export async function clearLeftovers(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   opts: { log?: (line: string) => void; defaultTimeoutSec?: number } = {},
 ): Promise<LeftoverReport> {

@@ -1,19 +1,20 @@
-import type { Connection } from '../connection';
+import type { HostLink, SessionHost } from '../host';
 
 /**
  * The session's connection, re-dialled after a cut (the trace waits in the FIFOs meanwhile), and
- * fresh connections on demand (restore.ts confirms a restore over one).
+ * fresh connections on demand (restore.ts confirms a restore over one). `C` is what the steps
+ * holding it use of the host (a whole SessionHost for the session; less for a step and its test).
  */
-export class Link {
-  #conn: Connection | undefined;
-  #dialing: Promise<Connection> | undefined;
+export class Link<C extends HostLink = SessionHost> {
+  #conn: C | undefined;
+  #dialing: Promise<C> | undefined;
   reconnects = 0;
   constructor(
-    private readonly dial: () => Promise<Connection>,
+    private readonly dial: () => Promise<C>,
     private readonly log: (l: string) => void,
   ) {}
 
-  async get(): Promise<Connection> {
+  async get(): Promise<C> {
     if (this.#conn && !this.#conn.closed) return this.#conn;
     this.#dialing ??= (async () => {
       const first = this.#conn === undefined;
@@ -29,7 +30,7 @@ export class Link {
   }
 
   /** A new connection, not the session's: the caller closes it. */
-  fresh(): Promise<Connection> {
+  fresh(): Promise<C> {
     return this.dial();
   }
 

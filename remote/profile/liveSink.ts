@@ -5,7 +5,8 @@
  * reader is attached (between two traces, during a reconnect).
  */
 import { HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
-import type { Connection, RemoteProcess } from '../connection';
+import type { RemoteProcess } from '../connection';
+import type { Host, HostExec } from '../host';
 import { argv, sh, type ShellCommand } from '../shell';
 import { collectStream, END_OF_TRACE, type TraceSegment } from './collect';
 import { fifoPath, readerPidPath, type SessionPaths } from './layout';
@@ -129,7 +130,7 @@ export class LiveSink implements TraceSink {
    * Starts a reader for every stream that has none running. Serialized: the heartbeat re-attaches
    * readers concurrently with setup, and two readers on one FIFO would split a trace between them.
    */
-  attach(conn: Connection): Promise<void> {
+  attach(conn: HostExec & Pick<Host, 'execStream'>): Promise<void> {
     this.#starting ??= this.#startMissing(conn).finally(() => {
       this.#starting = undefined;
       this.#started = true;
@@ -137,7 +138,7 @@ export class LiveSink implements TraceSink {
     return this.#starting;
   }
 
-  async #startMissing(conn: Connection): Promise<void> {
+  async #startMissing(conn: HostExec & Pick<Host, 'execStream'>): Promise<void> {
     for (const id of this.#streams) {
       if (this.#active.has(id)) continue;
       const proc = await conn.execStream(readerCommand(this.paths, id, this.compress));

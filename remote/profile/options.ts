@@ -2,7 +2,7 @@
 import type { Profile } from '../../core/profile/schema';
 import type { Slot } from '../../core/profiling/wrapper';
 import type { Tracing } from '../../core/tracing';
-import type { Connection } from '../connection';
+import type { SessionHost } from '../host';
 import type { SessionUnitPolicy } from '../sessionUnits';
 
 export type RecorderChoice = 'auto' | 'ebpf' | 'strace';
@@ -11,7 +11,7 @@ export interface ProfileServiceOptions {
   /** The service (validated: `nginx` → `nginx.service`; template instances allowed). */
   unit: string;
   /** Opens a connection; called again to re-dial after a cut. */
-  connect: () => Promise<Connection>;
+  connect: () => Promise<SessionHost>;
   /**
    * Units whose children are login sessions or other people's jobs (remote/sessionUnits.ts): the
    * plan step refuses them before anything is touched (default `refuse`), since the restart under

@@ -1,25 +1,27 @@
-import type { Connection } from '../connection';
 import { SessionUnitError } from '../sessionUnits';
 import { Link } from './link';
-import { planSession } from './plan';
+import { planSession, type PlanHost } from './plan';
 
 /**
  * The plan step looks before touching: a unit whose children are login sessions is refused by the
  * first round trip (the session check), so no leftover is cleared, nothing is set aside, the unit
  * is never restarted under the recorder. The host is a fake that answers the check's script.
  */
-function fakeHost(reachRecords: string): { connect: () => Promise<Connection>; commands: string[] } {
+function fakeHost(reachRecords: string): { connect: () => Promise<PlanHost>; commands: string[] } {
   const commands: string[] = [];
-  const conn = {
-    closed: false,
+  const conn: PlanHost = {
+    target: 'root@h:22',
     host: 'h',
-    exec: async (cmd: { text: string }) => {
+    closed: false,
+    exec: (cmd) => {
       commands.push(cmd.text);
-      return { code: 0, stdout: commands.length === 1 ? reachRecords : '', stderr: '' };
+      return Promise.resolve({ code: 0, stdout: commands.length === 1 ? reachRecords : '', stderr: '' });
     },
-    close: async () => undefined,
+    // the strace recorder (the default) uploads nothing
+    writeFileAtomic: () => Promise.reject(new Error('no upload in this test')),
+    close: () => Promise.resolve(),
   };
-  return { connect: async () => conn as unknown as Connection, commands };
+  return { connect: () => Promise.resolve(conn), commands };
 }
 
 const SSHD =
@@ -28,9 +30,7 @@ const SSHD =
 test('a session unit is refused by default before anything on the host is touched', async () => {
   const host = fakeHost(SSHD);
   const link = new Link(host.connect, () => undefined);
-  const e = await planSession(link, { unit: 'ssh', connect: host.connect }, () => undefined, []).catch(
-    (err: unknown) => err,
-  );
+  const e = await planSession(link, { unit: 'ssh' }, () => undefined, []).catch((err: unknown) => err);
   expect(e).toBeInstanceOf(SessionUnitError);
   expect((e as Error).message).toMatch(
     /^ssh\.service starts other people's sessions or jobs: hush's own SSH session \(pid 700\) descends from ssh\.service \(pid 359 sshd\)\. .* Refusing\./,
@@ -41,12 +41,9 @@ test('a session unit is refused by default before anything on the host is touche
 test('an opt-in lets the plan go on (session-safe here: the sessions leave the cgroup)', async () => {
   const host = fakeHost(SSHD);
   const link = new Link(host.connect, () => undefined);
-  await planSession(
-    link,
-    { unit: 'ssh', connect: host.connect, sessionUnit: 'session-safe' },
+  await planSession(link, { unit: 'ssh', sessionUnit: 'session-safe' }, () => undefined, []).catch(
     () => undefined,
-    [],
-  ).catch(() => undefined);
+  );
   // past the check: the leftovers' inspection ran next
   expect(host.commands.length).toBeGreaterThan(1);
 });

@@ -16,7 +16,7 @@ import {
 import { chooseTracing, tracingMode } from '../../core/profiling/tracingChoice';
 import { isActive, unitCwd } from '../../core/profiling/unitInfo';
 import { planWrapper, refuseUnprofilable } from '../../core/profiling/wrapperPlan';
-import type { Connection } from '../connection';
+import type { Host, HostExec, HostLink, SessionHost } from '../host';
 import { probe } from '../probe';
 import { detectSessionReach, enforceSessionPolicy } from '../sessionUnits';
 import { parseRunnableUnitName } from '../unitName';
@@ -31,9 +31,12 @@ import type { ProfileServiceOptions, RecorderChoice } from './options';
 import { SESSION_PLAN_FORMAT, type SessionPlan } from './state';
 import { readUnitInfo } from './unitInfo';
 
+/** What the plan step uses of the host: commands, its name, and an upload (the eBPF recorder). */
+export type PlanHost = HostLink & Pick<SessionHost, 'host' | 'writeFileAtomic'>;
+
 export async function planSession(
-  link: Link,
-  opts: ProfileServiceOptions,
+  link: Link<PlanHost>,
+  opts: Omit<ProfileServiceOptions, 'connect'>,
   log: (line: string) => void,
   warnings: string[],
 ): Promise<{ plan: SessionPlan; paths: SessionPaths }> {
@@ -57,10 +60,10 @@ export async function planSession(
 }
 
 async function planWith(
-  conn: Connection,
+  conn: PlanHost,
   unit: string,
   paths: SessionPaths,
-  opts: ProfileServiceOptions,
+  opts: Omit<ProfileServiceOptions, 'connect'>,
   log: (line: string) => void,
   warnings: string[],
   setAside: SetAside | undefined,
@@ -103,7 +106,7 @@ async function planWith(
 
 /** Facts enrich the profile; a probe problem must not block profiling itself. */
 async function probeFacts(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   log: (l: string) => void,
   warnings: string[],
@@ -123,7 +126,7 @@ async function probeFacts(
  * allowed (`auto`: strace when the host cannot run it, with the reason logged).
  */
 async function chooseRecorder(
-  conn: Connection,
+  conn: HostExec & Pick<Host, 'writeFileAtomic'>,
   unit: string,
   info: UnitInfo,
   choice: RecorderChoice,
@@ -150,8 +153,8 @@ function planBase(
   unit: string,
   info: UnitInfo,
   facts: HostFacts | undefined,
-  opts: ProfileServiceOptions,
-  conn: Connection,
+  opts: Omit<ProfileServiceOptions, 'connect'>,
+  conn: PlanHost,
   session: string,
   setAside: SetAside | undefined,
 ): Omit<SessionPlan, 'recorder' | 'sink'> {
@@ -176,8 +179,8 @@ function ebpfPlan(
   unit: string,
   info: UnitInfo,
   facts: HostFacts | undefined,
-  opts: ProfileServiceOptions,
-  conn: Connection,
+  opts: Omit<ProfileServiceOptions, 'connect'>,
+  conn: PlanHost,
   recorder: EbpfState,
   setAside: SetAside | undefined,
 ): SessionPlan {

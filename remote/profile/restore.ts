@@ -13,7 +13,7 @@
 import { stopRecorderCommand } from './ebpfRecorder';
 import { ProfilingError } from '../../core/profiling/errors';
 import { adminWrite, ADMIN_WRITE_DIR } from '../access';
-import type { Connection } from '../connection';
+import type { HostExec, HostLink } from '../host';
 import { seq, sh, shQuote } from '../shell';
 import { disarmWatchdog } from './deadline';
 import type { SessionPaths } from './layout';
@@ -94,7 +94,7 @@ export interface UnitRestore {
  * could not be undone (a file that cannot be removed): a ProfilingError naming it.
  */
 export async function restoreUnit(
-  conn: Connection,
+  conn: HostExec,
   plan: SessionPlan,
   p: SessionPaths,
   warnings: string[],
@@ -128,10 +128,10 @@ export async function restoreUnit(
  * says so; the unit itself is back either way).
  */
 export async function confirmRestored(
-  dial: () => Promise<Connection>,
+  dial: () => Promise<HostLink>,
   plan: SessionPlan,
 ): Promise<{ catIdentical: boolean; adminWriteError?: string }> {
-  let fresh: Connection;
+  let fresh: HostLink;
   try {
     fresh = await dial();
   } catch (err) {

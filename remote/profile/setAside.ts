@@ -30,7 +30,7 @@ import {
   RUNTIME_CONTROL_DIR,
   unitSlug,
 } from '../paths';
-import type { Connection } from '../connection';
+import type { HostExec } from '../host';
 import { argv, sh, shQuote, type ShellCommand } from '../shell';
 import { ProfilingError } from '../../core/profiling/errors';
 import { removeOrReport, undoFailures } from './undo';
@@ -151,7 +151,7 @@ export interface SetAside {
 
 /** Sets hush's drop-in aside for the plan step; undefined when the unit has none. */
 export async function setAsideForSession(
-  conn: Connection,
+  conn: HostExec,
   unit: string,
   guardSec: number,
 ): Promise<SetAside | undefined> {
@@ -166,7 +166,7 @@ export async function setAsideForSession(
 }
 
 /** Puts the drop-in back in force now (a refusal after the set-aside, before any session exists). */
-export async function undoSetAside(conn: Connection, unit: string): Promise<void> {
+export async function undoSetAside(conn: HostExec, unit: string): Promise<void> {
   const r = await conn.exec(
     sh`changed=no; ${undoSetAsideCommand(unit)}; if [ "$changed" = yes ]; then systemctl daemon-reload; fi`,
     {

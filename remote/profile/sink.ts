@@ -12,7 +12,7 @@
  * startCommand starts the host-side writer, attach does nothing, drain ends the recording on the
  * host and fetches and parses the spool.
  */
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import type { ShellCommand } from '../shell';
 import type { TraceSegment } from './collect';
 import type { SessionPaths } from './layout';
@@ -26,7 +26,7 @@ export interface TraceSink {
   /** Run once on the host after the FIFOs exist, before the unit restarts. */
   readonly startCommand: ShellCommand;
   /** Connects to every stream that has no consumer; serialized. */
-  attach(conn: Connection): Promise<void>;
+  attach(conn: HostExec & Pick<Host, 'execStream'>): Promise<void>;
   /** Streams whose consumer ended while the session goes on (a cut connection). */
   readonly missing: number;
   /** Trace bytes received so far. */

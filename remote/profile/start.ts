@@ -6,7 +6,7 @@
 import { WrappedStartError } from '../../core/profiling/errors';
 import { heartbeatPeriodSec, HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
 import { LAUNCHER_SCRIPT } from '../../core/profiling/wrapper';
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import { seq, sh, type ShellCommand } from '../shell';
 import { armWatchdog, watchdogScript } from './deadline';
 import { fifoPath, type SessionPaths } from './layout';
@@ -94,7 +94,7 @@ export function prepareCommand(
 
 /** Makes the recorder's unit changes, restarts the unit and waits for it; returns how long that took. */
 async function restartUnderRecorder(
-  conn: Connection,
+  conn: HostExec & Pick<Host, 'writeFileAtomic'>,
   link: Link,
   plan: SessionPlan,
   paths: SessionPaths,

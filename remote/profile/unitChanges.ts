@@ -11,7 +11,7 @@
  * is idempotent, and sets `changed=yes` when it undid something (restore.sh then restarts the unit);
  * a removal that fails is reported with its path (undo.ts), never skipped.
  */
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import { sh, type ShellCommand } from '../shell';
 import type { SessionPaths } from './layout';
 import { maskCommand, undoSetAsideCommand } from './setAside';
@@ -23,7 +23,7 @@ export interface UnitChange {
   /** For logs: `the wrapper drop-in`. */
   readonly what: string;
   /** Makes the change on the host, before the unit restarts under the recorder. */
-  apply(conn: Connection, p: SessionPaths): Promise<void>;
+  apply(conn: HostExec & Pick<Host, 'writeFileAtomic'>, p: SessionPaths): Promise<void>;
 }
 
 /** A kind of change and how restore.sh undoes it. */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { UnitInfo } from '../../core/profiling/unitInfo';
 import { SECCOMP_BOOLEANS } from '../../core/profiling/wrapper';
 import { EXEC_DIRECTIVES } from '../../core/systemd/execLines';
-import type { Connection } from '../connection';
+import type { HostExec } from '../host';
 import { keyValueLines } from '../keyValueLines';
 import { sh, trustedScript } from '../shell';
 
@@ -78,7 +78,7 @@ for x in $(systemctl show -p SupplementaryGroups --value -- "$unit" 2>/dev/null)
 sec end
 `;
 
-export async function readUnitInfo(conn: Connection, unit: string): Promise<UnitInfo> {
+export async function readUnitInfo(conn: HostExec, unit: string): Promise<UnitInfo> {
   const m = `@@hush-unit-${randomBytes(6).toString('hex')}@@`;
   const props = SESSION_PROPERTIES.flatMap((p) => ['-p', p]);
   const r = await conn.exec(sh`set -- ${unit} ${m} ${props}; ${trustedScript(SCRIPT)}`, {

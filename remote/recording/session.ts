@@ -17,7 +17,7 @@
  */
 import { DEFAULT_DRAIN_TIMEOUT_MS, HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
 import type { Profile } from '../../core/profile/schema';
-import type { Connection } from '../connection';
+import type { Host, HostExec, SessionHost } from '../host';
 import { sh } from '../shell';
 import { parseRunnableUnitName } from '../unitName';
 import { disarmWatchdog } from '../profile/deadline';
@@ -71,7 +71,7 @@ export class NoRecordingError extends Error {
 }
 
 async function readRecordingState(
-  conn: Connection,
+  conn: Pick<Host, 'readFile'>,
   unit: string,
 ): Promise<Partial<RecordingState> | undefined> {
   const rec = recordingPathsOf(sessionPaths(unit));
@@ -121,7 +121,10 @@ export async function startRecording(opts: StartRecordingOptions): Promise<Recor
 }
 
 /** What `hush profile status` shows; NoRecordingError when there is none. */
-export async function recordingStatus(conn: Connection, unit: string): Promise<RecordingStatus> {
+export async function recordingStatus(
+  conn: HostExec & Pick<SessionHost, 'host'>,
+  unit: string,
+): Promise<RecordingStatus> {
   const name = parseRunnableUnitName(unit).unit;
   const sp = sessionPaths(name);
   const rec = recordingPathsOf(sp);
@@ -134,7 +137,7 @@ export async function recordingStatus(conn: Connection, unit: string): Promise<R
 
 export interface FinishRecordingOptions {
   unit: string;
-  connect: () => Promise<Connection>;
+  connect: () => Promise<SessionHost>;
   log?: (line: string) => void;
 }
 
@@ -224,7 +227,7 @@ export async function finishRecording(opts: FinishRecordingOptions): Promise<Rec
 
 /** Ends the recording now and removes the spool; the unit is back on its own configuration. */
 export async function cancelRecording(
-  conn: Connection,
+  conn: HostExec & Pick<SessionHost, 'host' | 'readFile'>,
   unit: string,
 ): Promise<{ endedBy: EndReason | undefined; activeState: string }> {
   const name = parseRunnableUnitName(unit).unit;

@@ -11,7 +11,7 @@
  *   END_OF_TRACE). Memory on the controller stays flat whatever the spool's size.
  */
 import { HOST_CMD_TIMEOUT_MS } from '../../core/profiling/timeouts';
-import type { Connection } from '../connection';
+import type { Host, HostExec } from '../host';
 import { sh, type ShellCommand } from '../shell';
 import { collectStream, type TraceSegment } from '../profile/collect';
 import type { SessionPaths } from '../profile/layout';
@@ -54,7 +54,7 @@ export class SpoolSink implements TraceSink {
     });
   }
 
-  attach(_conn: Connection): Promise<void> {
+  attach(_conn: HostExec & Pick<Host, 'execStream'>): Promise<void> {
     return Promise.resolve();
   }
 
@@ -79,7 +79,7 @@ export class SpoolSink implements TraceSink {
     }
   }
 
-  async #fetch(conn: Connection, slot: string): Promise<void> {
+  async #fetch(conn: HostExec & Pick<Host, 'execStream'>, slot: string): Promise<void> {
     const file = spoolFile(this.#rec, slot);
     // A slot that never traced anything has no file (its command never ran): nothing to read.
     const proc = await conn.execStream(sh`if [ -e ${file} ]; then cat -- ${file}; fi`);
