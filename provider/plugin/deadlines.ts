@@ -37,12 +37,7 @@ interface GrpcServer {
  * Call before `provider.main`.
  */
 export function captureRequestDeadlines(): void {
-  const sdkServer = require.resolve('@pulumi/pulumi/provider/server');
-  /* eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own grpc-js instance */
-  const grpc = require(require.resolve('@grpc/grpc-js', { paths: [path.dirname(sdkServer)] })) as {
-    Server: { prototype: GrpcServer };
-  };
-  const proto = grpc.Server.prototype;
+  const proto = sdkGrpc().Server.prototype;
   const original = proto.addService;
   proto.addService = function (this: GrpcServer, service: unknown, impl: Record<string, Handler>) {
     // The handlers are the methods of the SDK's Server class (on its prototype): look them up by
@@ -60,6 +55,23 @@ export function captureRequestDeadlines(): void {
     }
     return original.call(this, service, wrapped);
   };
+}
+
+interface GrpcModule {
+  Server: { prototype: GrpcServer };
+}
+
+/**
+ * The grpc-js instance the SDK's provider server uses. In the self-contained plugin (scripts/
+ * pack-plugin bundles it into one file, HUSH_BUNDLED defined at bundle time) there is one copy,
+ * the bundled one; installed from npm, the SDK may have a nested copy of its own.
+ */
+function sdkGrpc(): GrpcModule {
+  /* eslint-disable @typescript-eslint/no-require-imports -- the SDK's own grpc-js instance */
+  if (process.env.HUSH_BUNDLED === '1') return require('@grpc/grpc-js') as GrpcModule;
+  const sdkServer = require.resolve('@pulumi/pulumi/provider/server');
+  return require(require.resolve('@grpc/grpc-js', { paths: [path.dirname(sdkServer)] })) as GrpcModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /** Fires every operation's signal: the engine asked the provider to stop. */

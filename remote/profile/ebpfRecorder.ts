@@ -37,6 +37,8 @@ export function localRecorderBinary(): string | undefined {
     // dist/remote/profile → dist/native; remote/profile (ts sources) → dist/native
     path.join(__dirname, '..', '..', 'native', 'hush-recorder'),
     path.join(__dirname, '..', '..', 'dist', 'native', 'hush-recorder'),
+    // the self-contained plugin (scripts/pack-plugin): one bundle, native/ beside it
+    path.join(__dirname, 'native', 'hush-recorder'),
   ];
   return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
 }
