@@ -15,8 +15,8 @@ PY
 }
 expect "chrony.service is active" retry "$WAIT" active chrony.service
 expect "chronyc talks to chronyd (tracking)" retry "$WAIT" bash -c 'chronyc -n tracking | grep -q "^Reference ID"'
-expect "chronyd serves NTP on 127.0.0.1 at its local stratum" retry 20 equals "$(ntp_stratum 127.0.0.1)" 10
-expect "chronyd serves NTP on ::1" retry 10 equals "$(ntp_stratum ::1)" 10
+expect "chronyd serves NTP on 127.0.0.1 at its local stratum" retry 20 yields 10 ntp_stratum 127.0.0.1
+expect "chronyd serves NTP on ::1" retry 10 yields 10 ntp_stratum ::1
 expect "chronyc serverstats counts the requests" bash -c 'chronyc -n serverstats | grep -q "NTP packets received *: *[1-9]"'
 expect "chronyc sources and activity answer" bash -c 'chronyc -n sources >/dev/null && chronyc -n activity >/dev/null'
 finish

@@ -10,7 +10,7 @@ u=hush-testsvc-notify.service
 if want "$u"; then
 expect "$u is active" retry "$WAIT" active "$u"
 expect "$u is Type=notify" equals "$(systemctl show -p Type --value "$u")" notify
-expect "$u answers /health" retry "$WAIT" equals "$(health 9101 status)" ok
+expect "$u answers /health" retry "$WAIT" yields ok health 9101 status
 expect "$u runs as hush-testsvc" equals "$(health 9101 user)" hush-testsvc
 expect "$u: the '+' ExecStartPre ran as root" equals "$(health 9101 pre-plus)" uid=0
 expect "$u: ExecStartPost ran as the service user" equals "$(health 9101 post)" "uid=$svc_uid"
@@ -23,7 +23,7 @@ fi
 u=hush-testsvc-forking.service
 if want "$u"; then
 expect "$u is active" retry "$WAIT" active "$u"
-expect "$u answers /health" retry "$WAIT" equals "$(health 9102 status)" ok
+expect "$u answers /health" retry "$WAIT" yields ok health 9102 status
 expect "$u runs as hush-testsvc" equals "$(health 9102 user)" hush-testsvc
 expect "$u: '@' set argv[0]" equals "$(health 9102 argv0)" hush-testsvc-forking
 expect "$u: MainPID comes from the PIDFile" equals "$(systemctl show -p MainPID --value "$u")" "$(cat /run/hush-testsvc-forking/testsvc.pid 2>/dev/null)"
@@ -36,7 +36,7 @@ fi
 u=hush-testsvc-restart.service
 if want "$u"; then
 expect "$u is active" retry "$WAIT" active "$u"
-expect "$u answers /health" retry "$WAIT" equals "$(health 9103 status)" ok
+expect "$u answers /health" retry "$WAIT" yields ok health 9103 status
 expect "$u runs as hush-testsvc" equals "$(health 9103 user)" hush-testsvc
 before_pid=$(health 9103 pid)
 before_restarts=$(systemctl show -p NRestarts --value "$u")

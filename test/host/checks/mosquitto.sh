@@ -16,6 +16,7 @@ expect "a retained message is stored" mosquitto_pub -h 127.0.0.1 -t "hush/retain
 pid=$(systemctl show -p MainPID --value mosquitto.service)
 expect "systemctl reload (HUP) succeeds" systemctl reload mosquitto.service
 expect "the same broker process runs after the reload" equals "$(systemctl show -p MainPID --value mosquitto.service)" "$pid"
-expect "clients reconnect after the reload and get the retained message" retry "$WAIT" equals "$(mosquitto_sub -h 127.0.0.1 -t hush/retained -C 1 -W 5 2>/dev/null)" "$msg"
+retained() { mosquitto_sub -h 127.0.0.1 -t hush/retained -C 1 -W 5 2>/dev/null; }
+expect "clients reconnect after the reload and get the retained message" retry "$WAIT" yields "$msg" retained
 expect "the broker logs to /var/log/mosquitto" test -s /var/log/mosquitto/mosquitto.log
 finish

@@ -4,7 +4,8 @@ CHECK=redis
 key="hush:check:$$:$RANDOM"
 value="v-$RANDOM-$RANDOM"
 expect "redis-server.service is active" retry "$WAIT" active redis-server.service
-expect "PING answers PONG" retry "$WAIT" equals "$(redis-cli -h 127.0.0.1 PING 2>&1)" PONG
+rcli() { redis-cli -h 127.0.0.1 "$@" 2>&1; }
+expect "PING answers PONG" retry "$WAIT" yields PONG rcli PING
 expect "SET stores a value" equals "$(redis-cli -h 127.0.0.1 SET "$key" "$value" 2>&1)" OK
 expect "GET returns it" equals "$(redis-cli -h 127.0.0.1 GET "$key" 2>&1)" "$value"
 expect "DEL removes it" equals "$(redis-cli -h 127.0.0.1 DEL "$key" 2>&1)" 1

@@ -27,6 +27,9 @@ active() { [ "$(systemctl is-active "$1" 2>/dev/null)" = active ]; }
 page_has() { curl -fsS --max-time 5 "$1" 2>/dev/null | grep -qF -- "$2"; }
 http_code() { curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$1" 2>/dev/null; }
 equals() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'"; return 1; }; }
+# yields EXPECTED CMD...: CMD's output is EXPECTED. Under retry, CMD runs again on every attempt
+# (`retry N equals "$(CMD)" X` would run CMD once, before retry, and re-compare that one answer).
+yields() { local want="$1"; shift; equals "$("$@")" "$want"; }
 finish() {
   if [ "$FAILS" = 0 ]; then echo "OK $CHECK"; exit 0; fi
   echo "FAILED $CHECK ($FAILS failed)"; exit 1
