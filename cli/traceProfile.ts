@@ -6,7 +6,8 @@ import type { Profile } from '../core/profile/schema';
 
 export async function profileFromStraceLog(
   input: StraceInput,
-  opts: { source: string; cwd?: string; host?: HostFacts },
+  /** abiWatched: the log was written by hush's own strace invocation (RunInfo.abiWatched). */
+  opts: { source: string; cwd?: string; host?: HostFacts; abiWatched?: boolean },
 ): Promise<Profile> {
   const stats = newStats();
   let unparsable = 0;
@@ -22,6 +23,11 @@ export async function profileFromStraceLog(
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       ...(opts.host ? { host: opts.host } : {}),
     },
-    () => ({ source: opts.source, lines: stats.lines, unparsable }),
+    () => ({
+      source: opts.source,
+      lines: stats.lines,
+      unparsable,
+      ...(opts.abiWatched ? { abiWatched: true as const } : {}),
+    }),
   );
 }

@@ -105,6 +105,11 @@ export function eventJson(ev: TraceEvent, all: boolean): Record<string, unknown>
     if (ev.ts !== undefined) o.ts = ev.ts;
     return o;
   }
+  if (ev.type === 'personality') {
+    const o: Record<string, unknown> = { line: ev.line, pid: ev.pid, abi: ev.mode };
+    if (ev.ts !== undefined) o.ts = ev.ts;
+    return o;
+  }
   const o: Record<string, unknown> = { line: ev.line, pid: ev.pid, exit: ev.code };
   if (ev.signal !== undefined) o.killedBy = ev.signal;
   if (ev.ts !== undefined) o.ts = ev.ts;

@@ -110,6 +110,8 @@ export const command: CliCommand = {
       const traced = await profileFromStraceLog(fileChunks(log), {
         source: `run: ${cmd.join(' ')}`,
         cwd: process.cwd(),
+        // straceArgs prints personality notices: every ABI switch of the command is in the log
+        abiWatched: true,
       });
       // A command that never started has no behaviour to harden: its failure is the result.
       if (traced.syscalls['execve'] === undefined && traced.syscalls['execveat'] === undefined) {

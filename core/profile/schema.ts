@@ -44,6 +44,15 @@ export const RunInfo = z.object({
    */
   unreadableArgs: z.number().int().nonnegative().optional(),
   /**
+   * Whether the recorder reported every switch of a process to another syscall ABI (a 32-bit or
+   * x32 binary, `int 0x80` from 64-bit code): hush's strace invocation prints strace's personality
+   * notices (core/strace/invocation.ts). Absent: not known (strace's default quiet set hides them;
+   * profiles written before this field; the eBPF recorder), so no ABI option rests on this run.
+   */
+  abiWatched: z.literal(true).optional(),
+  /** The ABIs processes switched to in this run (strace's names: `32 bit`, `x32`, `64 bit`…). */
+  abiSwitches: z.array(z.string().regex(/^[0-9A-Za-z -]{1,20}$/)).optional(),
+  /**
    * How strace traced this run: `full` (every syscall) or `decisions` (`--seccomp-bpf`, every syscall
    * but the hot ones that change no decision; core/tracing). Absent in profiles written before this
    * field existed: those were traced in full.

@@ -3,6 +3,7 @@ import { renderDropIn } from '../dropin';
 import { resolve } from './index';
 import { act, chosen, decision, facts252, facts257, profileOf, rejected, withUnit } from './testkit';
 import type { HostFacts } from '../profile/hostFacts';
+import type { Profile } from '../profile/schema';
 import type { ResolveSettingsInput } from './settings';
 
 function plan(
@@ -900,5 +901,53 @@ describe('paths systemd cannot be told are folded to a nameable parent, with the
     );
     const q = plan([act.path('write', '/dev/sd"a"')]);
     expect(renderDropIn(q, { version: '0' })).toContain('DeviceAllow="/dev/sd\\"a\\"" w\n');
+  });
+});
+
+describe('SystemCallArchitectures rests on the ABIs the trace watched', () => {
+  const withRun = (run: Partial<Profile['runs'][number]>): Profile => {
+    const p = profileOf([]);
+    return { ...p, runs: [{ ...p.runs[0]!, ...run }] };
+  };
+  const mode = (m: 'conservative' | 'standard' | 'aggressive') => ({ mode: m });
+
+  it('conservative mode takes native when every run watched the ABI and saw no switch', () => {
+    const p = resolve(withRun({ abiWatched: true }), facts257(), mode('conservative'));
+    expect(chosen(p, 'SystemCallArchitectures')).toBe('native');
+  });
+
+  it('conservative mode withholds it when a run did not watch (older profile, other recorder)', () => {
+    const p0 = profileOf([]);
+    const mixed: Profile = { ...p0, runs: [{ ...p0.runs[0]!, abiWatched: true }, p0.runs[0]!] };
+    const p = resolve(mixed, facts257(), mode('conservative'));
+    expect(chosen(p, 'SystemCallArchitectures')).toBeUndefined();
+    expect(rejected(p, 'SystemCallArchitectures')!.why).toMatch(/does not say which syscall ABIs/);
+    // standard mode keeps taking it without the evidence, as before
+    expect(chosen(resolve(mixed, facts257(), mode('standard')), 'SystemCallArchitectures')).toBe('native');
+  });
+
+  it.each(['conservative', 'standard', 'aggressive'] as const)(
+    'a switch to another ABI blocks it in %s mode, naming the ABI',
+    (m) => {
+      const p = resolve(
+        withRun({ abiWatched: true, abiSwitches: ['32 bit', '64 bit'] }),
+        facts257(),
+        mode(m),
+      );
+      expect(chosen(p, 'SystemCallArchitectures')).toBeUndefined();
+      expect(rejected(p, 'SystemCallArchitectures')!.why).toMatch(
+        /switch to another syscall ABI \(32 bit, 64 bit mode\)/,
+      );
+    },
+  );
+
+  it('the unit listing other architectures still wins', () => {
+    const p = resolve(
+      withRun({ abiWatched: true }),
+      withUnit({ SystemCallArchitectures: 'native x86' }),
+      mode('conservative'),
+    );
+    expect(chosen(p, 'SystemCallArchitectures')).toBeUndefined();
+    expect(rejected(p, 'SystemCallArchitectures')!.why).toMatch(/lists architectures/);
   });
 });

@@ -123,6 +123,10 @@ export function buildView(
     failedSyscalls: new Map(Object.entries(profile.failedSyscalls ?? {}).sort()),
     pids,
     unreadableArgs: profile.runs.reduce((n, r) => n + (r.unreadableArgs ?? 0), 0),
+    abi: {
+      watched: profile.runs.length > 0 && profile.runs.every((r) => r.abiWatched === true),
+      switches: [...new Set(profile.runs.flatMap((r) => r.abiSwitches ?? []))].sort(),
+    },
     binaries,
     chosen: state.chosen,
     effective: (option) => {

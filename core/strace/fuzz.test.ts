@@ -54,7 +54,7 @@ function check(o: Outcome): void {
     expect(u.reason.length).toBeGreaterThan(0);
   }
   for (const e of o.events) {
-    expect(['syscall', 'signal', 'exit']).toContain(e.type);
+    expect(['syscall', 'signal', 'exit', 'personality']).toContain(e.type);
     expect(Number.isInteger(e.line)).toBe(true);
   }
 }

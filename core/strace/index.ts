@@ -10,7 +10,16 @@ import type { TraceEvent, UnparsedLine } from './types';
 import { StraceParser, newStats } from './parser';
 import type { ParseOptions, ParseStats } from './parser';
 
-export type { Arg, Syscall, SyscallReturn, SignalEvent, ExitEvent, TraceEvent, UnparsedLine } from './types';
+export type {
+  Arg,
+  Syscall,
+  SyscallReturn,
+  SignalEvent,
+  ExitEvent,
+  PersonalityEvent,
+  TraceEvent,
+  UnparsedLine,
+} from './types';
 export { StraceParser, newStats, MAX_LINE } from './parser';
 export type { ParseOptions, ParseStats } from './parser';
 export * from './invocation';

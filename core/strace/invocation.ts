@@ -16,6 +16,15 @@
  *                              need it: families and addresses come from socket()/connect()/bind().)
  *   -v   --no-abbrev           full structures (stat, sockaddr, execve's environment): nothing is
  *                              hidden behind `...` that a handler might need.
+ *   --quiet=attach             strace's default quiet set for a traced command is attach and
+ *                              personality; naming only attach keeps every other line as it was
+ *                              and adds `[ Process PID=N runs in 32 bit mode. ]` whenever a process
+ *                              enters another syscall ABI (a 32-bit or x32 binary, `int 0x80`):
+ *                              what SystemCallArchitectures=native rests on (RunInfo.abiWatched).
+ *                              Checked on strace 6.1: the same lines as without it, plus the notices
+ *                              (a 32-bit static binary, `int 0x80` from 64-bit code); under
+ *                              --seccomp-bpf a notice comes with the first traced call in the new
+ *                              ABI (exit/exit_group at the latest), none for untraced calls alone.
  *   -o FILE                    the log goes to a file (or FIFO) instead of the program's stderr,
  *                              so the service's own output stays clean and the format is the plain
  *                              `PID ` column (stderr output uses `[pid N]`, also parsed).
@@ -122,7 +131,7 @@ export function straceArgs(o: StraceInvocation): string[] {
   if (!o.output) throw new Error('strace output path is required');
   if (o.command.length === 0 || !o.command[0]) throw new Error('strace needs a command to trace');
   const features = straceFeatures(o.version);
-  const argv: string[] = ['-f', '-xx', '-y', '-v'];
+  const argv: string[] = ['-f', '-xx', '-y', '-v', '--quiet=attach'];
   if (o.daemonize) argv.push('-D');
   if (features.killOnExit) argv.push('--kill-on-exit');
   if (o.timestamps === 'unix') argv.push('-ttt');

@@ -14,7 +14,7 @@ import {
   StraceParser,
   toPlainArg,
 } from './index';
-import type { ExitEvent, SignalEvent, Syscall, TraceEvent, UnparsedLine } from './types';
+import type { ExitEvent, PersonalityEvent, SignalEvent, Syscall, TraceEvent, UnparsedLine } from './types';
 
 type Version = '6.1' | '6.x';
 const VERSIONS: Version[] = ['6.1', '6.x'];
@@ -54,7 +54,9 @@ describe.each(VERSIONS)('strace %s logs', (v) => {
         /^(\[pid +\d+\] |\d+ +)?[\d:. (+)]*[a-z_0-9]+\(/.test(l),
       ).length;
       const notices = text.filter(
-        (l) => /(^| )(---|\+\+\+) /.test(l) && !/stopped by|superseded/.test(l),
+        (l) =>
+          (/(^| )(---|\+\+\+) /.test(l) && !/stopped by|superseded/.test(l)) ||
+          /^\d+ +\[ Process PID=/.test(l),
       ).length;
       expect({ name, events: events.length }).toEqual({ name, events: callsStarted + notices });
       expect(resumedOnly).toBeLessThanOrEqual(callsStarted);
@@ -361,5 +363,36 @@ describe('bad input', () => {
         unfinished: true,
       },
     ]);
+  });
+});
+
+describe("personality notices (strace 6.1, hush's --quiet=attach)", () => {
+  const personalities = (evs: TraceEvent[]): PersonalityEvent[] =>
+    evs.filter((e): e is PersonalityEvent => e.type === 'personality');
+
+  it('a 32-bit binary and an int 0x80 call from 64-bit code each give their switches, per pid', () => {
+    const { events, unparsed } = parse('6.1', 'abi-switch.strace');
+    expect(unparsed).toEqual([]);
+    const text = lines('6.1', 'abi-switch.strace');
+    const pidOf = (needle: string): number =>
+      Number(text.find((l) => l.includes(`execve("${needle}`))!.split(' ')[0]);
+    // ./abi-32bit and ./abi-int80, hex-encoded as -xx prints them
+    const bit32 = pidOf('\\x2e\\x2f\\x61\\x62\\x69\\x2d\\x33\\x32');
+    const int80 = pidOf('\\x2e\\x2f\\x61\\x62\\x69\\x2d\\x69\\x6e\\x74');
+    expect(personalities(events).map((e) => [e.pid, e.mode])).toEqual([
+      [bit32, '32 bit'],
+      [int80, '32 bit'],
+      [int80, '64 bit'],
+    ]);
+    // the 32-bit process's exit(2) is still a call of its own
+    expect(syscalls(events).some((e) => e.pid === bit32 && e.name === 'exit')).toBe(true);
+  });
+
+  it('without a pid column the notice names the process; a malformed one is reported, not guessed', () => {
+    const { events, unparsed } = parseStraceText(
+      '[ Process PID=42 runs in x32 mode. ]\n[ Process PID=42 runs in <a\x1b]> mode. ]\n',
+    );
+    expect(personalities(events)).toEqual([{ type: 'personality', pid: 42, mode: 'x32', line: 1 }]);
+    expect(unparsed.map((u) => u.reason)).toEqual(['bad personality notice']);
   });
 });

@@ -257,6 +257,7 @@ export class StraceParser {
       return this.signal(s, start, body + 4, end, pid, ts, lineNo);
     if (c === 43 /* + */ && s.startsWith('+++ ', body))
       return this.exit(s, start, body + 4, end, pid, ts, lineNo);
+    if (s.startsWith(PERSONALITY_NOTICE, body)) return this.personality(s, start, body, end, pid, ts, lineNo);
     if (isInformational(s, body)) {
       this.stats.ignored++;
       return;
@@ -520,6 +521,30 @@ export class StraceParser {
     this.out.push(ev);
   }
 
+  /** `[ Process PID=N runs in 32 bit mode. ]` (see PersonalityEvent). */
+  private personality(
+    s: string,
+    start: number,
+    body: number,
+    end: number,
+    pid: number,
+    ts: number,
+    lineNo: number,
+  ): void {
+    const m = /^\[ Process PID=(\d+) runs in ([0-9A-Za-z -]{1,20}?) mode\. \]$/.exec(s.slice(body, end));
+    if (!m) return this.report(s, start, end, 'bad personality notice');
+    // the line prefix names the process when there is one; the notice's own PID= otherwise
+    const ev: TraceEvent = {
+      type: 'personality',
+      pid: head.hasPid ? pid : Number(m[1]),
+      mode: m[2]!,
+      line: lineNo,
+    };
+    if (ts === ts) ev.ts = ts;
+    this.stats.notices++;
+    this.out.push(ev);
+  }
+
   private report(s: string, start: number, end: number, reason: string): void {
     this.reportAt(this.lineNo, s, start, end, reason);
   }
@@ -562,10 +587,11 @@ function isIdentChar(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
 }
 
+const PERSONALITY_NOTICE = '[ Process PID=';
+
 /** strace's own messages that may land in the output file; they carry no event. */
 function isInformational(s: string, i: number): boolean {
   return (
-    s.startsWith('[ Process PID=', i) || // personality switch notice
     s.startsWith('strace: ', i) ||
     s.startsWith('| ', i) || // -e read=/write= hex dump lines (after the prefix's spaces)
     s.startsWith('+++ superseded', i)

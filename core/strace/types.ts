@@ -110,7 +110,22 @@ export interface ExitEvent {
   ts?: number;
 }
 
-export type TraceEvent = Syscall | SignalEvent | ExitEvent;
+/**
+ * `[ Process PID=N runs in 32 bit mode. ]`: the process entered another syscall ABI (a 32-bit or
+ * x32 binary, or `int 0x80` from 64-bit code), or came back to the native one. strace starts every
+ * process in the native ABI, so a process's first notice is always a switch away from it. Printed
+ * only when the quiet set leaves out `personality` (hush's invocation, core/strace/invocation.ts).
+ */
+export interface PersonalityEvent {
+  type: 'personality';
+  pid: number;
+  /** strace's name of the ABI entered: `32 bit`, `x32`, `64 bit`… */
+  mode: string;
+  line: number;
+  ts?: number;
+}
+
+export type TraceEvent = Syscall | SignalEvent | ExitEvent | PersonalityEvent;
 
 /** A line the parser could not understand: counted, reported, skipped. Never thrown. */
 export interface UnparsedLine {

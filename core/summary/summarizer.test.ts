@@ -501,3 +501,22 @@ describe('processes whose parent was never traced (a recorder that follows a who
     expect(actionList(p)).toContain('net accept AF_INET 127.0.0.1:* SOCK_STREAM');
   });
 });
+
+describe('syscall ABIs (strace personality notices)', () => {
+  it('records the ABIs processes switched to, and whether the recorder watched at all', () => {
+    const s = createSummarizer({ source: 'direct' });
+    s.push({ type: 'personality', pid: 7, mode: '32 bit', line: 1 });
+    s.push({ type: 'personality', pid: 7, mode: '64 bit', line: 2 });
+    s.push({ type: 'personality', pid: 8, mode: '32 bit', line: 3 });
+    const p = s.finish({ source: 'direct', abiWatched: true });
+    expect(p.runs[0]).toMatchObject({ abiWatched: true, abiSwitches: ['32 bit', '64 bit'] });
+    expect(Profile.parse(p).runs[0]!.abiSwitches).toEqual(['32 bit', '64 bit']);
+  });
+
+  it('a run without notices says nothing about switches, and is watched only when the caller says so', () => {
+    const quiet = createSummarizer().finish({ source: 'x' }).runs[0]!;
+    expect(quiet.abiSwitches).toBeUndefined();
+    expect(quiet.abiWatched).toBeUndefined();
+    expect(createSummarizer().finish({ source: 'x', abiWatched: true }).runs[0]!.abiWatched).toBe(true);
+  });
+});

@@ -152,6 +152,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
   /** Removals and renames that failed with ENOENT, settled by `finish` (success.ts, callPaths). */
   private readonly pendingPaths: PendingPath[] = [];
   private maxLine = 0;
+  /** ABIs processes switched to (strace's personality notices; RunInfo.abiSwitches). */
+  private readonly abiSwitches = new Set<string>();
   private readonly counters: SummarizerStats = {
     syscalls: 0,
     handlerErrors: 0,
@@ -239,6 +241,9 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       const proc = this.procs.get(ev.pid);
       if (proc?.awaitingParent) this.hold(ev.pid, ev);
       else this.procs.delete(ev.pid);
+    } else if (ev.type === 'personality') {
+      // a fact of the run, not of one process's state: no hold, whoever switched (RunInfo.abiSwitches)
+      this.abiSwitches.add(flatCopy(ev.mode));
     }
   }
 
@@ -298,6 +303,8 @@ class SummarizerImpl implements Summarizer, HandlerContext {
       unresolvedPaths: run.unresolvedPaths ?? this.counters.unresolvedPaths,
       ...(this.counters.droppedPaths > 0 ? { droppedPaths: this.counters.droppedPaths } : {}),
       ...(this.counters.unreadableArgs > 0 ? { unreadableArgs: this.counters.unreadableArgs } : {}),
+      ...(run.abiWatched ? { abiWatched: true } : {}),
+      ...(this.abiSwitches.size > 0 ? { abiSwitches: [...this.abiSwitches].sort() } : {}),
     };
     return {
       schema: PROFILE_SCHEMA,

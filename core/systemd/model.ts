@@ -236,6 +236,11 @@ export interface TargetView {
    * summed over runs): the paths they named are missing, so no path option can be proven.
    */
   unreadableArgs: number;
+  /**
+   * Syscall ABIs (RunInfo.abiWatched/abiSwitches over all runs): `watched` when every run's
+   * recorder reported ABI switches, `switches` the ABIs processes switched to. Absent: unknown.
+   */
+  abi?: { watched: boolean; switches: readonly string[] };
   /** Executed binaries' file facts by path (mode bits, file capabilities). */
   binaries: ReadonlyMap<string, { mode?: number; fileCapabilities?: string; interpreter?: string }>;
   /** Values chosen so far in this plan (registry order), option → value. */

@@ -1224,13 +1224,21 @@ export function optionRegistry(threshold: number = DEFAULT_MERGE_THRESHOLD): rea
       unset: '',
       impliesNoNewPrivileges: true,
       aliases: { native: 'native' },
+      // Every mode when the trace watched the ABI and saw no switch: a process that never left the
+      // native ABI while traced has no code path into another one but exec'ing a foreign binary or
+      // hand-made `int 0x80`, which services do not do. Without that evidence (RunInfo.abiWatched
+      // absent) only standard and aggressive take it, as they did before. A switch seen blocks it
+      // in every mode: a 32-bit helper would be killed.
       gate: {
-        modes: STANDARD_UP,
         when: (t) => {
           const v = (t.unitProps.SystemCallArchitectures ?? '').trim();
-          return v !== '' && v !== 'native'
-            ? `the unit lists architectures (${v}); a drop-in can only add to them`
-            : undefined;
+          if (v !== '' && v !== 'native')
+            return `the unit lists architectures (${v}); a drop-in can only add to them`;
+          if (t.abi?.switches.length)
+            return `the trace saw processes switch to another syscall ABI (${t.abi.switches.join(', ')} mode)`;
+          if (t.mode === 'conservative' && !t.abi?.watched)
+            return 'conservative mode: the trace does not say which syscall ABIs were used (no personality notices recorded)';
+          return undefined;
         },
       },
       values: [

@@ -116,7 +116,13 @@ export function straceSegment(cwd: string | undefined, launcherExecs = 0): Segme
     },
     finish(run) {
       for (const ev of parser.end()) summarizer.push(ev);
-      const profile = summarizer.finish({ ...run, lines: stats.lines, unparsable: stats.unparsed });
+      // the wrapper's strace (core/strace straceArgs) prints personality notices: RunInfo.abiWatched
+      const profile = summarizer.finish({
+        ...run,
+        lines: stats.lines,
+        unparsable: stats.unparsed,
+        abiWatched: true,
+      });
       return { profile, lines: stats.lines };
     },
   };
