@@ -19,7 +19,7 @@ import {
 const MARKER = '@@hush-modes-test@@';
 
 describe('pathsNeedingModes', () => {
-  it('takes execve paths and known binaries without a mode, absolute only, sorted', () => {
+  it('takes execve paths and known binaries not read yet without a mode, absolute only, sorted', () => {
     const profile = profileOf([
       act.path('exec', '/usr/lib/postgresql/17/bin/postgres', 'execve'),
       act.path('exec', '/usr/bin/pg_ctlcluster', 'execve'),
@@ -30,6 +30,8 @@ describe('pathsNeedingModes', () => {
       { path: '/usr/bin/pg_ctlcluster' },
       { path: '/usr/bin/known', mode: 0o100755, fileCapabilities: '', interpreter: '' },
       { path: '/usr/bin/no-interpreter-yet', mode: 0o100755, fileCapabilities: '' },
+      // read, and neither ELF nor #! (or no getcap): asking again would get the same answer
+      { path: '/usr/bin/unknown-format', mode: 0o100755, modesProbed: true },
     ];
     // profileOf's base actions execute /usr/bin/app.
     expect(pathsNeedingModes(profile, binaries)).toEqual([
@@ -67,8 +69,14 @@ describe('execModesCommand', () => {
       const got = parseExecModesReply(r.stdout, paths, MARKER);
       const hasGetcap = spawnSync('sh', ['-c', 'command -v getcap']).status === 0;
       expect(got).toEqual([
-        { path: odd, mode: 0o104755, ...(hasGetcap ? { fileCapabilities: '' } : {}), interpreter: '/bin/sh' },
-        { path: plain, mode: 0o100755, ...(hasGetcap ? { fileCapabilities: '' } : {}) },
+        {
+          path: odd,
+          mode: 0o104755,
+          ...(hasGetcap ? { fileCapabilities: '' } : {}),
+          interpreter: '/bin/sh',
+          modesProbed: true,
+        },
+        { path: plain, mode: 0o100755, ...(hasGetcap ? { fileCapabilities: '' } : {}), modesProbed: true },
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -92,9 +100,15 @@ describe('parseExecModesReply', () => {
       '',
     ].join('\n');
     expect(parseExecModesReply(reply, paths, MARKER)).toEqual([
-      { path: '/usr/bin/ping', mode: 0o100755, fileCapabilities: 'cap_net_raw=ep' },
-      { path: '/usr/bin/sudo', mode: 0o104755, fileCapabilities: '', interpreter: '/usr/bin/python3' },
-      { path: '/usr/bin/env', mode: 0o100755 },
+      { path: '/usr/bin/ping', mode: 0o100755, fileCapabilities: 'cap_net_raw=ep', modesProbed: true },
+      {
+        path: '/usr/bin/sudo',
+        mode: 0o104755,
+        fileCapabilities: '',
+        interpreter: '/usr/bin/python3',
+        modesProbed: true,
+      },
+      { path: '/usr/bin/env', mode: 0o100755, modesProbed: true },
     ]);
   });
 });
@@ -211,6 +225,18 @@ describe('withExecModes on this machine (LocalShell, real files)', () => {
       const entry = facts.binaries!.find((b) => b.path === fifo)!;
       expect(entry.mode! & 0o170000).toBe(0o010000); // S_IFIFO: stat'ed, never opened
       expect(entry.interpreter).toBeUndefined();
+      // read once, unknown for good: a second pass over the same facts asks the host nothing
+      const asked: string[] = [];
+      const counting: HostExec = {
+        target: 'local',
+        exec: (cmd) => {
+          asked.push(cmd.text);
+          return Promise.resolve({ code: 1, stdout: '', stderr: 'not asked' });
+        },
+      };
+      const again = await withExecModes(counting, profileOf([act.path('exec', fifo, 'execve')]), facts);
+      expect(asked).toEqual([]);
+      expect(again).toBe(facts);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

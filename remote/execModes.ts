@@ -27,8 +27,9 @@ const MAX_INTERPRETER_DEPTH = 4;
 
 /**
  * Paths that need a mode: every program the trace shows executed (the same actions `privilegedExec`
- * looks at), and known binaries still without one. Absolute paths only (an execve of a relative
- * path is resolved against a cwd the probe does not have: it stays unknown).
+ * looks at), and known binaries still without one that were not read yet (`modesProbed`: what a
+ * read left unknown stays unknown). Absolute paths only (an execve of a relative path is resolved
+ * against a cwd the probe does not have: it stays unknown).
  */
 export function pathsNeedingModes(profile: Profile, binaries: readonly ExecBinary[]): string[] {
   const known = new Map(binaries.map((b) => [b.path, b]));
@@ -41,12 +42,9 @@ export function pathsNeedingModes(profile: Profile, binaries: readonly ExecBinar
     .filter((p) => p.startsWith('/') && !p.includes('\0'))
     .filter((p) => {
       const b = known.get(p);
-      return (
-        b === undefined ||
-        b.mode === undefined ||
-        b.fileCapabilities === undefined ||
-        b.interpreter === undefined
-      );
+      if (b === undefined) return true;
+      if (b.modesProbed) return false;
+      return b.mode === undefined || b.fileCapabilities === undefined || b.interpreter === undefined;
     })
     .sort();
 }
@@ -82,7 +80,7 @@ const ReplyLine = z.tuple([
   z.string().regex(/^[A-Za-z0-9+/=]*$/),
 ]);
 
-/** The reply → ExecBinary entries for the paths that could be stat'ed (pure). */
+/** The reply → ExecBinary entries for the paths that could be stat'ed, each `modesProbed` (pure). */
 export function parseExecModesReply(text: string, paths: readonly string[], marker: string): ExecBinary[] {
   const out = new Map<string, ExecBinary>();
   for (const line of text.split('\n')) {
@@ -98,6 +96,7 @@ export function parseExecModesReply(text: string, paths: readonly string[], mark
       mode: parseInt(mode, 16),
       ...(capsState === 'k' ? { fileCapabilities: caps.trim() } : {}),
       ...(interpreter !== undefined ? { interpreter } : {}),
+      modesProbed: true,
     });
   }
   return [...out.values()];
@@ -105,7 +104,7 @@ export function parseExecModesReply(text: string, paths: readonly string[], mark
 
 /**
  * Adds the probed facts to the binaries (pure). An existing entry keeps everything it has; only
- * its missing mode, file capabilities or interpreter are filled in. New entries are marked `executedOnly`:
+ * its missing mode, file capabilities or interpreter are filled in (and `modesProbed` set). New entries are marked `executedOnly`:
  * they are not the unit's Exec binaries and stay out of the re-profile fingerprint (a refresh
  * probes only those).
  */
@@ -122,6 +121,7 @@ export function mergeExecModes(binaries: readonly ExecBinary[], probed: readonly
         ? { fileCapabilities: p.fileCapabilities }
         : {}),
       ...(b.interpreter === undefined && p.interpreter !== undefined ? { interpreter: p.interpreter } : {}),
+      ...(p.modesProbed ? { modesProbed: true } : {}),
     };
   });
   for (const p of [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {

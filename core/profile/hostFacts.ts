@@ -38,6 +38,12 @@ export const ExecBinary = z.object({
    * refresh recomputes from the Exec binaries alone.
    */
   executedOnly: z.boolean().optional(),
+  /**
+   * remote/execModes.ts read this file on the host (mode, capabilities, head): a mode, capabilities
+   * or interpreter still missing cannot be known there (no getcap; neither ELF nor `#!`), so it is
+   * not asked again. Absent: not read yet.
+   */
+  modesProbed: z.boolean().optional(),
 });
 export type ExecBinary = z.infer<typeof ExecBinary>;
 
