@@ -344,76 +344,113 @@ function dialOnce(
   opts: ConnectOptions,
 ): Promise<{ client: Client; presented: string }> {
   const target = `${hop.host}:${hop.port}`;
-  let pins: HostKeyPin[] | undefined;
-  let revoked: HostKeyPin[] = [];
+  let keys: HopKeys;
   try {
-    if (hop.hostKey !== undefined)
-      ({ pins, revoked } = pinsForHost(parseHostKeyPins(hop.hostKey), hop.host, hop.port));
+    keys = hopKeys(hop);
   } catch (err) {
     if (err instanceof HostKeyPinError) return Promise.reject(new ConnectionConfigError([err.message]));
     throw err;
   }
+  const seen: HandshakeSeen = { presented: '' };
+  const cfg: ConnectConfig = {
+    host: hop.host,
+    port: hop.port,
+    username: hop.user,
+    readyTimeout: hop.perDialTimeout === 0 ? 0 : Math.round(hop.perDialTimeout * 1000),
+    keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
+    keepaliveCountMax: opts.keepaliveCountMax ?? 4,
+    hostVerifier: hostVerifier(target, keys, opts, seen),
+  };
+  const algos = keys.pins ? hostKeyAlgorithmsFor(keys.pins) : undefined;
+  if (algos) cfg.algorithms = { serverHostKey: algos as never };
+  if (sock) cfg.sock = sock;
+  if (!withCredentials(cfg, hop)) {
+    return Promise.reject(
+      new ConnectionConfigError([
+        `no authentication method for ${target}: give privateKey, password or agentSocketPath (or set SSH_AUTH_SOCK)`,
+      ]),
+    );
+  }
+  const client = new Client();
+  if (hop.password !== undefined) {
+    client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
+      finish(prompts.map(() => hop.password as string));
+    });
+  }
+  return handshake(client, cfg, seen);
+}
+
+/** The hop's host key pins and the revoked ones (none given: any key, with a warning). */
+interface HopKeys {
+  pins: HostKeyPin[] | undefined;
+  revoked: HostKeyPin[];
+}
+
+function hopKeys(hop: HopConfig): HopKeys {
+  if (hop.hostKey === undefined) return { pins: undefined, revoked: [] };
+  return pinsForHost(parseHostKeyPins(hop.hostKey), hop.host, hop.port);
+}
+
+/** What the handshake saw: the key the host presented, and why it was refused (if it was). */
+interface HandshakeSeen {
+  presented: string;
+  mismatch?: HostKeyMismatchError;
+}
+
+/** ssh2's host key check: a pinned key passes, a revoked or unpinned one is refused (said in `seen`). */
+function hostVerifier(
+  target: string,
+  { pins, revoked }: HopKeys,
+  opts: ConnectOptions,
+  seen: HandshakeSeen,
+): (blob: Buffer) => boolean {
+  return (blob) => {
+    seen.presented = `${fingerprintOf(blob)} (${keyTypeOf(blob) ?? 'unknown type'})`;
+    if (!pins) {
+      opts.warn?.(insecureHostKeyWarning(target, seen.presented));
+      return true;
+    }
+    if (matchesPins(blob, revoked)) {
+      seen.mismatch = new HostKeyMismatchError(target, seen.presented, [], true);
+      return false;
+    }
+    if (matchesPins(blob, pins)) return true;
+    seen.mismatch = new HostKeyMismatchError(
+      target,
+      seen.presented,
+      pins.map((p) => p.fingerprint),
+    );
+    return false;
+  };
+}
+
+/** Puts the hop's credentials in `cfg`; false when it has none at all. */
+function withCredentials(cfg: ConnectConfig, hop: HopConfig): boolean {
+  if (hop.privateKey !== undefined) cfg.privateKey = hop.privateKey;
+  if (hop.privateKeyPassword !== undefined) cfg.passphrase = hop.privateKeyPassword;
+  if (hop.password !== undefined) {
+    cfg.password = hop.password;
+    cfg.tryKeyboard = true; // as @pulumi/command: answer keyboard-interactive prompts with the password
+  }
+  // The agent: explicit path, else $SSH_AUTH_SOCK only when no key or password was given, so a
+  // wrong key is reported as wrong rather than silently replaced by whatever the agent holds.
+  const agent =
+    hop.agentSocketPath ?? (hop.privateKey || hop.password ? undefined : process.env.SSH_AUTH_SOCK);
+  if (agent) cfg.agent = agent;
+  return Boolean(cfg.privateKey || cfg.password || cfg.agent);
+}
+
+/** Connects and settles once: ready, or the first error (a refused host key says why). */
+function handshake(
+  client: Client,
+  cfg: ConnectConfig,
+  seen: HandshakeSeen,
+): Promise<{ client: Client; presented: string }> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
-    let presented = '';
-    let mismatch: HostKeyMismatchError | undefined;
-    const cfg: ConnectConfig = {
-      host: hop.host,
-      port: hop.port,
-      username: hop.user,
-      readyTimeout: hop.perDialTimeout === 0 ? 0 : Math.round(hop.perDialTimeout * 1000),
-      keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: opts.keepaliveCountMax ?? 4,
-      hostVerifier: (blob: Buffer) => {
-        presented = `${fingerprintOf(blob)} (${keyTypeOf(blob) ?? 'unknown type'})`;
-        if (!pins) {
-          opts.warn?.(insecureHostKeyWarning(target, presented));
-          return true;
-        }
-        if (matchesPins(blob, revoked)) {
-          mismatch = new HostKeyMismatchError(target, presented, [], true);
-          return false;
-        }
-        if (matchesPins(blob, pins)) return true;
-        mismatch = new HostKeyMismatchError(
-          target,
-          presented,
-          pins.map((p) => p.fingerprint),
-        );
-        return false;
-      },
-    };
-    const algos = pins ? hostKeyAlgorithmsFor(pins) : undefined;
-    if (algos) cfg.algorithms = { serverHostKey: algos as never };
-    if (sock) cfg.sock = sock;
-    if (hop.privateKey !== undefined) cfg.privateKey = hop.privateKey;
-    if (hop.privateKeyPassword !== undefined) cfg.passphrase = hop.privateKeyPassword;
-    if (hop.password !== undefined) {
-      cfg.password = hop.password;
-      cfg.tryKeyboard = true; // as @pulumi/command: answer keyboard-interactive prompts with the password
-    }
-    // The agent: explicit path, else $SSH_AUTH_SOCK only when no key or password was given, so a
-    // wrong key is reported as wrong rather than silently replaced by whatever the agent holds.
-    const agent =
-      hop.agentSocketPath ?? (hop.privateKey || hop.password ? undefined : process.env.SSH_AUTH_SOCK);
-    if (agent) cfg.agent = agent;
-    if (!cfg.privateKey && !cfg.password && !cfg.agent) {
-      reject(
-        new ConnectionConfigError([
-          `no authentication method for ${target}: give privateKey, password or agentSocketPath (or set SSH_AUTH_SOCK)`,
-        ]),
-      );
-      return;
-    }
-    if (hop.password !== undefined) {
-      client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => {
-        finish(prompts.map(() => hop.password as string));
-      });
-    }
     let settled = false;
     client.once('ready', () => {
       settled = true;
-      resolve({ client, presented });
+      resolve({ client, presented: seen.presented });
     });
     // ssh2 may emit more than one error (e.g. a handshake timeout after a refused host key): keep
     // a listener for the client's whole life, or a late one would crash the process.
@@ -421,13 +458,13 @@ function dialOnce(
       if (settled) return;
       settled = true;
       client.destroy();
-      reject(mismatch ?? err);
+      reject(seen.mismatch ?? err);
     });
     client.once('close', () => {
       if (settled) return;
       settled = true;
       reject(
-        mismatch ??
+        seen.mismatch ??
           Object.assign(new Error('connection closed during handshake'), { level: 'client-socket' }),
       );
     });

@@ -181,193 +181,221 @@ export function applyAssignments(
   const patched = patchedAwayCapabilities(s);
   if (((s.capabilityBoundingSet | patched) & KNOWN_CAPS_MASK) === KNOWN_CAPS_MASK)
     s.capabilityBoundingSet = CAP_ALL;
-
-  for (const a of assignments) {
-    const option = a.option;
-    const empty = isEmpty(a.value);
-    if (option in BOOLEAN_FIELDS) {
-      const field = BOOLEAN_FIELDS[option as keyof typeof BOOLEAN_FIELDS];
-      if (empty) {
-        s[field] = field === 'defaultDependencies';
-        continue;
-      }
-      const mode = scalarOf(a.value).toLowerCase();
-      const newer = NEWER_MODES[option];
-      if (newer && (ctx.systemdVersion ?? Infinity) >= newer.since && newer.modes.includes(mode)) {
-        s[field] = true;
-        continue;
-      }
-      const b = parseBoolean(scalarOf(a.value));
-      if (b === undefined) warnings.push(`${option}=${scalarOf(a.value)}: not a boolean, ignored`);
-      else s[field] = b;
-      continue;
-    }
-    if (option in STRING_FIELDS) {
-      const [field, dflt, allowed] = STRING_FIELDS[option as keyof typeof STRING_FIELDS];
-      const v = empty ? dflt : unescapeSpecifiers(scalarOf(a.value));
-      if (allowed && !(allowed as readonly string[]).includes(v))
-        warnings.push(`${option}=${v}: invalid, ignored`);
-      else s[field] = v;
-      continue;
-    }
-    switch (option) {
-      case 'ProtectSystem':
-      case 'ProtectHome': {
-        const v = scalarOf(a.value).toLowerCase();
-        const b = parseBoolean(v);
-        const value = empty ? 'no' : b !== undefined ? (b ? 'yes' : 'no') : v;
-        const ok =
-          option === 'ProtectSystem' ? ['no', 'yes', 'full', 'strict'] : ['no', 'yes', 'read-only', 'tmpfs'];
-        if (!ok.includes(value)) warnings.push(`${option}=${v}: invalid, ignored`);
-        else if (option === 'ProtectSystem') s.protectSystem = value;
-        else s.protectHome = value;
-        break;
-      }
-      case 'Delegate': {
-        // A controller list also enables delegation.
-        const b = parseBoolean(scalarOf(a.value));
-        s.delegate = empty ? false : (b ?? true);
-        break;
-      }
-      case 'UMask': {
-        const v = scalarOf(a.value);
-        if (empty) s.umask = 0o022;
-        else if (/^[0-7]{1,4}$/.test(v)) s.umask = parseInt(v, 8);
-        else warnings.push(`UMask=${v}: invalid, ignored`);
-        break;
-      }
-      case 'SupplementaryGroups':
-        s.supplementaryGroups = empty ? [] : [...s.supplementaryGroups, ...wordsOf(a.value).words];
-        break;
-      case 'CapabilityBoundingSet':
-      case 'AmbientCapabilities': {
-        // config_parse_capability_set(): "" or "~" or a still-initial set are replaced; otherwise
-        // a list is OR-ed in and a ~list is masked out.
-        const bounding = option === 'CapabilityBoundingSet';
-        const initial = bounding ? CAP_ALL : 0n;
-        const current = bounding ? s.capabilityBoundingSet : s.ambientCapabilities;
-        const { invert, words } = wordsOf(a.value);
-        const { mask, unknown } = parseCapabilities(words);
-        for (const u of unknown) warnings.push(`${option}: unknown capability ${u}, ignored`);
-        let next: bigint;
-        if (mask === 0n || current === initial) next = invert ? CAP_ALL & ~mask : mask;
-        else next = invert ? current & ~mask : current | mask;
-        if (bounding) s.capabilityBoundingSet = next;
-        else s.ambientCapabilities = next;
-        break;
-      }
-      case 'RestrictNamespaces': {
-        const raw = scalarOf(a.value);
-        if (empty) {
-          s.restrictNamespaces = { initial: true, allowed: [...NAMESPACES] };
-          break;
-        }
-        const b = parseBoolean(raw);
-        if (b !== undefined) {
-          s.restrictNamespaces = { initial: false, allowed: b ? [] : [...NAMESPACES] };
-          break;
-        }
-        const { invert, words } = wordsOf(a.value);
-        const listed = words.filter((w): w is Namespace => (NAMESPACES as readonly string[]).includes(w));
-        for (const w of words)
-          if (!listed.includes(w as Namespace)) warnings.push(`RestrictNamespaces: unknown ${w}`);
-        const current = s.restrictNamespaces;
-        let allowed: Namespace[];
-        if (current.initial) allowed = invert ? NAMESPACES.filter((n) => !listed.includes(n)) : listed;
-        else if (invert) allowed = current.allowed.filter((n) => !listed.includes(n));
-        else allowed = [...new Set([...current.allowed, ...listed])];
-        s.restrictNamespaces = { initial: false, allowed: NAMESPACES.filter((n) => allowed.includes(n)) };
-        break;
-      }
-      case 'RestrictAddressFamilies': {
-        if (empty) {
-          s.addressFamilies = { allowList: false, families: null };
-          break;
-        }
-        if (scalarOf(a.value) === 'none') {
-          s.addressFamilies = { allowList: true, families: null };
-          break;
-        }
-        const { invert, words } = wordsOf(a.value);
-        let { allowList, families } = s.addressFamilies;
-        if (families === null) {
-          families = [];
-          allowList = !invert;
-        }
-        const set = new Set(families);
-        for (const w of words) {
-          if (!invert === allowList) set.add(w);
-          else set.delete(w);
-        }
-        s.addressFamilies = { allowList, families: [...set] };
-        break;
-      }
-      case 'SystemCallFilter': {
-        if (empty) {
-          s.syscallFilter = { allowList: false, entries: null };
-          break;
-        }
-        const { invert, words } = wordsOf(a.value);
-        const map = new Map<string, string>(); // name → ':ERRNO' suffix or ''
-        for (const e of s.syscallFilter.entries ?? []) {
-          const c = e.indexOf(':');
-          map.set(c < 0 ? e : e.slice(0, c), c < 0 ? '' : e.slice(c));
-        }
-        let allowList = s.syscallFilter.allowList;
-        if (s.syscallFilter.entries === null) {
-          allowList = !invert;
-          // An allow-list always includes @default (the calls every program needs).
-          if (allowList)
-            for (const n of expandSyscalls('@default', ctx.syscallGroups, warnings)) map.set(n, '');
-        }
-        for (const w of words) {
-          for (const entry of expandSyscalls(w, ctx.syscallGroups, warnings)) {
-            const c = entry.indexOf(':');
-            const name = c < 0 ? entry : entry.slice(0, c);
-            const suffix = c < 0 ? '' : entry.slice(c);
-            // seccomp_parse_syscall_filter(): add when the line's polarity matches the list's.
-            if (!invert === allowList) map.set(name, suffix);
-            else map.delete(name);
-          }
-        }
-        s.syscallFilter = { allowList, entries: [...map].map(([n, suf]) => n + suf) };
-        break;
-      }
-      case 'SystemCallArchitectures':
-        s.syscallArchitectures = empty
-          ? []
-          : [...new Set([...s.syscallArchitectures, ...wordsOf(a.value).words])];
-        break;
-      case 'IPAddressAllow':
-      case 'IPAddressDeny': {
-        const key = option === 'IPAddressAllow' ? 'ipAddressAllow' : 'ipAddressDeny';
-        if (empty) {
-          s[key] = [];
-          break;
-        }
-        const added = wordsOf(a.value).words.flatMap((w) => IP_KEYWORDS[w] ?? [normalizePrefix(w)]);
-        s[key] = [...new Set([...s[key], ...added])];
-        break;
-      }
-      case 'IPIngressFilterPath':
-      case 'IPEgressFilterPath': {
-        const key = option === 'IPIngressFilterPath' ? 'ipIngressFilterPath' : 'ipEgressFilterPath';
-        s[key] = empty ? [] : [...s[key], ...wordsOf(a.value).words];
-        break;
-      }
-      case 'DeviceAllow':
-        if (empty) s.deviceAllow = [];
-        else {
-          const entries = typeof a.value === 'string' ? [a.value.trim()] : a.value;
-          for (const e of entries) addDeviceAllow(s, e);
-        }
-        break;
-      default:
-        ignored.push(a);
-    }
-  }
+  for (const a of assignments) if (!applyOne(s, a, ctx, warnings)) ignored.push(a);
   patchContexts(s);
   return { settings: s, ignored, warnings };
+}
+
+/** One assignment, read as systemd's parser of its option reads it; false for an option not modelled. */
+function applyOne(s: SecuritySettings, a: Assignment, ctx: ApplyContext, warnings: string[]): boolean {
+  const option = a.option;
+  const empty = isEmpty(a.value);
+  if (option in BOOLEAN_FIELDS) {
+    applyBoolean(s, a, ctx, warnings);
+    return true;
+  }
+  if (option in STRING_FIELDS) {
+    const [field, dflt, allowed] = STRING_FIELDS[option as keyof typeof STRING_FIELDS];
+    const v = empty ? dflt : unescapeSpecifiers(scalarOf(a.value));
+    if (allowed && !(allowed as readonly string[]).includes(v))
+      warnings.push(`${option}=${v}: invalid, ignored`);
+    else s[field] = v;
+    return true;
+  }
+  switch (option) {
+    case 'ProtectSystem':
+    case 'ProtectHome': {
+      const v = scalarOf(a.value).toLowerCase();
+      const b = parseBoolean(v);
+      const value = empty ? 'no' : b !== undefined ? (b ? 'yes' : 'no') : v;
+      const ok =
+        option === 'ProtectSystem' ? ['no', 'yes', 'full', 'strict'] : ['no', 'yes', 'read-only', 'tmpfs'];
+      if (!ok.includes(value)) warnings.push(`${option}=${v}: invalid, ignored`);
+      else if (option === 'ProtectSystem') s.protectSystem = value;
+      else s.protectHome = value;
+      return true;
+    }
+    case 'Delegate': {
+      // A controller list also enables delegation.
+      const b = parseBoolean(scalarOf(a.value));
+      s.delegate = empty ? false : (b ?? true);
+      return true;
+    }
+    case 'UMask': {
+      const v = scalarOf(a.value);
+      if (empty) s.umask = 0o022;
+      else if (/^[0-7]{1,4}$/.test(v)) s.umask = parseInt(v, 8);
+      else warnings.push(`UMask=${v}: invalid, ignored`);
+      return true;
+    }
+    case 'SupplementaryGroups':
+      s.supplementaryGroups = empty ? [] : [...s.supplementaryGroups, ...wordsOf(a.value).words];
+      return true;
+    case 'CapabilityBoundingSet':
+    case 'AmbientCapabilities':
+      applyCapabilities(s, a, warnings);
+      return true;
+    case 'RestrictNamespaces':
+      applyRestrictNamespaces(s, a, warnings);
+      return true;
+    case 'RestrictAddressFamilies':
+      applyAddressFamilies(s, a);
+      return true;
+    case 'SystemCallFilter':
+      applySyscallFilter(s, a, ctx, warnings);
+      return true;
+    default:
+      return applyListOption(s, a);
+  }
+}
+
+function applyBoolean(s: SecuritySettings, a: Assignment, ctx: ApplyContext, warnings: string[]): void {
+  const option = a.option;
+  const field = BOOLEAN_FIELDS[option as keyof typeof BOOLEAN_FIELDS];
+  if (isEmpty(a.value)) {
+    s[field] = field === 'defaultDependencies';
+    return;
+  }
+  const mode = scalarOf(a.value).toLowerCase();
+  const newer = NEWER_MODES[option];
+  if (newer && (ctx.systemdVersion ?? Infinity) >= newer.since && newer.modes.includes(mode)) {
+    s[field] = true;
+    return;
+  }
+  const b = parseBoolean(scalarOf(a.value));
+  if (b === undefined) warnings.push(`${option}=${scalarOf(a.value)}: not a boolean, ignored`);
+  else s[field] = b;
+}
+
+/**
+ * config_parse_capability_set(): "" or "~" or a still-initial set are replaced; otherwise a list is
+ * OR-ed in and a ~list is masked out.
+ */
+function applyCapabilities(s: SecuritySettings, a: Assignment, warnings: string[]): void {
+  const bounding = a.option === 'CapabilityBoundingSet';
+  const initial = bounding ? CAP_ALL : 0n;
+  const current = bounding ? s.capabilityBoundingSet : s.ambientCapabilities;
+  const { invert, words } = wordsOf(a.value);
+  const { mask, unknown } = parseCapabilities(words);
+  for (const u of unknown) warnings.push(`${a.option}: unknown capability ${u}, ignored`);
+  let next: bigint;
+  if (mask === 0n || current === initial) next = invert ? CAP_ALL & ~mask : mask;
+  else next = invert ? current & ~mask : current | mask;
+  if (bounding) s.capabilityBoundingSet = next;
+  else s.ambientCapabilities = next;
+}
+
+function applyRestrictNamespaces(s: SecuritySettings, a: Assignment, warnings: string[]): void {
+  if (isEmpty(a.value)) {
+    s.restrictNamespaces = { initial: true, allowed: [...NAMESPACES] };
+    return;
+  }
+  const b = parseBoolean(scalarOf(a.value));
+  if (b !== undefined) {
+    s.restrictNamespaces = { initial: false, allowed: b ? [] : [...NAMESPACES] };
+    return;
+  }
+  const { invert, words } = wordsOf(a.value);
+  const listed = words.filter((w): w is Namespace => (NAMESPACES as readonly string[]).includes(w));
+  for (const w of words)
+    if (!listed.includes(w as Namespace)) warnings.push(`RestrictNamespaces: unknown ${w}`);
+  const current = s.restrictNamespaces;
+  let allowed: Namespace[];
+  if (current.initial) allowed = invert ? NAMESPACES.filter((n) => !listed.includes(n)) : listed;
+  else if (invert) allowed = current.allowed.filter((n) => !listed.includes(n));
+  else allowed = [...new Set([...current.allowed, ...listed])];
+  s.restrictNamespaces = { initial: false, allowed: NAMESPACES.filter((n) => allowed.includes(n)) };
+}
+
+function applyAddressFamilies(s: SecuritySettings, a: Assignment): void {
+  if (isEmpty(a.value)) {
+    s.addressFamilies = { allowList: false, families: null };
+    return;
+  }
+  if (scalarOf(a.value) === 'none') {
+    s.addressFamilies = { allowList: true, families: null };
+    return;
+  }
+  const { invert, words } = wordsOf(a.value);
+  let { allowList, families } = s.addressFamilies;
+  if (families === null) {
+    families = [];
+    allowList = !invert;
+  }
+  const set = new Set(families);
+  for (const w of words) {
+    if (!invert === allowList) set.add(w);
+    else set.delete(w);
+  }
+  s.addressFamilies = { allowList, families: [...set] };
+}
+
+function applySyscallFilter(s: SecuritySettings, a: Assignment, ctx: ApplyContext, warnings: string[]): void {
+  if (isEmpty(a.value)) {
+    s.syscallFilter = { allowList: false, entries: null };
+    return;
+  }
+  const { invert, words } = wordsOf(a.value);
+  const map = new Map<string, string>(); // name → ':ERRNO' suffix or ''
+  for (const e of s.syscallFilter.entries ?? []) {
+    const c = e.indexOf(':');
+    map.set(c < 0 ? e : e.slice(0, c), c < 0 ? '' : e.slice(c));
+  }
+  let allowList = s.syscallFilter.allowList;
+  if (s.syscallFilter.entries === null) {
+    allowList = !invert;
+    // An allow-list always includes @default (the calls every program needs).
+    if (allowList) for (const n of expandSyscalls('@default', ctx.syscallGroups, warnings)) map.set(n, '');
+  }
+  for (const w of words) {
+    for (const entry of expandSyscalls(w, ctx.syscallGroups, warnings)) {
+      const c = entry.indexOf(':');
+      const name = c < 0 ? entry : entry.slice(0, c);
+      const suffix = c < 0 ? '' : entry.slice(c);
+      // seccomp_parse_syscall_filter(): add when the line's polarity matches the list's.
+      if (!invert === allowList) map.set(name, suffix);
+      else map.delete(name);
+    }
+  }
+  s.syscallFilter = { allowList, entries: [...map].map(([n, suf]) => n + suf) };
+}
+
+/** The plain list options (architectures, IP lists and filter paths, devices); false for any other option. */
+function applyListOption(s: SecuritySettings, a: Assignment): boolean {
+  const empty = isEmpty(a.value);
+  switch (a.option) {
+    case 'SystemCallArchitectures':
+      s.syscallArchitectures = empty
+        ? []
+        : [...new Set([...s.syscallArchitectures, ...wordsOf(a.value).words])];
+      return true;
+    case 'IPAddressAllow':
+    case 'IPAddressDeny': {
+      const key = a.option === 'IPAddressAllow' ? 'ipAddressAllow' : 'ipAddressDeny';
+      if (empty) {
+        s[key] = [];
+        return true;
+      }
+      const added = wordsOf(a.value).words.flatMap((w) => IP_KEYWORDS[w] ?? [normalizePrefix(w)]);
+      s[key] = [...new Set([...s[key], ...added])];
+      return true;
+    }
+    case 'IPIngressFilterPath':
+    case 'IPEgressFilterPath': {
+      const key = a.option === 'IPIngressFilterPath' ? 'ipIngressFilterPath' : 'ipEgressFilterPath';
+      s[key] = empty ? [] : [...s[key], ...wordsOf(a.value).words];
+      return true;
+    }
+    case 'DeviceAllow':
+      if (empty) s.deviceAllow = [];
+      else {
+        const entries = typeof a.value === 'string' ? [a.value.trim()] : a.value;
+        for (const e of entries) addDeviceAllow(s, e);
+      }
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Adds a DeviceAllow entry as `systemctl show` prints it ("SPEC PERMS", default permissions rwm). */

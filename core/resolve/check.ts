@@ -60,116 +60,136 @@ export function checkEffect(effect: Effect, t: TargetView, exceptions: Exception
     if (why) return { why };
   }
   switch (effect.kind) {
-    case 'pathAccess': {
-      // Exemptions can depend on the plan so far (exceptWhen): computed once per check, not per path.
-      const except = [...(effect.paths.except ?? []), ...(effect.paths.exceptWhen?.(t) ?? [])];
-      for (const use of t.paths) {
-        if (!effect.accesses.includes(use.access) || !inPathSet(use.path, effect.paths, t, except)) continue;
-        const relax = effect.relax;
-        if (relax) {
-          const needsDir =
-            relax.granularity === 'dirForCreate' && (use.access === 'create' || use.access === 'remove');
-          const wanted = needsDir ? parentDir(use.path) : use.path;
-          // A path systemd cannot be told (not UTF-8, control characters…) is folded to its nearest
-          // nameable parent, which must pass the same test: the reason goes into the plan.
-          const { path: exception, why: unnameable } = nameablePath(wanted);
-          const fold = unnameable === undefined ? undefined : { from: wanted, why: unnameable };
-          if (!relax.forbidden(exception)) {
-            let m = exceptions.get(relax.companion);
-            if (!m) exceptions.set(relax.companion, (m = new Map()));
-            if (!m.has(exception))
-              m.set(exception, fold ? { action: use.action, fold } : { action: use.action });
-            continue;
-          }
-          const folded = fold ? ` (${printableText(wanted)} ${fold.why}: its nearest nameable parent)` : '';
-          return {
-            why: `${use.access} ${printableText(use.path)}: allowing it would need ${exception}${folded} in ${relax.companion}=, which opens a sensitive tree`,
-            action: use.action,
-          };
-        }
-        return { why: `${use.access} ${use.path}`, action: use.action };
-      }
-      return undefined;
-    }
-    case 'emptyPath': {
-      const created = new Set<string>();
-      const keep = effect.keep ?? [];
-      for (const use of t.paths) {
-        const base = effect.bases.find((b) => isUnder(use.path, b));
-        if (!base || keep.some((k) => isUnder(use.path, k))) continue;
-        if (use.path === base) {
-          if (effect.baseListed && use.access === 'read') {
-            return { why: `lists ${base}, whose content would differ`, action: use.action };
-          }
-          continue;
-        }
-        if (use.access === 'create') {
-          const parent = parentDir(use.path);
-          if (effect.writable && (parent === base || created.has(parent))) {
-            created.add(use.path);
-            continue;
-          }
-          return {
-            why: effect.writable
-              ? `creates ${use.path} in ${parent}, which would not exist in the empty ${base}`
-              : `creates ${use.path} under ${base}, which would be an empty read-only directory`,
-            action: use.action,
-          };
-        }
-        if (created.has(use.path)) continue;
-        return {
-          why: `${use.access} ${use.path}, which it did not create first (${base} would be empty)`,
-          action: use.action,
-        };
-      }
-      return undefined;
-    }
-    case 'denySyscalls': {
-      const groups = t.groups ?? LATEST_GROUPS;
-      const denied = new Set<string>();
-      for (const n of effect.names) for (const s of expandSyscallGroup(groups, n)) denied.add(s);
-      for (const [name, count] of t.syscalls) {
-        if (denied.has(name)) {
-          const action = firstActionFor(t, name);
-          return { why: `calls ${name} (${count}×)`, ...(action ? { action } : {}) };
-        }
-      }
-      // A call that failed while profiling fails differently under EPERM (ENOSYS probes fall back only on ENOSYS).
-      if (t.mode === 'conservative') {
-        for (const [name, count] of t.failedSyscalls) {
-          if (denied.has(name))
-            return { why: `calls ${name} (${count}×, failing; conservative mode keeps its error code)` };
-        }
-      }
-      return undefined;
-    }
+    case 'pathAccess':
+      return checkPathAccess(effect, t, exceptions);
+    case 'emptyPath':
+      return checkEmptyPath(effect, t);
+    case 'denySyscalls':
+      return checkDenySyscalls(effect, t);
     case 'denyAction': {
       const a = t.actions.find((x) => x.kind === effect.action && (!effect.where || effect.where(x, t)));
       return a ? { why: `${effect.action}: ${describe(a)}`, action: a } : undefined;
     }
-    case 'restrictDevices': {
-      const allowed = new Set<string>();
-      const da = t.chosen.get('DeviceAllow');
-      for (const item of typeof da === 'string' ? [da] : (da ?? [])) {
-        // `PATH RIGHTS`: the path may hold spaces itself, the rights never do.
-        const space = item.lastIndexOf(' ');
-        allowed.add(space > 0 && /^[rwm]*$/.test(item.slice(space + 1)) ? item.slice(0, space) : item);
-      }
-      for (const use of t.paths) {
-        if (!isDeviceOpen(use)) continue;
-        const p = use.path;
-        if (allowed.has(p) || /^\/dev\/pts\/\d+$/.test(p)) continue;
-        if (CLOSED_POLICY_DEVICES.includes(p)) continue;
-        if (/^\/dev\/rtc\d*$/.test(p) && use.access === 'read') continue;
-        return { why: `opens device ${p}, outside the implied device allow-list`, action: use.action };
-      }
-      return undefined;
-    }
+    case 'restrictDevices':
+      return checkRestrictDevices(t);
     case 'custom': {
       const r = effect.check(t);
       return r ? { why: r.why, ...(r.action ? { action: r.action } : {}) } : undefined;
     }
   }
+}
+
+type EffectOf<K extends Effect['kind']> = Extract<Effect, { kind: K }>;
+
+/** A path use the option would forbid, unless its relax rule can add the path to a companion option. */
+function checkPathAccess(
+  effect: EffectOf<'pathAccess'>,
+  t: TargetView,
+  exceptions: Exceptions,
+): Conflict | undefined {
+  // Exemptions can depend on the plan so far (exceptWhen): computed once per check, not per path.
+  const except = [...(effect.paths.except ?? []), ...(effect.paths.exceptWhen?.(t) ?? [])];
+  for (const use of t.paths) {
+    if (!effect.accesses.includes(use.access) || !inPathSet(use.path, effect.paths, t, except)) continue;
+    const relax = effect.relax;
+    if (relax) {
+      const needsDir =
+        relax.granularity === 'dirForCreate' && (use.access === 'create' || use.access === 'remove');
+      const wanted = needsDir ? parentDir(use.path) : use.path;
+      // A path systemd cannot be told (not UTF-8, control characters…) is folded to its nearest
+      // nameable parent, which must pass the same test: the reason goes into the plan.
+      const { path: exception, why: unnameable } = nameablePath(wanted);
+      const fold = unnameable === undefined ? undefined : { from: wanted, why: unnameable };
+      if (!relax.forbidden(exception)) {
+        let m = exceptions.get(relax.companion);
+        if (!m) exceptions.set(relax.companion, (m = new Map()));
+        if (!m.has(exception)) m.set(exception, fold ? { action: use.action, fold } : { action: use.action });
+        continue;
+      }
+      const folded = fold ? ` (${printableText(wanted)} ${fold.why}: its nearest nameable parent)` : '';
+      return {
+        why: `${use.access} ${printableText(use.path)}: allowing it would need ${exception}${folded} in ${relax.companion}=, which opens a sensitive tree`,
+        action: use.action,
+      };
+    }
+    return { why: `${use.access} ${use.path}`, action: use.action };
+  }
+  return undefined;
+}
+
+/** A use of a tree the option would empty (a path created first, in a writable one, is fine). */
+function checkEmptyPath(effect: EffectOf<'emptyPath'>, t: TargetView): Conflict | undefined {
+  const created = new Set<string>();
+  const keep = effect.keep ?? [];
+  for (const use of t.paths) {
+    const base = effect.bases.find((b) => isUnder(use.path, b));
+    if (!base || keep.some((k) => isUnder(use.path, k))) continue;
+    if (use.path === base) {
+      if (effect.baseListed && use.access === 'read') {
+        return { why: `lists ${base}, whose content would differ`, action: use.action };
+      }
+      continue;
+    }
+    if (use.access === 'create') {
+      const parent = parentDir(use.path);
+      if (effect.writable && (parent === base || created.has(parent))) {
+        created.add(use.path);
+        continue;
+      }
+      return {
+        why: effect.writable
+          ? `creates ${use.path} in ${parent}, which would not exist in the empty ${base}`
+          : `creates ${use.path} under ${base}, which would be an empty read-only directory`,
+        action: use.action,
+      };
+    }
+    if (created.has(use.path)) continue;
+    return {
+      why: `${use.access} ${use.path}, which it did not create first (${base} would be empty)`,
+      action: use.action,
+    };
+  }
+  return undefined;
+}
+
+function checkDenySyscalls(effect: EffectOf<'denySyscalls'>, t: TargetView): Conflict | undefined {
+  const groups = t.groups ?? LATEST_GROUPS;
+  const denied = new Set<string>();
+  for (const n of effect.names) for (const s of expandSyscallGroup(groups, n)) denied.add(s);
+  for (const [name, count] of t.syscalls) {
+    if (denied.has(name)) {
+      const action = firstActionFor(t, name);
+      return { why: `calls ${name} (${count}×)`, ...(action ? { action } : {}) };
+    }
+  }
+  // A call that failed while profiling fails differently under EPERM (ENOSYS probes fall back only on ENOSYS).
+  if (t.mode === 'conservative') {
+    for (const [name, count] of t.failedSyscalls) {
+      if (denied.has(name))
+        return { why: `calls ${name} (${count}×, failing; conservative mode keeps its error code)` };
+    }
+  }
+  return undefined;
+}
+
+/** A device opened outside DevicePolicy=closed's implied list and the plan's DeviceAllow=. */
+function checkRestrictDevices(t: TargetView): Conflict | undefined {
+  const allowed = new Set<string>();
+  const da = t.chosen.get('DeviceAllow');
+  for (const item of typeof da === 'string' ? [da] : (da ?? [])) {
+    // `PATH RIGHTS`: the path may hold spaces itself, the rights never do.
+    const space = item.lastIndexOf(' ');
+    allowed.add(space > 0 && /^[rwm]*$/.test(item.slice(space + 1)) ? item.slice(0, space) : item);
+  }
+  for (const use of t.paths) {
+    if (!isDeviceOpen(use)) continue;
+    const p = use.path;
+    if (allowed.has(p) || /^\/dev\/pts\/\d+$/.test(p)) continue;
+    if (CLOSED_POLICY_DEVICES.includes(p)) continue;
+    if (/^\/dev\/rtc\d*$/.test(p) && use.access === 'read') continue;
+    return { why: `opens device ${p}, outside the implied device allow-list`, action: use.action };
+  }
+  return undefined;
 }
 
 /** The first effect conflict, checking effects in declaration order. */
