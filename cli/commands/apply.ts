@@ -12,10 +12,12 @@ import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
 import { describeProof } from '../../remote/access';
 import { applyDropIn, ApplyError, type ApplyResult } from '../../remote/apply';
+import type { Connection } from '../../remote/connection';
 import {
   detectSessionReach,
   enforceSessionPolicy,
   restrictPlanToSessionSafe,
+  type SessionReach,
 } from '../../remote/sessionUnits';
 import { readDropInState } from '../../remote/hardeningState';
 import { reset } from '../../remote/reset';
@@ -29,7 +31,6 @@ import { probe } from '../../remote/probe';
 import { withExecModesOrUnknown } from '../../remote/execModes';
 import { profileService } from '../../remote/profile';
 import { finishRecording } from '../../remote/recording/session';
-import { parseRunnableUnitName, InvalidUnitNameError } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { formatAdvice, HARDENING_FLAGS, HARDENING_USAGE, settingsFromFlags } from '../planOutput';
 import {
@@ -49,6 +50,7 @@ import {
   profileFromFlag,
   tracingFromFlag,
   recorderFromFlag,
+  unitFromPositionals,
 } from '../remoteTarget';
 
 const usage = `usage: hush apply UNIT --host H --host-key KEY [FLAGS]
@@ -98,156 +100,19 @@ export const command: CliCommand = {
   summary: 'harden a unit on a host over SSH: drop-in, restart, verify, roll back on failure',
   usage,
   async run(args, io: CliIo) {
-    const parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...HARDENING_FLAGS,
-        ...TARGET_FLAGS,
-        profile: { type: 'string' },
-        'from-recording': { type: 'boolean' },
-        duration: { type: 'string' },
-        workload: { type: 'string' },
-        'save-profile': { type: 'string' },
-        tracing: { type: 'string' },
-        recorder: { type: 'string' },
-        health: { type: 'string' },
-        'health-timeout': { type: 'string' },
-        settle: { type: 'string' },
-        force: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        watch: { type: 'string' },
-        'rollback-on-denial': { type: 'boolean' },
-        canary: { type: 'string' },
-        'confirm-timeout': { type: 'string' },
-        ...SESSION_FLAGS,
-      },
-    });
-    const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw new UsageError('expects exactly one UNIT');
-    let unit: string;
-    try {
-      unit = parseRunnableUnitName(positionals[0] as string).unit;
-    } catch (err) {
-      if (err instanceof InvalidUnitNameError) throw new UsageError(err.message);
-      throw err;
-    }
-    const settings = settingsFromFlags(values);
-    const settleMs = values.settle !== undefined ? parseDuration(values.settle, '--settle') : 5000;
-    const durationMs =
-      values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
-    const healthTimeoutMs =
-      values['health-timeout'] !== undefined
-        ? parseDuration(values['health-timeout'], '--health-timeout')
-        : undefined;
-    if (healthTimeoutMs !== undefined && healthTimeoutMs < 1000) {
-      throw new UsageError('--health-timeout must be at least 1s');
-    }
-    if (healthTimeoutMs !== undefined && values.health === undefined) {
-      throw new UsageError('--health-timeout needs --health');
-    }
-    const sessionUnit = sessionPolicyFromFlags(values);
-    const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
-    const fromRecording = values['from-recording'] === true;
-    if (
-      fromRecording &&
-      (values.profile !== undefined || values.duration !== undefined || values.workload !== undefined)
-    )
-      throw new UsageError(
-        '--from-recording excludes --profile, --duration and --workload (the recording is the profile)',
-      );
-    if (fromRecording && values['dry-run'])
-      throw new UsageError(
-        '--from-recording finishes the recording: it excludes --dry-run (hush profile finish -o FILE, then --profile FILE --dry-run)',
-      );
-    const tracing = tracingFromFlag(values.tracing);
-    if (tracing !== undefined && (values.profile !== undefined || fromRecording)) {
-      throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
-    }
-    const recorder = recorderFromFlag(values.recorder);
-    if (recorder !== undefined && values.profile !== undefined) {
-      throw new UsageError('--recorder applies to profiling; with --profile nothing is profiled');
-    }
-    const watchMs = values.watch !== undefined ? parseDuration(values.watch, '--watch') : undefined;
-    if (values['rollback-on-denial'] && watchMs === undefined)
-      throw new UsageError('--rollback-on-denial needs --watch');
-    if (watchMs !== undefined && values['dry-run'])
-      throw new UsageError('--watch and --dry-run exclude each other');
-    const canaryMs = values.canary !== undefined ? parseDuration(values.canary, '--canary') : undefined;
-    if (canaryMs !== undefined && (watchMs !== undefined || values['dry-run']))
-      throw new UsageError('--canary excludes --watch and --dry-run (the canary is a watch)');
+    const a = parseApplyArgs(args);
+    const { values, unit } = a;
     connectionArgsFromFlags(values); // flag errors before any network use
     const log = progress(io, 'apply');
-
-    let profile: Profile | undefined = profileFromFlag(values.profile);
-
+    const given: Profile | undefined = profileFromFlag(values.profile);
     const conn = await connectFromFlags(values, io, 'apply');
-    let profiledNow = false;
-    // the unit ran before hush profiled it here, but its restore onto hush's previous drop-in left it
-    // stopped (a re-profile after a change that drop-in did not allow): the verified apply leaves it running
-    let keepActive = false;
     try {
-      // Before profiling: a unit that starts login sessions would be restarted under strace, with
-      // every login traced, only to be refused afterwards.
-      let reach = await detectSessionReach(conn, unit, profile);
-      enforceSessionPolicy(reach, sessionUnit);
-      if (fromRecording) {
-        log(`finishing the recording of ${unit}`);
-        const r = await finishRecording({ unit, connect: () => connectFromFlags(values, io, 'apply'), log });
-        for (const w of r.warnings) log(`warning: ${w}`);
-        profile = r.profile;
-        keepActive = r.restored.wasActive && r.restored.activeState !== 'active';
-        // its facts were probed when the recording started, with hush's drop-in set aside (the floor)
-        profiledNow = profile.host !== undefined;
-        if (values['save-profile']) {
-          writeFileSync(values['save-profile'], JSON.stringify(profile, null, 2) + '\n');
-          log(`profile written to ${values['save-profile']}`);
-        }
-      } else if (!profile) {
-        log(`no --profile: profiling ${unit} first`);
-        const r = await profileService({
-          unit,
-          connect: () => connectFromFlags(values, io, 'apply'),
-          ...(durationMs !== undefined
-            ? { durationMs }
-            : values.workload === undefined
-              ? { durationMs: 60_000 }
-              : {}),
-          ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
-          ...(tracing !== undefined ? { tracing } : {}),
-          ...(recorder !== undefined ? { recorder } : {}),
-          sessionUnit,
-          log,
-        });
-        for (const w of r.warnings) log(`warning: ${w}`);
-        profile = r.profile;
-        profiledNow = true;
-        keepActive = r.restored.wasActive && r.restored.activeState !== 'active';
-        // What the profile shows (credentials changed, login shells run) is evidence too.
-        reach = await detectSessionReach(conn, unit, profile);
-        enforceSessionPolicy(reach, sessionUnit);
-        if (values['save-profile']) {
-          writeFileSync(values['save-profile'], JSON.stringify(profile, null, 2) + '\n');
-          log(`profile written to ${values['save-profile']}`);
-        }
-      }
-      // Facts probed by the profiling session just now are current; otherwise probe (one round trip).
-      let facts = profiledNow ? profile.host : undefined;
-      if (!facts) {
-        log(`probing ${unit} on ${conn.host}`);
-        facts = await probe(conn, unit);
-        // The profile's programs as they are on the host now: their modes prove NoNewPrivileges.
-        facts = await withExecModesOrUnknown(conn, profile, facts, (message) => log(`warning: ${message}`));
-      }
-      if (facts.unit?.loadState !== 'loaded') {
-        throw new Error(
-          `${unit} is not loaded on ${conn.host} (LoadState=${facts.unit?.loadState ?? 'unknown'})`,
-        );
-      }
-      let plan = resolve(profile, facts, settings);
-      if (sessionUnit === 'session-safe') plan = restrictPlanToSessionSafe(plan, reach);
+      const { profile, profiledNow, keepActive, reach } = await profileToApply(conn, a, given, io, log);
+      const facts = await factsToResolve(conn, unit, profile, profiledNow, log);
+      let plan = resolve(profile, facts, a.settings);
+      if (a.sessionUnit === 'session-safe') plan = restrictPlanToSessionSafe(plan, reach);
       for (const n of plan.notes ?? []) log(`note: ${n}`);
-      for (const a of plan.advice ?? []) io.stderr.write(formatAdvice(a, 'apply'));
+      for (const x of plan.advice ?? []) io.stderr.write(formatAdvice(x, 'apply'));
       const text = renderDropIn(plan, { version: hushVersion(), unit, explain: values.explain ?? false });
       if (values['dry-run']) {
         io.stdout.write(
@@ -261,27 +126,28 @@ export const command: CliCommand = {
       // Where the watch starts (before the restart: denials of the settle time count too), and what
       // a rollback on denial puts back.
       const before =
-        watchMs !== undefined
+        a.watchMs !== undefined
           ? { cursor: await journalCursor(conn), previous: (await readDropInState(conn, unit)).content }
           : undefined;
+      const applyOptions = {
+        ...(values.health !== undefined ? { health: values.health } : {}),
+        ...(a.healthTimeoutMs !== undefined ? { healthTimeoutMs: a.healthTimeoutMs } : {}),
+        settleMs: a.settleMs,
+        sessionUnit: a.sessionUnit,
+        sessionReach: reach,
+        ...(a.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: a.confirmTimeoutMs } : {}),
+      };
       try {
-        if (canaryMs !== undefined) {
+        if (a.canaryMs !== undefined) {
           await conn.close();
           return await applyWithCanary({
             unit,
             profile,
             facts,
-            settings,
+            settings: a.settings,
             explain: values.explain ?? false,
-            canaryMs,
-            applyOptions: {
-              ...(values.health !== undefined ? { health: values.health } : {}),
-              ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
-              settleMs,
-              sessionUnit,
-              sessionReach: reach,
-              ...(confirmTimeoutMs !== undefined ? { confirmTimeoutMs } : {}),
-            },
+            canaryMs: a.canaryMs,
+            applyOptions,
             connect: () => connectFromFlags(values, io, 'apply'),
             io,
             json: values.json === true,
@@ -289,17 +155,12 @@ export const command: CliCommand = {
           });
         }
         const result = await applyDropIn(conn, unit, text, {
-          ...(values.health !== undefined ? { health: values.health } : {}),
-          ...(healthTimeoutMs !== undefined ? { healthTimeoutMs } : {}),
-          settleMs,
+          ...applyOptions,
           force: values.force ?? false,
           keepActive,
-          sessionUnit,
-          sessionReach: reach,
-          ...(confirmTimeoutMs !== undefined ? { confirmTimeoutMs } : {}),
           log,
         });
-        if (before && watchMs !== undefined && result.verdict !== 'unverified') {
+        if (before && a.watchMs !== undefined && result.verdict !== 'unverified') {
           await conn.close();
           return await watchAfterApply({
             unit,
@@ -307,8 +168,8 @@ export const command: CliCommand = {
             result,
             facts,
             profile,
-            mode: settings.mode,
-            watchMs,
+            mode: a.settings.mode,
+            watchMs: a.watchMs,
             cursor: before.cursor,
             previous: before.previous,
             rollback: values['rollback-on-denial'] === true,
@@ -318,17 +179,7 @@ export const command: CliCommand = {
             log,
           });
         }
-        if (values.json) {
-          io.stdout.write(JSON.stringify({ unit, host: conn.host, result, dropIn: text }, null, 2) + '\n');
-        } else {
-          io.stdout.write(
-            result.verdict === 'applied'
-              ? `${unit}: hardened and verified on ${conn.host} (${result.path}); access ${result.confirmation ? describeProof(result.confirmation) : 'not checked'}\n`
-              : result.verdict === 'unchanged'
-                ? `${unit}: already hardened with this drop-in on ${conn.host}; nothing changed\n`
-                : `${unit}: drop-in written on ${conn.host} but NOT verified: ${result.failures.join('; ')}\n`,
-          );
-        }
+        printApplied(io, values.json === true, unit, conn.host, result, text);
         return 0;
       } catch (err) {
         if (!(err instanceof ApplyError)) throw err;
@@ -344,6 +195,207 @@ export const command: CliCommand = {
     }
   },
 };
+
+/** The command line, checked: every usage error before any network use. */
+function parseApplyArgs(args: string[]) {
+  const parsed = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...HARDENING_FLAGS,
+      ...TARGET_FLAGS,
+      profile: { type: 'string' },
+      'from-recording': { type: 'boolean' },
+      duration: { type: 'string' },
+      workload: { type: 'string' },
+      'save-profile': { type: 'string' },
+      tracing: { type: 'string' },
+      recorder: { type: 'string' },
+      health: { type: 'string' },
+      'health-timeout': { type: 'string' },
+      settle: { type: 'string' },
+      force: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      watch: { type: 'string' },
+      'rollback-on-denial': { type: 'boolean' },
+      canary: { type: 'string' },
+      'confirm-timeout': { type: 'string' },
+      ...SESSION_FLAGS,
+    },
+  });
+  const { values, positionals } = parsed;
+  const unit = unitFromPositionals(positionals);
+  const settings = settingsFromFlags(values);
+  const settleMs = values.settle !== undefined ? parseDuration(values.settle, '--settle') : 5000;
+  const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
+  const healthTimeoutMs =
+    values['health-timeout'] !== undefined
+      ? parseDuration(values['health-timeout'], '--health-timeout')
+      : undefined;
+  if (healthTimeoutMs !== undefined && healthTimeoutMs < 1000) {
+    throw new UsageError('--health-timeout must be at least 1s');
+  }
+  if (healthTimeoutMs !== undefined && values.health === undefined) {
+    throw new UsageError('--health-timeout needs --health');
+  }
+  const sessionUnit = sessionPolicyFromFlags(values);
+  const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
+  const fromRecording = values['from-recording'] === true;
+  if (
+    fromRecording &&
+    (values.profile !== undefined || values.duration !== undefined || values.workload !== undefined)
+  )
+    throw new UsageError(
+      '--from-recording excludes --profile, --duration and --workload (the recording is the profile)',
+    );
+  if (fromRecording && values['dry-run'])
+    throw new UsageError(
+      '--from-recording finishes the recording: it excludes --dry-run (hush profile finish -o FILE, then --profile FILE --dry-run)',
+    );
+  const tracing = tracingFromFlag(values.tracing);
+  if (tracing !== undefined && (values.profile !== undefined || fromRecording)) {
+    throw new UsageError('--tracing applies to profiling; with --profile nothing is profiled');
+  }
+  const recorder = recorderFromFlag(values.recorder);
+  if (recorder !== undefined && values.profile !== undefined) {
+    throw new UsageError('--recorder applies to profiling; with --profile nothing is profiled');
+  }
+  const watchMs = values.watch !== undefined ? parseDuration(values.watch, '--watch') : undefined;
+  if (values['rollback-on-denial'] && watchMs === undefined)
+    throw new UsageError('--rollback-on-denial needs --watch');
+  if (watchMs !== undefined && values['dry-run'])
+    throw new UsageError('--watch and --dry-run exclude each other');
+  const canaryMs = values.canary !== undefined ? parseDuration(values.canary, '--canary') : undefined;
+  if (canaryMs !== undefined && (watchMs !== undefined || values['dry-run']))
+    throw new UsageError('--canary excludes --watch and --dry-run (the canary is a watch)');
+  return {
+    values,
+    unit,
+    settings,
+    settleMs,
+    durationMs,
+    healthTimeoutMs,
+    sessionUnit,
+    confirmTimeoutMs,
+    fromRecording,
+    tracing,
+    recorder,
+    watchMs,
+    canaryMs,
+  };
+}
+
+type ApplyArgs = ReturnType<typeof parseApplyArgs>;
+
+/**
+ * The profile to apply: the one given, the detached recording finished now, or a profiling session
+ * run now; with the unit's session reach (checked before profiling, and again with what the profile shows).
+ */
+async function profileToApply(
+  conn: Connection,
+  a: ApplyArgs,
+  given: Profile | undefined,
+  io: CliIo,
+  log: (line: string) => void,
+): Promise<{ profile: Profile; profiledNow: boolean; keepActive: boolean; reach: SessionReach }> {
+  const { values, unit, sessionUnit } = a;
+  // Before profiling: a unit that starts login sessions would be restarted under strace, with
+  // every login traced, only to be refused afterwards.
+  let reach = await detectSessionReach(conn, unit, given);
+  enforceSessionPolicy(reach, sessionUnit);
+  if (given) return { profile: given, profiledNow: false, keepActive: false, reach };
+  if (a.fromRecording) {
+    log(`finishing the recording of ${unit}`);
+    const r = await finishRecording({ unit, connect: () => connectFromFlags(values, io, 'apply'), log });
+    for (const w of r.warnings) log(`warning: ${w}`);
+    saveProfile(values['save-profile'], r.profile, log);
+    return {
+      profile: r.profile,
+      // its facts were probed when the recording started, with hush's drop-in set aside (the floor)
+      profiledNow: r.profile.host !== undefined,
+      // the unit ran before hush profiled it here, but its restore onto hush's previous drop-in left it
+      // stopped (a re-profile after a change that drop-in did not allow): the verified apply leaves it running
+      keepActive: r.restored.wasActive && r.restored.activeState !== 'active',
+      reach,
+    };
+  }
+  log(`no --profile: profiling ${unit} first`);
+  const r = await profileService({
+    unit,
+    connect: () => connectFromFlags(values, io, 'apply'),
+    ...(a.durationMs !== undefined
+      ? { durationMs: a.durationMs }
+      : values.workload === undefined
+        ? { durationMs: 60_000 }
+        : {}),
+    ...(values.workload !== undefined ? { remoteWorkload: values.workload } : {}),
+    ...(a.tracing !== undefined ? { tracing: a.tracing } : {}),
+    ...(a.recorder !== undefined ? { recorder: a.recorder } : {}),
+    sessionUnit,
+    log,
+  });
+  for (const w of r.warnings) log(`warning: ${w}`);
+  // What the profile shows (credentials changed, login shells run) is evidence too.
+  reach = await detectSessionReach(conn, unit, r.profile);
+  enforceSessionPolicy(reach, sessionUnit);
+  saveProfile(values['save-profile'], r.profile, log);
+  return {
+    profile: r.profile,
+    profiledNow: true,
+    keepActive: r.restored.wasActive && r.restored.activeState !== 'active',
+    reach,
+  };
+}
+
+function saveProfile(file: string | undefined, profile: Profile, log: (line: string) => void): void {
+  if (!file) return;
+  writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+  log(`profile written to ${file}`);
+}
+
+/** Facts probed by the profiling session just now are current; otherwise probe (one round trip). */
+async function factsToResolve(
+  conn: Connection,
+  unit: string,
+  profile: Profile,
+  profiledNow: boolean,
+  log: (line: string) => void,
+): Promise<HostFacts> {
+  let facts = profiledNow ? profile.host : undefined;
+  if (!facts) {
+    log(`probing ${unit} on ${conn.host}`);
+    facts = await probe(conn, unit);
+    // The profile's programs as they are on the host now: their modes prove NoNewPrivileges.
+    facts = await withExecModesOrUnknown(conn, profile, facts, (message) => log(`warning: ${message}`));
+  }
+  if (facts.unit?.loadState !== 'loaded') {
+    throw new Error(
+      `${unit} is not loaded on ${conn.host} (LoadState=${facts.unit?.loadState ?? 'unknown'})`,
+    );
+  }
+  return facts;
+}
+
+function printApplied(
+  io: CliIo,
+  json: boolean,
+  unit: string,
+  host: string,
+  result: ApplyResult,
+  text: string,
+): void {
+  if (json) {
+    io.stdout.write(JSON.stringify({ unit, host, result, dropIn: text }, null, 2) + '\n');
+    return;
+  }
+  io.stdout.write(
+    result.verdict === 'applied'
+      ? `${unit}: hardened and verified on ${host} (${result.path}); access ${result.confirmation ? describeProof(result.confirmation) : 'not checked'}\n`
+      : result.verdict === 'unchanged'
+        ? `${unit}: already hardened with this drop-in on ${host}; nothing changed\n`
+        : `${unit}: drop-in written on ${host} but NOT verified: ${result.failures.join('; ')}\n`,
+  );
+}
 
 /** A denial that warrants a rollback: the kernel or the manager saw it, or an option of the drop-in explains it. */
 function warrantsRollback(d: Denial): boolean {

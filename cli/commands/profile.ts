@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { profileNotes } from '../../core/profile';
 import { profileService, type ProfileServiceResult } from '../../remote/profile';
-import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { UsageError, type CliCommand, type CliIo } from '../command';
 import { SESSION_FLAGS, SESSION_USAGE, sessionPolicyFromFlags } from '../sessionFlags';
 import { RECORDING_USAGE, RECORDING_VERBS, runRecordingVerb, type RecordingVerb } from '../profileRecording';
@@ -19,6 +18,7 @@ import {
   TARGET_USAGE,
   tracingFromFlag,
   recorderFromFlag,
+  unitFromPositionals,
 } from '../remoteTarget';
 
 const usage = `usage: hush profile UNIT --host H --host-key KEY [FLAGS]
@@ -81,13 +81,7 @@ export const command: CliCommand = {
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
     const sessionUnit = sessionPolicyFromFlags(values);
-    let unit: string;
-    try {
-      unit = parseRunnableUnitName(positionals[0] as string).unit;
-    } catch (err) {
-      if (err instanceof InvalidUnitNameError) throw new UsageError(err.message);
-      throw err;
-    }
+    const unit = unitFromPositionals(positionals);
     const durationMs =
       values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
     const watchdogTimeoutSec =

@@ -5,9 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { reset } from '../../remote/reset';
-import { InvalidUnitNameError, parseRunnableUnitName } from '../../remote/unitName';
 import { describeProof } from '../../remote/access';
-import { UsageError, type CliCommand } from '../command';
+import type { CliCommand } from '../command';
 import { CONFIRM_USAGE, confirmTimeoutFromFlag } from '../sessionFlags';
 import {
   connectFromFlags,
@@ -15,6 +14,7 @@ import {
   progress,
   TARGET_FLAGS,
   TARGET_USAGE,
+  unitFromPositionals,
 } from '../remoteTarget';
 
 const usage = `usage: hush reset UNIT --host H --host-key KEY [FLAGS]
@@ -41,14 +41,7 @@ export const command: CliCommand = {
       options: { ...TARGET_FLAGS, 'confirm-timeout': { type: 'string' } },
     });
     const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw new UsageError('expects exactly one UNIT');
-    let unit: string;
-    try {
-      unit = parseRunnableUnitName(positionals[0] as string).unit;
-    } catch (err) {
-      if (err instanceof InvalidUnitNameError) throw new UsageError(err.message);
-      throw err;
-    }
+    const unit = unitFromPositionals(positionals);
     const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
     connectionArgsFromFlags(values);
     const conn = await connectFromFlags(values, io, 'reset');
