@@ -9,12 +9,13 @@
  */
 import { Readable } from 'node:stream';
 import { renderAssignment } from '../../core/dropin';
-import type { ExecBinary, HostFacts } from '../../core/profile/hostFacts';
+import type { HostFacts } from '../../core/profile/hostFacts';
 import { resolve } from '../../core/resolve';
 import type { HardeningMode, Plan } from '../../core/resolve/plan';
 import { parseStraceVersion, straceArgs } from '../../core/strace/invocation';
 import { parseSyscallFilterOutput } from '../../core/systemd/syscallFilter';
-import { interpreterOfHead } from '../../remote/elfInterpreter';
+import { withExecModes } from '../../remote/execModes';
+import type { HostExec } from '../../remote/host';
 import { parseSystemctlVersion } from '../../core/systemd/version';
 import { profileFromStraceLog } from '../../cli/traceProfile';
 import { argv, shQuote } from '../../remote/shell';
@@ -205,37 +206,18 @@ async function targetFacts(host: TestHost): Promise<HostFacts> {
   };
 }
 
-/** Mode, file capabilities and interpreter of each executed path, read on the VM. */
-async function binariesOn(host: TestHost, paths: string[]): Promise<ExecBinary[]> {
-  if (paths.length === 0) return [];
-  const script = paths
-    .map(
-      (p) =>
-        `printf '%s\\t%s\\t%s\\t%s\\n' ${shQuote(p)} "$(stat -Lc %f ${shQuote(p)})" "$(getcap ${shQuote(p)} | cut -d' ' -f2-)" "$(head -c 65536 ${shQuote(p)} | base64 -w0)"`,
-    )
-    .join('; ');
-  const r = await run(host, script);
-  const out: ExecBinary[] = [];
-  for (const line of r.stdout.split('\n').filter(Boolean)) {
-    const [path, modeHex, caps, b64] = line.split('\t');
-    const head = Buffer.from(b64 ?? '', 'base64');
-    const interpreter = interpreterOfHead(head);
-    out.push({
-      path: path!,
-      mode: parseInt(modeHex!, 16),
-      fileCapabilities: caps ?? '',
-      ...(interpreter !== undefined ? { interpreter } : {}),
-    });
-    // The interpreter's own interpreter (a script's sh is dynamically linked): one more level.
-    if (interpreter && !paths.includes(interpreter))
-      out.push(
-        ...(await binariesOn(host, [interpreter])).map((b) => ({
-          path: b.path,
-          ...(b.interpreter !== undefined ? { interpreter: b.interpreter } : {}),
-        })),
-      );
-  }
-  return out;
+/**
+ * The VM as the HostExec hush's own exec-mode probe runs on (remote/execModes): modes, file
+ * capabilities and the ELF/#! interpreter chain of each executed path, read as `hush profile` reads them.
+ */
+function vmExec(host: TestHost): HostExec {
+  return {
+    target: 'test VM',
+    exec: async (cmd, opts) => {
+      const r = await host.exec(cmd.text, opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
 }
 
 function optionMap(plan: Plan): Map<string, string> {
@@ -268,15 +250,7 @@ async function exercise(host: TestHost, facts: HostFacts, c: Case): Promise<stri
     source: c.name,
     cwd: '/',
   });
-  const execs = [
-    ...new Set(
-      profile.actions
-        .map((pa) => pa.action)
-        .filter((a) => a.kind === 'path' && a.access === 'exec' && a.ev.syscall.startsWith('execve'))
-        .map((a) => (a.kind === 'path' ? a.path : '')),
-    ),
-  ].sort();
-  const targetFacts = { ...facts, binaries: await binariesOn(host, execs) };
+  const targetFacts = await withExecModes(vmExec(host), profile, { ...facts, binaries: [] });
   profile = { ...profile, host: targetFacts };
   const plan = resolve(profile, targetFacts, { mode: c.mode ?? 'conservative' });
   const options = optionMap(plan);
