@@ -17,6 +17,7 @@ import { planWrapper } from '../../core/profiling/wrapperPlan';
 import { readerCopier } from '../../remote/profile/liveSink';
 import { straceFlagsFromHelp } from '../../remote/probe';
 import { HostFacts } from '../../core/profile/hostFacts';
+import { parseSystemctlVersion } from '../../core/systemd/version';
 import type { Tracing } from '../../core/tracing';
 import type { BenchService } from './services';
 
@@ -55,9 +56,9 @@ export function localStrace(): LocalStrace {
 /** The local systemd's major version (its groups decide the trace set, as the target's would). */
 export function localSystemdVersion(): number {
   const out = execFileSync('systemctl', ['--version'], { encoding: 'utf8' });
-  const m = /^systemd (\d+)/.exec(out);
-  if (!m) throw new Error(`cannot read systemctl --version: ${out.slice(0, 100)}`);
-  return Number(m[1]);
+  const v = parseSystemctlVersion(out);
+  if (!v) throw new Error(`cannot read systemctl --version: ${out.slice(0, 100)}`);
+  return v.version;
 }
 
 /**
