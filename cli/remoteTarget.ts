@@ -13,7 +13,7 @@ import type { Tracing } from '../core/tracing';
 import type { RecorderChoice } from '../remote/profile';
 import { parseProfile } from '../core/profile';
 import type { Profile } from '../core/profile/schema';
-import { InvalidUnitNameError, parseRunnableUnitName } from '../remote/unitName';
+import { InvalidUnitNameError, parseRunnableUnitName } from '../core/systemd/unitName';
 import { UsageError, type CliIo } from './command';
 
 export const TARGET_USAGE = `target flags:

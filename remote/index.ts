@@ -45,7 +45,7 @@ export {
   InvalidUnitNameError,
   UNIT_NAME_MAX,
   type UnitName,
-} from './unitName';
+} from '../core/systemd/unitName';
 export { HARDENING_DROPIN_NAME, hardeningPaths, applyPaths, unitSlug } from './paths';
 export { probe, probeDetailed, ProbeError, type ProbeOptions, type ProbeResult } from './probe';
 export {

@@ -11,7 +11,7 @@
  * other drop-ins of the same directory, so hush's settings win where they overlap.
  */
 import { createHash } from 'node:crypto';
-import { parseRunnableUnitName } from './unitName';
+import { parseRunnableUnitName } from '../core/systemd/unitName';
 
 export const HARDENING_DROPIN_NAME = 'zz-hush-hardening.conf';
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';

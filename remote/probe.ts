@@ -20,7 +20,7 @@ import { parseSyscallFilterOutput } from '../core/systemd';
 import { ExecBinary, ExecLine, HostFacts } from '../core/profile/hostFacts';
 import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
-import { parseUnitName } from './unitName';
+import { parseUnitName } from '../core/systemd/unitName';
 import { validateUnitName } from '../core/systemd/unitName';
 import { EXEC_DIRECTIVES, execCommandsFromFiles } from '../core/systemd/execLines';
 import { parseSystemctlVersion } from '../core/systemd/version';

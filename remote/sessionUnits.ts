@@ -34,7 +34,7 @@ import type { Profile } from '../core/profile/schema';
 import type { Plan } from '../core/resolve/plan';
 import type { HostExec } from './host';
 import { sh, trustedScript } from './shell';
-import { parseRunnableUnitName } from './unitName';
+import { parseRunnableUnitName } from '../core/systemd/unitName';
 
 export const SessionUnitPolicy = z.enum(['refuse', 'session-safe', 'sandbox-sessions']);
 export type SessionUnitPolicy = z.infer<typeof SessionUnitPolicy>;

@@ -34,7 +34,7 @@ import { readDropInState } from './hardeningState';
 import { probe } from './probe';
 import { sh, type ShellCommand } from './shell';
 import { sleep } from './sleep';
-import { parseRunnableUnitName } from './unitName';
+import { parseRunnableUnitName } from '../core/systemd/unitName';
 
 /** Where a watch starts: a journal cursor (taken before an apply), or a time (µs since the epoch). */
 export type WatchStart = { cursor: string } | { sinceUs: bigint } | 'now';

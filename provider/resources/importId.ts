@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseHostKeyPins } from '../../remote/hostKey';
-import { parseRunnableUnitName } from '../../remote/unitName';
+import { parseRunnableUnitName } from '../../core/systemd/unitName';
 
 export interface ImportTarget {
   host: string;

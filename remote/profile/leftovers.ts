@@ -7,7 +7,7 @@
  */
 import type { HostExec } from '../host';
 import { sh, trustedScript } from '../shell';
-import { parseRunnableUnitName } from '../unitName';
+import { parseRunnableUnitName } from '../../core/systemd/unitName';
 import { DEFAULT_WATCHDOG_TIMEOUT_SEC } from '../../core/profiling/timeouts';
 import { disarmWatchdogCommand } from './deadline';
 import { sessionPaths } from './layout';

@@ -19,7 +19,7 @@ import { planWrapper, refuseUnprofilable } from '../../core/profiling/wrapperPla
 import type { Host, HostExec, HostLink, SessionHost } from '../host';
 import { probe } from '../probe';
 import { detectSessionReach, enforceSessionPolicy } from '../sessionUnits';
-import { parseRunnableUnitName } from '../unitName';
+import { parseRunnableUnitName } from '../../core/systemd/unitName';
 import { fifoPath, sessionPaths, type SessionPaths } from './layout';
 import { clearLeftovers } from './leftovers';
 import { setAsideForSession, undoSetAside, type SetAside } from './setAside';

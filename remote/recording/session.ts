@@ -19,7 +19,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, HOST_CMD_TIMEOUT_MS } from '../../core/profil
 import type { Profile } from '../../core/profile/schema';
 import type { Host, HostExec, SessionHost } from '../host';
 import { sh } from '../shell';
-import { parseRunnableUnitName } from '../unitName';
+import { parseRunnableUnitName } from '../../core/systemd/unitName';
 import { disarmWatchdog } from '../profile/deadline';
 import { summarizeSession, type FinishedSession } from '../profile/finish';
 import { sessionPaths } from '../profile/layout';

@@ -24,7 +24,7 @@ import { probe } from '../../remote/probe';
 import { profileService } from '../../remote/profile';
 import { reset } from '../../remote/reset';
 import { argv, sh } from '../../remote/shell';
-import { InvalidUnitNameError } from '../../remote/unitName';
+import { InvalidUnitNameError } from '../../core/systemd/unitName';
 import { HOST_TEST_TIMEOUT_MS, imagesUnderTest, withTestHost, type TestHost } from '../host';
 import { fuzzDropIns } from './dropinFuzz';
 import { connectionArgs } from './profile-support';
