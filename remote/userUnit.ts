@@ -19,9 +19,13 @@
  *   and never holds capabilities to drop; the resolver already knows (HostFacts.systemInstance =
  *   false gates those options, and options that imply NoNewPrivileges= in a user manager need it).
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { HostFacts } from '../core/profile/hostFacts';
 import { parseUnitName } from '../core/systemd/unitName';
+import type { HostExec } from './host';
 import { keyValueLines } from './keyValueLines';
+import { parseProbeOutput, PROBE_SCRIPT, ProbeError } from './probe';
 import { argv, sh, trustedScript, type ShellCommand } from './shell';
 
 /** A login name as useradd accepts it by default (no shell or path metacharacters possible). */
@@ -177,3 +181,165 @@ export function parseUserApply(stdout: string): UserApplyVerdict {
   if (!m) throw new UserManagerError('the user apply script printed no verdict');
   return m[1] as UserApplyVerdict;
 }
+
+// ---- The verbs the CLI drives (one round trip each, every command run as the user) ----
+
+/** Finds the user's manager on the host (locateUserManagerCommand + parseUserManager). */
+export async function locateUserManager(conn: HostExec, user: string): Promise<UserManager> {
+  const r = await conn.exec(locateUserManagerCommand(user));
+  if (r.code === 3) throw new UserManagerError(r.stderr.trim() || `no user ${user} on ${conn.target}`);
+  if (r.code !== 0)
+    throw new UserManagerError(
+      `cannot look up user ${user} on ${conn.target} (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
+    );
+  return parseUserManager(user, r.stdout);
+}
+
+/**
+ * The host probe (remote/probe.ts's one script) run as the user, its `systemctl` calls going to
+ * the user's manager: the facts hush resolves a user unit's drop-in against. A shell function
+ * named systemctl shadows the binary for the script (`command` reaches the binary itself).
+ */
+export function userProbeCommand(m: UserManager, unit: string, marker: string): ShellCommand {
+  return asUser(m, [
+    'sh',
+    '-c',
+    `systemctl() { command systemctl --user "$@"; }\n${PROBE_SCRIPT}`,
+    'sh',
+    parseUnitName(unit).unit,
+    marker,
+  ]);
+}
+
+/** Facts for a user unit: the system probe's, read through the user's manager; systemInstance false. */
+export async function probeUserUnit(conn: HostExec, m: UserManager, unit: string): Promise<HostFacts> {
+  const name = parseUnitName(unit).unit;
+  const marker = `@@hush-probe-${randomBytes(8).toString('hex')}@@`;
+  const r = await conn.exec(userProbeCommand(m, name, marker), { timeoutMs: 120_000 });
+  if (r.code !== 0)
+    throw new ProbeError(
+      `host probe as ${m.user} failed on ${conn.target} (exit ${r.code}): ${r.stderr.trim().slice(-500)}`,
+    );
+  const { facts } = parseProbeOutput(r.stdout, marker, name);
+  // the user's manager: no mount namespaces of its own, no capabilities to drop (core/resolve gates)
+  return { ...facts, systemInstance: false };
+}
+
+export const UserUnitState = z.object({
+  user: LoginName,
+  unit: z.string(),
+  path: z.string(),
+  /** hush's drop-in as it is on the host; undefined: none. */
+  content: z.string().optional(),
+  activeState: z.string(),
+  loadState: z.string(),
+});
+export type UserUnitState = z.infer<typeof UserUnitState>;
+
+const USER_STATE_SCRIPT = String.raw`
+file=$1; unit=$2
+printf 'active=%s\nload=%s\n' "$(systemctl --user is-active -- "$unit")" "$(systemctl --user show -p LoadState --value -- "$unit")"
+if [ -f "$file" ]; then echo present=yes; echo @@content@@; cat -- "$file"; else echo present=no; fi
+`;
+
+/** hush's drop-in of a user unit and the unit's state, read as the user. */
+export async function userUnitState(conn: HostExec, m: UserManager, unit: string): Promise<UserUnitState> {
+  const name = parseUnitName(unit).unit;
+  const path = userDropInPaths(m, name).file;
+  const r = await conn.exec(asUser(m, ['sh', '-c', USER_STATE_SCRIPT, 'sh', path, name]));
+  if (r.code !== 0)
+    throw new UserManagerError(
+      `cannot read ${name} of ${m.user} on ${conn.target} (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
+    );
+  return parseUserUnitState(m.user, name, path, r.stdout);
+}
+
+export function parseUserUnitState(user: string, unit: string, path: string, stdout: string): UserUnitState {
+  const at = stdout.indexOf('@@content@@\n');
+  const head = keyValueLines(at < 0 ? stdout : stdout.slice(0, at));
+  const present = head.get('present');
+  if (present !== 'yes' && present !== 'no')
+    throw new UserManagerError(`unexpected output reading ${unit} of ${user}`);
+  return UserUnitState.parse({
+    user,
+    unit,
+    path,
+    ...(present === 'yes' && at >= 0 ? { content: stdout.slice(at + '@@content@@\n'.length) } : {}),
+    activeState: head.get('active') ?? 'unknown',
+    loadState: head.get('load') ?? 'unknown',
+  });
+}
+
+export interface UserApplyResult {
+  verdict: UserApplyVerdict | 'unchanged';
+  path: string;
+}
+
+/**
+ * Applies `text` as the user unit's drop-in (userApplyCommand: written as the user, verified,
+ * rolled back on failure). The drop-in already in place with this text: nothing restarted
+ * ('unchanged') unless `force`.
+ */
+export async function applyUserDropIn(
+  conn: HostExec,
+  m: UserManager,
+  unit: string,
+  text: string,
+  opts: { settleMs: number; force?: boolean },
+): Promise<UserApplyResult> {
+  const name = parseUnitName(unit).unit;
+  const path = userDropInPaths(m, name).file;
+  if (!opts.force && (await userUnitState(conn, m, name)).content === text)
+    return { verdict: 'unchanged', path };
+  const r = await conn.exec(userApplyCommand(m, name, Math.ceil(opts.settleMs / 1000)), { stdin: text });
+  if (r.code !== 0)
+    throw new UserManagerError(
+      `applying ${name} of ${m.user} on ${conn.target} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}`,
+    );
+  return { verdict: parseUserApply(r.stdout), path };
+}
+
+/** Removes hush's drop-in as the user, reloads, restarts the unit if it ran. */
+const USER_RESET_SCRIPT = String.raw`
+file=$1; unit=$2
+if [ ! -e "$file" ] && [ ! -L "$file" ]; then echo removed=no; exit 0; fi
+was=$(systemctl --user is-active -- "$unit")
+rm -f -- "$file" || { echo "cannot remove $file" >&2; exit 1; }
+rmdir -- "$(dirname -- "$file")" 2>/dev/null
+systemctl --user daemon-reload || exit 1
+restarted=no
+if [ "$was" = active ]; then systemctl --user restart -- "$unit" && restarted=yes; fi
+printf 'removed=yes\nrestarted=%s\nactive=%s\n' "$restarted" "$(systemctl --user is-active -- "$unit")"
+`;
+
+export interface UserResetResult {
+  removed: string[];
+  restarted: boolean;
+  activeAfter: string;
+}
+
+export function parseUserReset(path: string, stdout: string): UserResetResult {
+  const kv = keyValueLines(stdout);
+  const removed = kv.get('removed');
+  if (removed !== 'yes' && removed !== 'no')
+    throw new UserManagerError('the user reset script printed no result');
+  return {
+    removed: removed === 'yes' ? [path] : [],
+    restarted: kv.get('restarted') === 'yes',
+    activeAfter: kv.get('active') ?? 'unknown',
+  };
+}
+
+export async function resetUserUnit(conn: HostExec, m: UserManager, unit: string): Promise<UserResetResult> {
+  const name = parseUnitName(unit).unit;
+  const path = userDropInPaths(m, name).file;
+  const r = await conn.exec(asUser(m, ['sh', '-c', USER_RESET_SCRIPT, 'sh', path, name]));
+  if (r.code !== 0)
+    throw new UserManagerError(
+      `reset of ${name} of ${m.user} on ${conn.target} failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
+    );
+  return parseUserReset(path, r.stdout);
+}
+
+/** The scripts as run (for `sh -n` in the unit tests). */
+export const USER_SCRIPTS = { state: USER_STATE_SCRIPT, reset: USER_RESET_SCRIPT } as const;

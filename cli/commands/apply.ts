@@ -52,6 +52,14 @@ import {
   recorderFromFlag,
   unitFromPositionals,
 } from '../remoteTarget';
+import {
+  APPLY_FLAGS_NOT_FOR_USER_UNITS,
+  applyUserUnit,
+  refuseForUserUnit,
+  USER_MANAGER_FLAG,
+  USER_MANAGER_USAGE,
+  userManagerFromFlag,
+} from '../userUnit';
 
 const usage = `usage: hush apply UNIT --host H --host-key KEY [FLAGS]
 
@@ -89,7 +97,11 @@ watch flags:
   --rollback-on-denial with --watch: put the previous drop-in back (or none, as before) at the first
                        denial (a seccomp record, a SIGSYS exit, a failed start, or a line one of the
                        drop-in's options explains); exit 5
-${CONFIRM_USAGE}${SESSION_USAGE}${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
+${CONFIRM_USAGE}${SESSION_USAGE}${USER_MANAGER_USAGE}  With --user-manager: --profile is required (user units are not profiled yet); the
+  drop-in (~USER/.config/systemd/user/UNIT.d/zz-hush-hardening.conf) is written as USER, verified
+  and rolled back like a system unit's; no fresh-login confirmation (a user unit cannot reach
+  logins), no --watch/--canary/--health.
+${HARDENING_USAGE.replace(/\n {2}--json[^\n]*\n/, '\n')}
 ${TARGET_USAGE}
 Exit codes: 0 hardened (and, with --watch, no denial), 1 error, 2 usage, 3 rolled back by
 verification or reverted for want of a fresh-login confirmation, 4 rollback or revert failed, 5 rolled back after a denial, 6 denials seen while watching (kept).
@@ -102,6 +114,11 @@ export const command: CliCommand = {
   async run(args, io: CliIo) {
     const a = parseApplyArgs(args);
     const { values, unit } = a;
+    if (a.userManager !== undefined) {
+      connectionArgsFromFlags(values);
+      const profile = profileFromFlag(values.profile);
+      return applyUserUnit({ user: a.userManager, unit, profile, values, settleMs: a.settleMs, io });
+    }
     connectionArgsFromFlags(values); // flag errors before any network use
     const log = progress(io, 'apply');
     const given: Profile | undefined = profileFromFlag(values.profile);
@@ -221,12 +238,20 @@ function parseApplyArgs(args: string[]) {
       canary: { type: 'string' },
       'confirm-timeout': { type: 'string' },
       ...SESSION_FLAGS,
+      ...USER_MANAGER_FLAG,
     },
   });
   const { values, positionals } = parsed;
   const unit = unitFromPositionals(positionals);
   const settings = settingsFromFlags(values);
   const settleMs = values.settle !== undefined ? parseDuration(values.settle, '--settle') : 5000;
+  const userManager = userManagerFromFlag(values['user-manager']);
+  if (userManager !== undefined)
+    refuseForUserUnit(
+      values,
+      APPLY_FLAGS_NOT_FOR_USER_UNITS,
+      'not built for user units; see hush apply --help',
+    );
   const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
   const healthTimeoutMs =
     values['health-timeout'] !== undefined
@@ -271,6 +296,7 @@ function parseApplyArgs(args: string[]) {
   return {
     values,
     unit,
+    userManager,
     settings,
     settleMs,
     durationMs,

@@ -20,6 +20,7 @@ import {
   recorderFromFlag,
   unitFromPositionals,
 } from '../remoteTarget';
+import { USER_MANAGER_FLAG, USER_UNITS_NOT_PROFILED, userManagerFromFlag } from '../userUnit';
 
 const usage = `usage: hush profile UNIT --host H --host-key KEY [FLAGS]
 
@@ -49,7 +50,9 @@ session flags:
   --compress             gzip -1 the traces on the host (less bandwidth; traces arrive in larger
                          delayed blocks, and a cut connection loses what gzip still holds)
 ${SESSION_USAGE}                       (profiling such a unit traces every session of the window too)
-${RECORDING_USAGE}${TARGET_USAGE}
+${RECORDING_USAGE}  --user-manager USER   refused: units of a user's manager are not profiled by hush yet (apply
+                         them a profile with hush apply --user-manager USER UNIT --profile FILE)
+${TARGET_USAGE}
 With --json, stdout carries one JSON object: the profile (unless -o) and the session report.
 Exit codes: 0 profiled, 1 error (the unit is on its own configuration), 2 usage.
 `;
@@ -76,8 +79,11 @@ export const command: CliCommand = {
         tracing: { type: 'string' },
         recorder: { type: 'string' },
         ...SESSION_FLAGS,
+        ...USER_MANAGER_FLAG,
       },
     });
+    if (userManagerFromFlag(parsed.values['user-manager']) !== undefined)
+      throw new UsageError(USER_UNITS_NOT_PROFILED);
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('give exactly one UNIT');
     const sessionUnit = sessionPolicyFromFlags(values);

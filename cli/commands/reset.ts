@@ -16,6 +16,13 @@ import {
   TARGET_USAGE,
   unitFromPositionals,
 } from '../remoteTarget';
+import {
+  refuseForUserUnit,
+  resetUserUnitCommand,
+  USER_MANAGER_FLAG,
+  USER_MANAGER_USAGE,
+  userManagerFromFlag,
+} from '../userUnit';
 
 const usage = `usage: hush reset UNIT --host H --host-key KEY [FLAGS]
 
@@ -26,7 +33,9 @@ Like apply, the change is staged at runtime and made persistent only once a fres
 proved access; it runs in a transient unit of PID 1, so it works from a login session that
 inherited a sandbox. A file that cannot be removed is an error naming it (exit 1).
 
-${CONFIRM_USAGE}
+${CONFIRM_USAGE}${USER_MANAGER_USAGE}  With --user-manager: removes ~USER/.config/systemd/user/UNIT.d/zz-hush-hardening.conf as USER,
+  reloads USER's manager and restarts UNIT if it ran.
+
 ${TARGET_USAGE}
 `;
 
@@ -38,10 +47,16 @@ export const command: CliCommand = {
     const parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { ...TARGET_FLAGS, 'confirm-timeout': { type: 'string' } },
+      options: { ...TARGET_FLAGS, 'confirm-timeout': { type: 'string' }, ...USER_MANAGER_FLAG },
     });
     const { values, positionals } = parsed;
     const unit = unitFromPositionals(positionals);
+    const userManager = userManagerFromFlag(values['user-manager']);
+    if (userManager !== undefined) {
+      refuseForUserUnit(values, ['confirm-timeout'], 'a user unit cannot reach logins: nothing to confirm');
+      connectionArgsFromFlags(values);
+      return resetUserUnitCommand({ user: userManager, unit, values, io });
+    }
     const confirmTimeoutMs = confirmTimeoutFromFlag(values['confirm-timeout']);
     connectionArgsFromFlags(values);
     const conn = await connectFromFlags(values, io, 'reset');

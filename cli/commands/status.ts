@@ -1,14 +1,29 @@
 /** `hush status`: what hush manages on a host (hardened units, profiling sessions, applies in flight). */
 import { parseArgs } from 'node:util';
 import { status, type HushStatus } from '../../remote/status';
-import type { CliCommand } from '../command';
-import { connectFromFlags, connectionArgsFromFlags, TARGET_FLAGS, TARGET_USAGE } from '../remoteTarget';
+import { UsageError, type CliCommand } from '../command';
+import {
+  USER_MANAGER_FLAG,
+  USER_MANAGER_USAGE,
+  userManagerFromFlag,
+  userUnitStatusCommand,
+} from '../userUnit';
+import {
+  connectFromFlags,
+  connectionArgsFromFlags,
+  TARGET_FLAGS,
+  TARGET_USAGE,
+  unitFromPositionals,
+} from '../remoteTarget';
 
 const usage = `usage: hush status --host H --host-key KEY [FLAGS]
+       hush status --user-manager USER UNIT --host H --host-key KEY [FLAGS]
 
 Lists the units hush hardened on the host (with their state and the drop-in's header), profiling
-sessions in progress or left behind, and apply transactions in flight.
+sessions in progress or left behind, and apply transactions in flight. With --user-manager:
+whether UNIT of USER's manager carries hush's drop-in, and its state.
 
+${USER_MANAGER_USAGE}
 ${TARGET_USAGE}
 `;
 
@@ -55,8 +70,20 @@ export const command: CliCommand = {
   summary: 'list what hush manages on a host',
   usage,
   async run(args, io) {
-    const parsed = parseArgs({ args, allowPositionals: false, options: { ...TARGET_FLAGS } });
-    const { values } = parsed;
+    const parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...TARGET_FLAGS, ...USER_MANAGER_FLAG },
+    });
+    const { values, positionals } = parsed;
+    const userManager = userManagerFromFlag(values['user-manager']);
+    if (userManager !== undefined) {
+      const unit = unitFromPositionals(positionals);
+      connectionArgsFromFlags(values);
+      return userUnitStatusCommand({ user: userManager, unit, values, io });
+    }
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument '${positionals[0]}' (a UNIT only with --user-manager)`);
     connectionArgsFromFlags(values);
     const conn = await connectFromFlags(values, io, 'status');
     try {
