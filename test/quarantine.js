@@ -3,9 +3,6 @@
 // leaves this list in the commit that shows it passing on a quiet machine. The issues they
 // belong to stay open while anything is listed here.
 module.exports = [
-  // issue 14 (ops): first run under load average 25 outlived its timeout while profiling; the
-  // watch flow it drives was checked by hand on debian-13, the canary flow not yet on a VM.
-  'test/e2e/watch.test.ts',
   // issue 13 (corpus): the 18-unit corpus run; its image never booted to a saved state while the
   // machine ran at load 25-35 (two cold boots outlived 300 s and 900 s). Until it is seen green,
   // remote-cli keeps its per-service loops (caddy, redis, postgresql, hush-testsvc); the commit
