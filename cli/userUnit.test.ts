@@ -1,19 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { main } from './main';
+import { runHush } from '../test/e2e/profile-support';
 import { userManagerFromFlag } from './userUnit';
 
-async function hush(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end('');
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(args, { stdin, stdout, stderr });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const hush = runHush;
 
 // Nothing here reaches a host: every case is refused before any connection (no --host needed to fail).
 const target = ['--host', '192.0.2.1', '--insecure-accept-any-host-key'];

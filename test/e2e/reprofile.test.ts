@@ -347,18 +347,15 @@ describe('on the same host, after the re-profile', () => {
         { timeoutMs: 15 * 60_000 },
       );
       try {
-        const r = await hush([
+        const forced = [
           'apply',
           'nginx.service',
           '--profile',
           profileFile,
           '--set',
           'SystemCallFilter=~sendfile',
-          '--watch',
-          '60s',
-          '--rollback-on-denial',
-          '--json',
-        ]);
+        ];
+        const r = await hush([...forced, '--watch', '60s', '--rollback-on-denial', '--json']);
         expect({ code: r.code, stderr: r.code === 5 ? '' : r.stderr.slice(-3000) }).toEqual({
           code: 5,
           stderr: '',
@@ -401,17 +398,7 @@ describe('on the same host, after the re-profile', () => {
 
         // The canary: the same forced filter in log-only form first; requests during the canary
         // are logged (not killed), and the enforced filter allows what was logged.
-        const c = await hush([
-          'apply',
-          'nginx.service',
-          '--profile',
-          profileFile,
-          '--set',
-          'SystemCallFilter=~sendfile',
-          '--canary',
-          '45s',
-          '--json',
-        ]);
+        const c = await hush([...forced, '--canary', '45s', '--json']);
         expect(ok(c)).toEqual({ code: 0, stderr: '' });
         const canary = JSON.parse(c.stdout) as {
           canaryDropIn: string;
