@@ -11,7 +11,7 @@
  *   const s = await status(conn);
  */
 import { z } from 'zod';
-import type { Connection } from './connection';
+import type { HostExec, SessionHost } from './host';
 import { APPLY_STAGE_ROOT, HARDENING_DROPIN_NAME, RUNTIME_CONTROL_DIR, SYSTEM_UNIT_DIR } from './paths';
 import { sh, trustedScript } from './shell';
 
@@ -186,7 +186,7 @@ export function parseStatusOutput(host: string, text: string): HushStatus {
   return HushStatus.parse(out);
 }
 
-export async function status(conn: Connection): Promise<HushStatus> {
+export async function status(conn: HostExec & Pick<SessionHost, 'host'>): Promise<HushStatus> {
   const r = await conn.exec(
     sh`set -- ${SYSTEM_UNIT_DIR} ${HARDENING_DROPIN_NAME} ${APPLY_STAGE_ROOT} ${RUNTIME_CONTROL_DIR}; ${trustedScript(STATUS_SCRIPT)}`,
     { check: true, timeoutMs: 120_000 },

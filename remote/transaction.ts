@@ -37,6 +37,7 @@
 import { createHash } from 'node:crypto';
 import { ADMIN_WRITE_CHECK, describeProof, proveAccess, type AccessProof } from './access';
 import type { Connection } from './connection';
+import type { HostExec } from './host';
 import { applyPaths, hardeningPaths, profileSessionDir } from './paths';
 import { framedStdin, readFramedInto, sh, shQuote, trustedScript, type ShellCommand } from './shell';
 
@@ -479,7 +480,7 @@ export function parseTransactionOutput(text: string): TransactionOutput {
 
 /** Runs one of the commands above; `null` when the connection died before a result came back. */
 export async function execTransaction(
-  conn: Connection,
+  conn: HostExec,
   cmd: ShellCommand,
   stdin?: string | Buffer,
 ): Promise<{ code: number; out: TransactionOutput; raw: string } | null> {
