@@ -12,7 +12,7 @@ import type { Profile } from '../../core/profile/schema';
 import { resolve } from '../../core/resolve';
 import { describeProof } from '../../remote/access';
 import { applyDropIn, ApplyError, type ApplyResult } from '../../remote/apply';
-import type { Connection } from '../../remote/connection';
+import type { HostExec, SessionHost } from '../../remote/host';
 import {
   detectSessionReach,
   enforceSessionPolicy,
@@ -318,7 +318,7 @@ type ApplyArgs = ReturnType<typeof parseApplyArgs>;
  * run now; with the unit's session reach (checked before profiling, and again with what the profile shows).
  */
 async function profileToApply(
-  conn: Connection,
+  conn: HostExec,
   a: ApplyArgs,
   given: Profile | undefined,
   io: CliIo,
@@ -381,7 +381,7 @@ function saveProfile(file: string | undefined, profile: Profile, log: (line: str
 
 /** Facts probed by the profiling session just now are current; otherwise probe (one round trip). */
 async function factsToResolve(
-  conn: Connection,
+  conn: HostExec & Pick<SessionHost, 'host'>,
   unit: string,
   profile: Profile,
   profiledNow: boolean,
