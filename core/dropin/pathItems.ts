@@ -15,6 +15,11 @@
  * a `:`, with `\` and `"` backslash-escaped inside. A path systemd cannot be told (not UTF-8,
  * control characters, not normalised: core/systemd `unnameablePath`) is refused here: the resolver
  * folds such paths to a nameable parent with the reason in the plan before they reach a drop-in.
+ *
+ * What the unit file says is not all: from systemd 255 PID 1 passes the parsed settings to
+ * systemd-executor as text, and a bind path holding a quote does not survive that hand-over (the
+ * unit cannot start). That depends on the target's version, so the resolver folds it
+ * (core/systemd `unbindablePath`); the writing here stays exact for every version.
  */
 import { unnameablePath } from '../systemd/paths';
 import { DropInSyntaxError, escapeSpecifiers, extractWords, unescapeSpecifiers } from './quote';

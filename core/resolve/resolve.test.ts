@@ -892,6 +892,32 @@ describe('paths systemd cannot be told are folded to a nameable parent, with the
     );
   });
 
+  it('from systemd 255 a bind path holding a quote is folded to its nearest parent without one (the executor would not start the unit)', () => {
+    const actions = [
+      act.path('create', '/srv/app/names/q"uote\'s/f'),
+      act.path('write', '/srv/app/names/100%n/f'),
+      act.path('read', "/srv/app/it's/conf"),
+      act.path('read', '/srv/app/x/a:/etc/shadow'),
+    ];
+    const at257 = plan(actions, { settings: { mode: 'aggressive' } });
+    expect(chosen(at257, 'TemporaryFileSystem')).toBe('/srv:ro');
+    expect(chosen(at257, 'BindPaths')).toBe('-/srv/app/names');
+    // it's/conf folds to /srv/app, which covers the ':' name (a ':' is fine: it is escaped)
+    expect(chosen(at257, 'BindReadOnlyPaths')).toBe('-/srv/app');
+    const why = decision(at257, 'BindPaths')!.reasons.join('\n');
+    expect(why).toContain(
+      `/srv/app/names for /srv/app/names/q"uote's, which has a quote, which systemd 257's executor reads back as quoting`,
+    );
+    expect(renderDropIn(at257, { version: '0' })).not.toMatch(/^Bind.*(uote|it's)/m);
+    // 252 forks the service from PID 1 (no executor): the quoted items stay exact
+    const at252 = plan(actions, { settings: { mode: 'aggressive' }, facts: facts252() });
+    expect(chosen(at252, 'BindPaths')).toBe('-/srv/app/names/100%n/f -/srv/app/names/q"uote\'s');
+    expect(chosen(at252, 'BindReadOnlyPaths')).toBe("-/srv/app/it's/conf -/srv/app/x/a:/etc/shadow");
+    expect(renderDropIn(at252, { version: '0' })).toContain(
+      `BindPaths=-/srv/app/names/100%%n/f "-/srv/app/names/q\\"uote's"\n`,
+    );
+  });
+
   it('a device DeviceAllow= cannot name keeps DevicePolicy open; one with quotes is written quoted', () => {
     const odd = act.path('write', '/dev/a\u001bb');
     const p = plan([odd]);
@@ -901,6 +927,20 @@ describe('paths systemd cannot be told are folded to a nameable parent, with the
     );
     const q = plan([act.path('write', '/dev/sd"a"')]);
     expect(renderDropIn(q, { version: '0' })).toContain('DeviceAllow="/dev/sd\\"a\\"" w\n');
+  });
+
+  it('from systemd 255 a device path with whitespace keeps DevicePolicy open (the executor would not start the unit); 252 writes it quoted', () => {
+    const spaced = act.path('write', '/dev/sp ace');
+    const at257 = plan([spaced]);
+    expect(chosen(at257, 'DevicePolicy')).toBeUndefined();
+    expect(rejected(at257, 'DevicePolicy', 'closed')!.why).toMatch(
+      /\/dev\/sp ace, which DeviceAllow= cannot name: it has whitespace, which systemd 257's executor cannot read back/,
+    );
+    const at252 = plan([spaced], { facts: facts252() });
+    expect(chosen(at252, 'DevicePolicy')).toBe('closed');
+    expect(renderDropIn(at252, { version: '0' })).toContain('DeviceAllow="/dev/sp ace" w\n');
+    // a backslash reaches the executor whole
+    expect(chosen(plan([act.path('write', '/dev/back\\slash')]), 'DeviceAllow')).toBe('/dev/back\\slash w');
   });
 });
 

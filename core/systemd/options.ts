@@ -25,9 +25,10 @@ import {
   isUnder,
   mergePaths,
   nameablePath,
+  unallowableDevice,
+  unbindablePath,
   parentDir,
   printableText,
-  unnameablePath,
 } from './paths';
 import { CLOSED_POLICY_DEVICES } from './devices';
 import { NAMESPACES } from './namespaces';
@@ -259,8 +260,9 @@ function deviceAllow(t: TargetView): DerivedResult {
   const access = new Map<string, { r: boolean; w: boolean; first: Action }>();
   for (const p of t.paths) {
     if (!isDeviceOpen(p) || isBuiltinDevice(p.path)) continue;
-    // A device DeviceAllow= cannot name (no parent of a device node is one): closed would block it.
-    const unnameable = unnameablePath(p.path);
+    // A device DeviceAllow= cannot name (no parent of a device node is one), or that systemd's
+    // executor cannot read back (whitespace, from 255): closed would block it or fail every start.
+    const unnameable = unallowableDevice(p.path, t.systemdVersion);
     if (unnameable !== undefined) {
       rejected.push({
         value: 'closed',
@@ -481,11 +483,12 @@ function fsWhitelist(t: TargetView, threshold: number): DerivedResult {
       continue;
     }
     // Written paths are bound read-write (their directory when entries are created or removed).
-    // A path systemd cannot be told is bound through its nearest nameable parent (folds): never
-    // the tree itself, which would undo the empty tmpfs.
+    // A path systemd cannot be told, or that its executor cannot read back as a bind mount (a
+    // quote, from 255: unbindablePath), is bound through its nearest parent without the problem
+    // (folds): never the tree itself, which would undo the empty tmpfs.
     const folds: string[] = [];
     const nameable = (path: string): string => {
-      const n = nameablePath(path);
+      const n = nameablePath(path, (p) => unbindablePath(p, t.systemdVersion));
       if (n.why !== undefined) folds.push(`${n.path} for ${printableText(path)}, which ${n.why}`);
       return n.path;
     };

@@ -135,12 +135,55 @@ export function unnameablePath(path: string): string | undefined {
 }
 
 /**
+ * The first systemd that hands a unit's execution context to systemd-executor as text
+ * (src/core/execute-serialize.c) instead of forking the service from PID 1 with it in memory.
+ */
+export const EXECUTOR_SYSTEMD = 255;
+
+/**
+ * Why a path cannot be a BindPaths=/BindReadOnlyPaths= item on systemd `version`, or undefined when
+ * it can: what unnameablePath says, and from systemd 255 on a quote. PID 1 writes a bind mount's
+ * source and destination for systemd-executor with shell_escape (a backslash before `\`, `:` and
+ * whitespace, quotes left as they are) and the executor reads them back with
+ * extract_first_word(EXTRACT_UNQUOTE): a `"` or `'` starts a quoted section, so an unbalanced one
+ * makes every start fail ("systemd-executor: Failed to deserialize: Invalid argument", the unit
+ * never runs) and a balanced pair is dropped (`a"b"c` would mount `abc`, another path). The unit
+ * file, `systemctl show` and D-Bus all read the item right; only the start shows it (seen on
+ * Debian 13's 257). Every other path setting goes to the executor C-escaped and comes back whole.
+ */
+export function unbindablePath(path: string, version: number): string | undefined {
+  const why = unnameablePath(path);
+  if (why !== undefined || version < EXECUTOR_SYSTEMD) return why;
+  return /["']/.test(path)
+    ? `has a quote, which systemd ${version}'s executor reads back as quoting (a bind mount naming it fails every start)`
+    : undefined;
+}
+
+/**
+ * Why a device path cannot be a DeviceAllow= item on systemd `version`, or undefined when it can:
+ * what unnameablePath says, and from systemd 255 on whitespace. PID 1 hands the item to
+ * systemd-executor as `PATH RIGHTS` unescaped and the executor splits it at the first space, so
+ * `/dev/sp ace rw` is read as the path `/dev/sp` with the rights `ace`: every start fails
+ * ("Failed to deserialize: Invalid argument", seen on Debian 13's 257). A backslash passes.
+ */
+export function unallowableDevice(path: string, version: number): string | undefined {
+  const why = unnameablePath(path);
+  if (why !== undefined || version < EXECUTOR_SYSTEMD) return why;
+  return /\s/.test(path)
+    ? `has whitespace, which systemd ${version}'s executor cannot read back in DeviceAllow= (the unit would not start)`
+    : undefined;
+}
+
+/**
  * The nearest path systemd can be told for `path`: itself, or its closest ancestor that is
  * nameable (`why` then says what was wrong), so a sandbox entry never has to be dropped silently.
  * Callers decide whether the wider ancestor is acceptable (it grants more than the original).
  */
-export function nameablePath(path: string): { path: string; why?: string } {
-  const why = unnameablePath(path);
+export function nameablePath(
+  path: string,
+  problem: (path: string) => string | undefined = unnameablePath,
+): { path: string; why?: string } {
+  const why = problem(path);
   if (why === undefined) return { path };
   let p = path.startsWith('/') ? path : '/';
   // The first ancestor without the problem: cut at the first bad component.
@@ -148,7 +191,7 @@ export function nameablePath(path: string): { path: string; why?: string } {
   let ok = '/';
   for (const part of parts) {
     const next = ok === '/' ? `/${part}` : `${ok}/${part}`;
-    if (part === '.' || part === '..' || unnameablePath(next) !== undefined) break;
+    if (part === '.' || part === '..' || problem(next) !== undefined) break;
     ok = next;
   }
   p = ok;
