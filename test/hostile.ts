@@ -56,7 +56,7 @@ export const SYMLINK_GAME: HostileProgram = {
 g = sys.argv[1]
 os.makedirs(g + '/deep/a/b/c', exist_ok=True)
 os.makedirs(g + '/etc/cron.d', exist_ok=True)
-if not os.path.islink(g + '/link'): os.symlink(g + '/deep/a/b/c', g + '/link')
+if not os.path.lexists(g + '/link'): os.symlink(g + '/deep/a/b/c', g + '/link')
 depth = g.count('/')
 assert depth + 1 == 4, depth
 os.mkdir(g + '/link' + '/..' * (depth + 1) + '/etc/cron.d/evil-' + str(os.getpid()))
@@ -124,3 +124,31 @@ if n:
     s.send(b'READY=1')
     while True: signal.pause()
 `;
+
+/** The paths the hostile service aims at: a mount over /etc/shadow or /usr/bin, write access to
+ * /etc/cron.d, the disk /dev/sda, or one of their top directories. */
+export function namesHostileTarget(path: string): boolean {
+  if (['/etc', '/usr', '/dev', '/'].includes(path) || path.startsWith('/dev/sd')) return true;
+  return ['/etc/shadow', '/usr/bin', '/etc/cron.d'].some((t) => path === t || path.startsWith(`${t}/`));
+}
+
+/**
+ * The hostile targets among path settings' items as systemd reads them (option → items, in the
+ * shape of test/e2e/dropinFuzz.ts systemdItems: namespace items as strings with their `-`/`+`
+ * prefixes, bind items [source, destination, ignore-missing], device and tmpfs items [path, …]),
+ * as `OPTION PATH` lines; empty when the service named none of them into its sandbox.
+ */
+export function hostileTargets(reading: Readonly<Record<string, readonly unknown[]>>): string[] {
+  return Object.entries(reading).flatMap(([option, items]) =>
+    items
+      .flatMap((item) =>
+        option === 'BindPaths' || option === 'BindReadOnlyPaths'
+          ? (item as string[]).slice(0, 2)
+          : typeof item === 'string'
+            ? [item.replace(/^-?\+?/, '')]
+            : [(item as string[])[0] as string],
+      )
+      .filter(namesHostileTarget)
+      .map((path) => `${option} ${path}`),
+  );
+}

@@ -60,7 +60,7 @@ export interface FuzzReport {
 }
 
 /** D-Bus object path of a unit (sd_bus_path_encode: every byte but [A-Za-z0-9] as _XX). */
-function unitObjectPath(unit: string): string {
+export function unitObjectPath(unit: string): string {
   const enc = [...Buffer.from(unit)]
     .map((b) =>
       /[A-Za-z0-9]/.test(String.fromCharCode(b))
@@ -69,6 +69,57 @@ function unitObjectPath(unit: string): string {
     )
     .join('');
   return `/org/freedesktop/systemd1/unit/${enc}`;
+}
+
+/** The path settings whose D-Bus values are compared with what hush meant. */
+export const PATH_PROPERTIES = [
+  'BindPaths',
+  'BindReadOnlyPaths',
+  'DeviceAllow',
+  'ReadWritePaths',
+  'ReadOnlyPaths',
+  'InaccessiblePaths',
+  'TemporaryFileSystem',
+] as const;
+export type PathProperty = (typeof PATH_PROPERTIES)[number];
+
+/** A shell command printing each property's D-Bus value of `unit`, one JSON line each (busctl). */
+export function readPropertiesCommand(unit: string, props: readonly PathProperty[]): string {
+  return `busctl --json=short get-property org.freedesktop.systemd1 ${unitObjectPath(unit)} org.freedesktop.systemd1.Service ${props.join(' ')}`;
+}
+
+/**
+ * One setting's D-Bus value (busctl's `data`) in the shape compared: namespace paths as strings
+ * with their `-`/`+` prefixes, bind mounts as [source, destination, ignore-missing] (the mount
+ * flags left out), device and tmpfs items as [path, rights|options].
+ */
+export function systemdItems(option: PathProperty, data: unknown): unknown[] {
+  const rows = data as unknown[][];
+  if (option === 'BindPaths' || option === 'BindReadOnlyPaths') return rows.map(([s, d, i]) => [s, d, i]);
+  return rows;
+}
+
+/** The same shape, as hush's own parser reads one assignment's value of `option`. */
+export function hushItems(option: PathProperty, value: string): unknown[] {
+  const split = (v: string, at: string) => {
+    const i = v.lastIndexOf(at);
+    return i < 0 ? [v, ''] : [v.slice(0, i), v.slice(i + 1)];
+  };
+  switch (option) {
+    case 'BindPaths':
+    case 'BindReadOnlyPaths':
+      return readBindMounts(value).map((b) => [
+        b.source.replace(/^-/, ''),
+        b.destination ?? b.source.replace(/^-/, ''),
+        b.source.startsWith('-'),
+      ]);
+    case 'DeviceAllow':
+      return readPathItems('device', value).map((v) => split(v, ' '));
+    case 'TemporaryFileSystem':
+      return readPathItems('tmpfs', value).map((v) => split(v, ':'));
+    default:
+      return readPathItems('namespace', value);
+  }
 }
 
 export async function fuzzDropIns(host: TestHost, seed: number, count: number): Promise<FuzzReport> {
@@ -101,24 +152,7 @@ export async function fuzzDropIns(host: TestHost, seed: number, count: number): 
     for (const a of parseDropIn(text).assignments) {
       const want = expected[a.option as keyof Expected];
       if (want === undefined) continue;
-      const got =
-        a.option === 'BindReadOnlyPaths'
-          ? readBindMounts(a.value).map((b) => [
-              b.source.replace(/^-/, ''),
-              b.destination ?? b.source.replace(/^-/, ''),
-              b.source.startsWith('-'),
-            ])
-          : a.option === 'DeviceAllow'
-            ? readPathItems('device', a.value).map((v) => [
-                v.slice(0, v.lastIndexOf(' ')),
-                v.slice(v.lastIndexOf(' ') + 1),
-              ])
-            : a.option === 'TemporaryFileSystem'
-              ? readPathItems('tmpfs', a.value).map((v) => [
-                  v.slice(0, v.lastIndexOf(':')),
-                  v.slice(v.lastIndexOf(':') + 1),
-                ])
-              : readPathItems('namespace', a.value);
+      const got = hushItems(a.option as PathProperty, a.value);
       if (JSON.stringify(got) !== JSON.stringify(want))
         report.mismatches.push(
           `hush reads ${name} ${a.option}=${a.value} as ${JSON.stringify(got)}, meant ${JSON.stringify(want)}`,
@@ -131,12 +165,9 @@ export async function fuzzDropIns(host: TestHost, seed: number, count: number): 
   const install = units
     .map((u) => `printf '%s' '${Buffer.from(u.text).toString('base64')}' | base64 -d > ${dir}/${u.name}`)
     .join('\n');
-  const props = 'ReadWritePaths BindReadOnlyPaths DeviceAllow TemporaryFileSystem';
+  const props = ['ReadWritePaths', 'BindReadOnlyPaths', 'DeviceAllow', 'TemporaryFileSystem'] as const;
   const read = units
-    .map(
-      (u) =>
-        `echo '== ${u.name}'; busctl --json=short get-property org.freedesktop.systemd1 ${unitObjectPath(u.name)} org.freedesktop.systemd1.Service ${props} || echo FAIL`,
-    )
+    .map((u) => `echo '== ${u.name}'; ${readPropertiesCommand(u.name, props)} || echo FAIL`)
     .join('\n');
   const cleanup = `rm -f ${dir}/hush-fuzz-*.service; systemctl daemon-reload`;
   try {
@@ -155,18 +186,12 @@ export async function fuzzDropIns(host: TestHost, seed: number, count: number): 
         report.mismatches.push(`systemd did not give ${name}'s settings: ${values.join(' | ')}`);
         continue;
       }
-      const [rw, bind, dev, tmp] = values.map((v) => (JSON.parse(v) as { data: unknown }).data) as [
-        string[],
-        [string, string, boolean, number][],
-        [string, string][],
-        [string, string][],
-      ];
-      const got: Expected = {
-        ReadWritePaths: rw,
-        BindReadOnlyPaths: bind.map(([s, d, i]) => [s, d, i]),
-        DeviceAllow: dev,
-        TemporaryFileSystem: tmp,
-      };
+      const got = Object.fromEntries(
+        props.map((p, k) => [
+          p,
+          systemdItems(p, (JSON.parse(values[k] as string) as { data: unknown }).data),
+        ]),
+      ) as Expected;
       for (const key of Object.keys(got) as (keyof Expected)[]) {
         const want = unit.expected[key] ?? [];
         if (JSON.stringify(got[key]) !== JSON.stringify(want))
