@@ -13,7 +13,10 @@
  *    deadline timer reverts it; nobody does anything.
  * 4. The issue's second lock-out: NoNewPrivileges on sshd passes on to every login, so a fresh
  *    login works but `sudo -n` does not: reverted.
- * 5. A login session that inherited sshd's sandbox (read-only /etc) resets sshd (the transaction
+ * 5. The explicit opt-in `--session-safe` on sshd, from the profile of step 2: only options on
+ *    ssh.service's own cgroup, in force there; a fresh login runs in its own session scope without
+ *    any of sshd's sandbox; `hush reset` through that sshd removes the drop-in (accessSessionSafe.ts).
+ * 6. A login session that inherited sshd's sandbox (read-only /etc) resets sshd (the transaction
  *    runs in PID 1), a hush file that cannot be removed is an error naming it, and a transaction
  *    stopped mid-apply leaves /etc as it was (the state a reboot would find) and the unit on its
  *    previous configuration.
@@ -28,6 +31,7 @@ import { connect, type Connection } from '../../remote/connection';
 import { applyPaths, hardeningPaths } from '../../remote/paths';
 import { sh } from '../../remote/shell';
 import { checkService, withTestHost, type TestHost } from '../host';
+import { sessionSafeCase } from './accessSessionSafe';
 import { cliTargetFlags, connectionArgs, runHush } from './profile-support';
 
 const IMAGE = 'debian-13';
@@ -104,7 +108,7 @@ describe(`never lose the way in, on ${IMAGE}`, () => {
           const refused = await hush(['apply', UNIT, '--duration', '10s', ...asOperator]);
           expect(refused.code).toBe(1);
           expect(refused.stderr).toMatch(
-            /\nhush apply: ssh\.service starts other people's sessions or jobs: hush's own SSH session \(pid \d+\) descends from ssh\.service \(pid \d+ sshd\).* Every process it starts inherits its sandbox: hardening it would give every login session a read-only \/etc, a private \/tmp, a reduced capability set and no new privileges \(sudo stops working\)\. Refusing\./s,
+            /\nhush apply: ssh\.service starts other people's sessions or jobs: hush's own SSH session \(pid \d+\) descends from ssh\.service \(pid \d+ sshd\).* Every process it starts inherits its sandbox: hardening it would give every login session a read-only \/etc, a private \/tmp, a reduced capability set and no new privileges \(sudo stops working\)\. Refusing\. --session-safe hardens only options that stay with its own cgroup, which sessions moved into their own scope by pam_systemd leave behind; --sandbox-sessions applies the hardening to the sessions too\./s,
           );
           await expectSshdUntouched(root);
           step('refused');
@@ -202,9 +206,21 @@ describe(`never lose the way in, on ${IMAGE}`, () => {
             await op.close();
           }
           await expectSshdUntouched(root);
-          await expectAdministrable(host, OPERATOR);
-          await expectAdministrable(host, 'root');
+          // (reachable and administrable again: the next step's fresh logins prove it, sudo and /etc too)
           step(`sudo-breaking drop-in reverted; ${Math.round((Date.now() - t0) / 1000)} s so far`);
+
+          // The opt-in that hardens only what login sessions leave behind, proven over fresh logins.
+          await sessionSafeCase({
+            host,
+            root,
+            hush,
+            operator: OPERATOR,
+            operatorFlags: asOperator,
+            profileFile,
+          });
+          step(
+            `session-safe sshd applied, fresh login unconfined, reset; ${Math.round((Date.now() - t0) / 1000)} s so far`,
+          );
 
           // sshd hardened the way the issue found it (by hand here: hush refuses it): every login
           // inherits a read-only /etc and no new privileges.
