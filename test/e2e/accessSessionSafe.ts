@@ -16,6 +16,7 @@
  */
 import { parseDropIn } from '../../core/dropin/parse';
 import type { Connection } from '../../remote/connection';
+import { keyValueLines } from '../../remote/keyValueLines';
 import { hardeningPaths } from '../../remote/paths';
 import { sh } from '../../remote/shell';
 import { CGROUP_SCOPED_OPTIONS } from '../../remote/sessionUnits';
@@ -55,12 +56,7 @@ t=/etc/hush-e2e-session-safe; touch "$t" && rm -f "$t" && echo etcwrite=ok'
 `;
 
 function keyValues(text: string): Record<string, string> {
-  const kv: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return kv;
+  return Object.fromEntries(keyValueLines(text));
 }
 
 export async function sessionSafeCase(c: SessionSafeCase): Promise<void> {
